@@ -1,0 +1,1 @@
+"""Code shared by the web producer and the workers: settings, Redis, keys, jobs."""

@@ -1,0 +1,48 @@
+"""The JSON envelope a message travels in on the queue list.
+
+The layout is fixed, `{"id":...,"attempts":N,"enqueued_at":T,"body":...}`, so that the
+Lua scripts can read the id and bump the attempts without re-encoding the body.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from shared.ids import new_id
+
+_HEAD = '{"id":"'
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One message as a worker sees it."""
+
+    id: str
+    body: Any
+    enqueued_at: float
+    attempts: int
+    raw: str
+    wrapped: bool = False
+
+    @property
+    def text(self) -> str:
+        """Return the body as text (strings as they are, anything else as JSON)."""
+        return self.body if isinstance(self.body, str) else json.dumps(self.body, ensure_ascii=False)
+
+
+def encode(message_id: str, body_json: str, enqueued_at: float, attempts: int = 0) -> str:
+    """Render an envelope; `body_json` is the body already encoded as JSON."""
+    return f'{_HEAD}{message_id}","attempts":{attempts},"enqueued_at":{enqueued_at:.6f},"body":{body_json}}}'
+
+
+def decode(raw: str, now: float) -> Envelope:
+    """Read a queue entry; an entry that is not an envelope (a raw LPUSH) is wrapped as a body."""
+    if raw.startswith(_HEAD):
+        try:
+            data = json.loads(raw)
+            return Envelope(data["id"], data["body"], float(data["enqueued_at"]), int(data["attempts"]), raw)
+        except (ValueError, KeyError, TypeError):
+            pass
+    return Envelope(new_id(now), raw, now, 0, raw, wrapped=True)

@@ -1,0 +1,53 @@
+"""Message handlers: plain functions `handler(body, settings) -> result`, chosen by the HANDLER setting."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from shared.settings import Settings
+
+Handler = Callable[[Any, Settings], Any]
+
+
+def analyse(body: Any, settings: Settings) -> dict:
+    """Count words and characters, upper-case and hash the body's text.
+
+    A body that is an object with a numeric `work_ms` sleeps that long first (capped
+    by WORK_MS_MAX), to simulate slow work and make scaling visible.
+    """
+    if isinstance(body, dict):
+        work_ms = body.get("work_ms")
+        if isinstance(work_ms, (int, float)) and not isinstance(work_ms, bool) and work_ms > 0:
+            time.sleep(min(float(work_ms), settings.work_ms_max) / 1000.0)
+        text = body.get("text") if isinstance(body.get("text"), str) else json.dumps(body, ensure_ascii=False)
+    elif isinstance(body, str):
+        text = body
+    else:
+        text = json.dumps(body, ensure_ascii=False)
+    return {
+        "words": len(text.split()),
+        "chars": len(text),
+        "upper": text.upper()[:200],
+        "sha256": hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(),
+    }
+
+
+def echo(body: Any, settings: Settings) -> Any:
+    """Return the body unchanged (the cheapest handler, for benchmarks)."""
+    return body
+
+
+def load(path: str) -> Handler:
+    """Import a handler named `module:function` (or `module.function`)."""
+    module_name, _, attr = path.partition(":") if ":" in path else path.rpartition(".")
+    if not module_name or not attr:
+        raise ValueError(f"HANDLER must look like 'module:function', got {path!r}")
+    handler = getattr(importlib.import_module(module_name), attr)
+    if not callable(handler):
+        raise ValueError(f"HANDLER {path!r} is not callable")
+    return handler

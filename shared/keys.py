@@ -1,0 +1,78 @@
+"""Every Redis key fila uses, and which names a user may not write."""
+
+from __future__ import annotations
+
+#: All of fila's internal keys live under this prefix.
+PREFIX = "fila:"
+#: The handout's hit counter (`/`).
+HITS = "hits"
+#: The handout's Fibonacci cache, `fib:<n>`.
+FIB_PREFIX = "fib:"
+#: RQ's own keys.
+RQ_PREFIX = "rq:"
+
+#: Set of registered message workers.
+WORKERS = f"{PREFIX}workers"
+#: Lock held by the one worker that reaps dead workers.
+REAPER_LOCK = f"{PREFIX}reaper-lock"
+#: Prefix of per-message status hashes (Lua scripts append the id).
+MESSAGE_PREFIX = f"{PREFIX}msg:"
+#: Latest results, newest first (capped).
+RECENT = f"{PREFIX}recent"
+
+
+def fib(n: int) -> str:
+    """Name the cache key of Fibonacci(n)."""
+    return f"{FIB_PREFIX}{n}"
+
+
+def message(message_id: str) -> str:
+    """Name the status hash of one message."""
+    return f"{MESSAGE_PREFIX}{message_id}"
+
+
+def worker(name: str) -> str:
+    """Name a worker's heartbeat hash (it expires when the worker dies)."""
+    return f"{PREFIX}worker:{name}"
+
+
+def processing(name: str) -> str:
+    """Name a worker's in-flight list (reliable delivery)."""
+    return f"{PREFIX}processing:{name}"
+
+
+def dead(queue: str) -> str:
+    """Name a queue's dead-letter list."""
+    return f"{PREFIX}dead:{queue}"
+
+
+def stats(queue: str) -> str:
+    """Name a queue's counters hash (enqueued, done, failed, dead...)."""
+    return f"{PREFIX}stats:{queue}"
+
+
+def rate(queue: str, second: int) -> str:
+    """Name the per-second done counter of a queue."""
+    return f"{PREFIX}rate:{queue}:{second}"
+
+
+def rq_jobs_stats(queue: str) -> str:
+    """Name the hash counting RQ job outcomes of a queue."""
+    return f"{PREFIX}jobs:{queue}"
+
+
+def reserved_reason(name: str, queue: str, *, allow_queue: bool = False) -> str | None:
+    """Say why a user may not write `name`, or return None when it is free.
+
+    The message queue list itself is allowed when `allow_queue` is set: it is how
+    the handout's `/push/fila/<valor>` feeds the workers.
+    """
+    if name == queue:
+        return None if allow_queue else f"'{name}' is fila's message queue (use /push/{name}/<valor>)"
+    if name == HITS:
+        return f"'{HITS}' is the hit counter of /"
+    for prefix, owner in ((PREFIX, "fila's internal keys"), (RQ_PREFIX, "RQ's keys"),
+                          (FIB_PREFIX, "the Fibonacci cache")):
+        if name.startswith(prefix):
+            return f"names starting with '{prefix}' are reserved for {owner}"
+    return None

@@ -1,0 +1,148 @@
+"""Read-only views of the message queue: a message's status, queue figures, live workers."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import redis
+
+from shared import keys
+from shared.settings import Settings
+
+
+def _number(value: str | None) -> float | None:
+    return float(value) if value not in (None, "") else None
+
+
+def _json_or_text(value: str | None):
+    if value is None:
+        return None
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+class QueueMonitor:
+    """Answer questions about the queue without changing it."""
+
+    def __init__(self, connection: redis.Redis, settings: Settings):
+        self.redis = connection
+        self.settings = settings
+        self.name = settings.queue
+
+    def message(self, message_id: str) -> dict | None:
+        """Return a message's status, result, worker, attempts and timings, or None."""
+        data = self.redis.hgetall(keys.message(message_id))
+        if not data:
+            return None
+        enqueued, started, finished = (_number(data.get(f)) for f in ("enqueued_at", "started_at", "finished_at"))
+        return {
+            "id": message_id,
+            "status": data.get("status"),
+            "result": _json_or_text(data.get("result")),
+            "error": data.get("error"),
+            "worker": data.get("worker"),
+            "attempts": int(data.get("attempts", 0) or 0),
+            "runs": int(data.get("runs", 0) or 0),
+            "enqueued_at": enqueued,
+            "started_at": started,
+            "finished_at": finished,
+            "ms": _number(data.get("ms")),
+            "latency_ms": round((finished - enqueued) * 1000, 3) if finished and enqueued else None,
+        }
+
+    def worker_names(self) -> list[str]:
+        """Return every registered worker name, alive or not yet reaped."""
+        return sorted(self.redis.smembers(keys.WORKERS))
+
+    def workers(self) -> list[dict]:
+        """Return the live workers (a worker whose heartbeat expired is left out)."""
+        names = self.worker_names()
+        with self.redis.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.hgetall(keys.worker(name))
+                pipe.llen(keys.processing(name))
+            replies = pipe.execute()
+        now = time.time()
+        out = []
+        for i, name in enumerate(names):
+            data, in_flight = replies[2 * i], replies[2 * i + 1]
+            if not data:
+                continue
+            beat = _number(data.get("heartbeat_at")) or 0.0
+            out.append({
+                "name": name,
+                "host": data.get("host"),
+                "pid": int(data.get("pid", 0) or 0),
+                "delivery": data.get("delivery"),
+                "processed": int(data.get("processed", 0) or 0),
+                "failed": int(data.get("failed", 0) or 0),
+                "current": data.get("current") or None,
+                "in_flight": in_flight,
+                "started_at": _number(data.get("started_at")),
+                "heartbeat_at": beat,
+                "heartbeat_age_s": round(max(0.0, now - beat), 3),
+            })
+        return out
+
+    def throughput(self, seconds: int = 60) -> list[int]:
+        """Return messages done per second over the last `seconds`, oldest first."""
+        now = int(time.time())
+        values = self.redis.mget([keys.rate(self.name, second) for second in range(now - seconds + 1, now + 1)])
+        return [int(v or 0) for v in values]
+
+    def queue(self) -> dict:
+        """Return the queue's length, in flight, done, failed, dead and rate over the last minute."""
+        names = self.worker_names()
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.llen(self.name)
+            pipe.llen(keys.dead(self.name))
+            pipe.hgetall(keys.stats(self.name))
+            for name in names:
+                pipe.llen(keys.processing(name))
+            replies = pipe.execute()
+        length, dead, stats = replies[0], replies[1], replies[2]
+        per_second = self.throughput(60)
+        counters = {k: int(v) for k, v in stats.items()}
+        return {
+            "name": self.name,
+            "kind": "messages",
+            "length": length,
+            "in_flight": sum(replies[3:]),
+            "enqueued": counters.get("enqueued", 0),
+            "done": counters.get("done", 0),
+            "failed": counters.get("failed", 0),
+            "dead": dead,
+            "dead_lettered": counters.get("dead", 0),
+            "reclaimed": counters.get("reclaimed", 0),
+            "rate_1m": round(sum(per_second) / 60.0, 3),
+        }
+
+    def dead(self, limit: int = 100) -> list[dict]:
+        """Return up to `limit` dead letters, newest first, with their last error."""
+        entries = self.redis.lrange(keys.dead(self.name), 0, limit - 1)
+        parsed = []
+        for entry in entries:
+            try:
+                parsed.append(json.loads(entry))
+            except ValueError:
+                parsed.append({"id": None, "body": entry})
+        with self.redis.pipeline(transaction=False) as pipe:
+            for item in parsed:
+                pipe.hget(keys.message(item["id"]), "error") if item.get("id") else pipe.echo("")
+            errors = pipe.execute()
+        for item, error in zip(parsed, errors, strict=True):
+            item["error"] = error or None
+        return parsed
+
+    def recent(self, count: int = 10) -> list[dict]:
+        """Return the latest results, newest first."""
+        ids = self.redis.lrange(keys.RECENT, 0, count - 1)
+        results = []
+        for message_id in ids:
+            info = self.message(message_id)
+            if info:
+                results.append(info)
+        return results

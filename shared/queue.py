@@ -1,0 +1,116 @@
+"""The message queue: put messages on the list, take them off, settle them, reclaim them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import redis
+
+from shared import keys, scripts
+from shared.envelope import encode
+from shared.ids import new_ids
+from shared.settings import Settings
+from shared.status import Outcome
+
+#: Per-second throughput counters are kept this long (the live page charts them).
+RATE_TTL = 660
+
+
+@dataclass(frozen=True)
+class Settled:
+    """One message's outcome, ready to be stored."""
+
+    entry: str
+    envelope: str
+    id: str
+    outcome: Outcome
+    payload: str
+    ms: float
+
+
+class MessageQueue:
+    """Operations on one message queue list, each atomic and in one round trip."""
+
+    def __init__(self, connection: redis.Redis, settings: Settings):
+        self.redis = connection
+        self.settings = settings
+        self.name = settings.queue
+        self._enqueue = connection.register_script(scripts.ENQUEUE)
+        self._take = connection.register_script(scripts.TAKE)
+        self._settle = connection.register_script(scripts.SETTLE)
+        self._give_back = connection.register_script(scripts.GIVE_BACK)
+        self._reclaim = connection.register_script(scripts.RECLAIM)
+        self._requeue_dead = connection.register_script(scripts.REQUEUE_DEAD)
+
+    def enqueue(self, bodies_json: Sequence[str]) -> list[str]:
+        """LPUSH one envelope per JSON body, with a status hash each; return their ids."""
+        now = time.time()
+        ids = new_ids(len(bodies_json), now)
+        args: list[object] = [keys.MESSAGE_PREFIX, self.settings.queued_ttl, f"{now:.6f}"]
+        for message_id, body in zip(ids, bodies_json, strict=True):
+            args.append(message_id)
+            args.append(encode(message_id, body, now))
+        self._enqueue(keys=[self.name, keys.stats(self.name)], args=args)
+        return ids
+
+    def take(self, worker: str, count: int) -> list[str]:
+        """Move up to `count` of the oldest entries into the worker's processing list, without blocking."""
+        return self._take(keys=[self.name, keys.processing(worker)],
+                          args=[count, keys.MESSAGE_PREFIX, worker, f"{time.time():.6f}"])
+
+    def take_blocking(self, worker: str, timeout: float) -> str | None:
+        """BLMOVE one entry into the worker's processing list, waiting up to `timeout` seconds."""
+        return self.redis.blmove(self.name, keys.processing(worker), timeout, "RIGHT", "LEFT")
+
+    def pop(self, count: int) -> list[str]:
+        """RPOP up to `count` entries (at-most-once delivery), without blocking."""
+        return self.redis.rpop(self.name, count) or []
+
+    def pop_blocking(self, timeout: float) -> str | None:
+        """BRPOP one entry, the handout's loop."""
+        item = self.redis.brpop([self.name], timeout)
+        return item[1] if item else None
+
+    def mark_processing(self, message_id: str, worker: str) -> None:
+        """Record that a message taken by BLMOVE is being processed."""
+        key = keys.message(message_id)
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hset(key, mapping={"status": "processing", "worker": worker, "started_at": f"{time.time():.6f}"})
+            pipe.expire(key, self.settings.queued_ttl)
+            pipe.execute()
+
+    def settle(self, worker: str, settled: Sequence[Settled], *, reliable: bool) -> tuple[int, int, int]:
+        """Store results and route failures (retry or dead letter); return (done, retried, dead)."""
+        now = time.time()
+        args: list[object] = [keys.MESSAGE_PREFIX, self.settings.result_ttl, f"{now:.6f}", worker,
+                              self.settings.max_attempts, RATE_TTL, 1 if reliable else 0]
+        for item in settled:
+            args.extend((item.entry, "" if item.envelope == item.entry else item.envelope, item.id,
+                         item.outcome.value, item.payload, f"{item.ms:.3f}"))
+        done, retried, died = self._settle(
+            keys=[keys.processing(worker) if reliable else "", self.name, keys.dead(self.name),
+                  keys.stats(self.name), keys.worker(worker), keys.rate(self.name, int(now)), keys.RECENT],
+            args=args)
+        return done, retried, died
+
+    def give_back(self, worker: str, entries: Sequence[str], *, reliable: bool) -> int:
+        """Put entries taken but not processed back at the consumer end of the queue."""
+        if not entries:
+            return 0
+        return self._give_back(keys=[keys.processing(worker) if reliable else "", self.name, keys.stats(self.name)],
+                               args=[keys.MESSAGE_PREFIX, 1 if reliable else 0, *entries])
+
+    def reclaim(self, worker: str, reason: str) -> tuple[int, int]:
+        """Move a dead worker's in-flight entries back (attempts + 1) or to the dead letters."""
+        requeued, died = self._reclaim(
+            keys=[keys.processing(worker), self.name, keys.dead(self.name), keys.stats(self.name)],
+            args=[keys.MESSAGE_PREFIX, self.settings.max_attempts, f"{time.time():.6f}",
+                  self.settings.queued_ttl, reason])
+        return requeued, died
+
+    def requeue_dead(self, ids: Sequence[str] = ()) -> int:
+        """Put dead letters (all, or those with these ids) back on the queue with attempts reset."""
+        return self._requeue_dead(keys=[keys.dead(self.name), self.name, keys.stats(self.name)],
+                                  args=[keys.MESSAGE_PREFIX, self.settings.queued_ttl, *ids])

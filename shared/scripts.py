@@ -1,0 +1,193 @@
+"""The Lua scripts that keep each queue operation atomic and in one round trip.
+
+Key names reach the scripts through KEYS or as a prefix in ARGV, both built by
+`shared.keys`; no script spells a key of its own.
+"""
+
+# Shared Lua helpers: read an envelope's id and attempts, and rewrite the attempts.
+_HELPERS = r"""
+local function envelope_id(entry)
+  return string.match(entry, '^{"id":"([^"]*)","attempts":%d+')
+end
+local function envelope_attempts(entry)
+  return tonumber(string.match(entry, '^{"id":"[^"]*","attempts":(%d+)')) or 0
+end
+local function with_attempts(entry, attempts)
+  return (string.gsub(entry, '^({"id":"[^"]*","attempts":)%d+', '%1' .. attempts, 1))
+end
+"""
+
+# KEYS: queue, stats. ARGV: message prefix, ttl, now, then id, envelope pairs.
+ENQUEUE = r"""
+local prefix, ttl, now = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local chunk, count = {}, 0
+for i = 4, #ARGV, 2 do
+  local key = prefix .. ARGV[i]
+  redis.call('HSET', key, 'status', 'queued', 'enqueued_at', now, 'attempts', 0)
+  redis.call('EXPIRE', key, ttl)
+  chunk[#chunk + 1] = ARGV[i + 1]
+  count = count + 1
+  if #chunk == 1000 then
+    redis.call('LPUSH', KEYS[1], unpack(chunk))
+    chunk = {}
+  end
+end
+if #chunk > 0 then redis.call('LPUSH', KEYS[1], unpack(chunk)) end
+redis.call('HINCRBY', KEYS[2], 'enqueued', count)
+return count
+"""
+
+# KEYS: queue, processing. ARGV: max count, message prefix, worker, now.
+# Moves up to N of the oldest entries, oldest first, and marks them processing.
+TAKE = _HELPERS + r"""
+local items = redis.call('LRANGE', KEYS[1], -tonumber(ARGV[1]), -1)
+local n = #items
+if n == 0 then return items end
+redis.call('LTRIM', KEYS[1], 0, -n - 1)
+local ordered = {}
+for i = n, 1, -1 do ordered[#ordered + 1] = items[i] end
+redis.call('RPUSH', KEYS[2], unpack(ordered))
+for _, entry in ipairs(ordered) do
+  local id = envelope_id(entry)
+  if id then
+    redis.call('HSET', ARGV[2] .. id, 'status', 'processing', 'worker', ARGV[3], 'started_at', ARGV[4])
+  end
+end
+return ordered
+"""
+
+# KEYS: processing ('' in brpop mode), queue, dead, stats, worker hash, rate key, recent.
+# ARGV: message prefix, result ttl, now, worker, max attempts, rate ttl, reliable (1/0),
+#       then groups of 6: entry, envelope ('' = entry), id, outcome (ok/err), payload, ms.
+# A result is stored only when this worker still owned the entry (LREM removed it), so a
+# retried call or a message already reaped never stores a second result.
+SETTLE = _HELPERS + r"""
+local prefix, ttl, now, worker = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local max_attempts, rate_ttl, reliable = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7] == '1'
+local done, retried, died = 0, 0, 0
+local recent = {}
+for i = 8, #ARGV, 6 do
+  local entry, envelope, id, outcome, payload, ms =
+    ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+  if envelope == '' then envelope = entry end
+  local owned = 1
+  if reliable then owned = redis.call('LREM', KEYS[1], 1, entry) end
+  if owned == 1 then
+    local key = prefix .. id
+    if outcome == 'ok' then
+      redis.call('HSET', key, 'status', 'done', 'result', payload, 'worker', worker,
+                 'finished_at', now, 'ms', ms)
+      redis.call('HINCRBY', key, 'runs', 1)
+      done = done + 1
+      recent[#recent + 1] = id
+    else
+      local attempts = envelope_attempts(envelope) + 1
+      envelope = with_attempts(envelope, attempts)
+      if attempts >= max_attempts then
+        redis.call('LPUSH', KEYS[3], envelope)
+        redis.call('HSET', key, 'status', 'dead', 'error', payload, 'worker', worker,
+                   'attempts', attempts, 'finished_at', now)
+        died = died + 1
+      else
+        redis.call('LPUSH', KEYS[2], envelope)
+        redis.call('HSET', key, 'status', 'queued', 'error', payload, 'attempts', attempts)
+        retried = retried + 1
+      end
+    end
+    redis.call('EXPIRE', key, ttl)
+  end
+end
+if done > 0 then
+  redis.call('HINCRBY', KEYS[4], 'done', done)
+  if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('HINCRBY', KEYS[5], 'processed', done) end
+  redis.call('INCRBY', KEYS[6], done)
+  redis.call('EXPIRE', KEYS[6], rate_ttl)
+  local first = math.max(1, #recent - 19)
+  redis.call('LPUSH', KEYS[7], unpack(recent, first, #recent))
+  redis.call('LTRIM', KEYS[7], 0, 49)
+end
+if retried + died > 0 then
+  redis.call('HINCRBY', KEYS[4], 'failed', retried + died)
+  if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('HINCRBY', KEYS[5], 'failed', retried + died) end
+end
+if died > 0 then redis.call('HINCRBY', KEYS[4], 'dead', died) end
+return {done, retried, died}
+"""
+
+# KEYS: processing ('' in brpop mode), queue, stats. ARGV: message prefix, reliable (1/0),
+# then entries in processing order. Puts unprocessed entries back at the consumer end.
+GIVE_BACK = _HELPERS + r"""
+local count = 0
+for i = #ARGV, 3, -1 do
+  local entry = ARGV[i]
+  local owned = 1
+  if ARGV[2] == '1' then owned = redis.call('LREM', KEYS[1], 1, entry) end
+  if owned == 1 then
+    redis.call('RPUSH', KEYS[2], entry)
+    local id = envelope_id(entry)
+    if id then redis.call('HSET', ARGV[1] .. id, 'status', 'queued') end
+    count = count + 1
+  end
+end
+return count
+"""
+
+# KEYS: processing of a dead worker, queue, dead, stats.
+# ARGV: message prefix, max attempts, now, ttl, reason.
+# Each entry goes back to the consumer end with attempts + 1, or to the dead letters.
+RECLAIM = _HELPERS + r"""
+local prefix, max_attempts, now, ttl, reason = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local requeued, died = 0, 0
+while true do
+  local entry = redis.call('LPOP', KEYS[1])
+  if not entry then break end
+  local id = envelope_id(entry)
+  if not id then
+    id = 'raw-' .. redis.call('HINCRBY', KEYS[4], 'raw_seq', 1)
+    entry = '{"id":"' .. id .. '","attempts":0,"enqueued_at":' .. now .. ',"body":' .. cjson.encode(entry) .. '}'
+  end
+  local attempts = envelope_attempts(entry) + 1
+  entry = with_attempts(entry, attempts)
+  local key = prefix .. id
+  if attempts >= max_attempts then
+    redis.call('LPUSH', KEYS[3], entry)
+    redis.call('HSET', key, 'status', 'dead', 'error', reason, 'attempts', attempts, 'finished_at', now)
+    died = died + 1
+  else
+    redis.call('RPUSH', KEYS[2], entry)
+    redis.call('HSET', key, 'status', 'queued', 'error', reason, 'attempts', attempts)
+    requeued = requeued + 1
+  end
+  redis.call('EXPIRE', key, ttl)
+end
+if requeued > 0 then redis.call('HINCRBY', KEYS[4], 'reclaimed', requeued) end
+if died > 0 then redis.call('HINCRBY', KEYS[4], 'dead', died) end
+return {requeued, died}
+"""
+
+# KEYS: dead, queue, stats. ARGV: message prefix, ttl, then ids (none = all).
+# Dead letters go back to the end of the queue with attempts reset to 0.
+REQUEUE_DEAD = _HELPERS + r"""
+local prefix, ttl = ARGV[1], tonumber(ARGV[2])
+local wanted = {}
+for i = 3, #ARGV do wanted[ARGV[i]] = true end
+local all = #ARGV < 3
+local count = 0
+local entries = redis.call('LRANGE', KEYS[1], 0, -1)
+for i = #entries, 1, -1 do
+  local entry = entries[i]
+  local id = envelope_id(entry)
+  if all or (id and wanted[id]) then
+    redis.call('LREM', KEYS[1], 1, entry)
+    redis.call('LPUSH', KEYS[2], with_attempts(entry, 0))
+    if id then
+      redis.call('HSET', prefix .. id, 'status', 'queued', 'attempts', 0)
+      redis.call('HDEL', prefix .. id, 'error')
+      redis.call('EXPIRE', prefix .. id, ttl)
+    end
+    count = count + 1
+  end
+end
+if count > 0 then redis.call('HINCRBY', KEYS[3], 'revived', count) end
+return count
+"""

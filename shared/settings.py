@@ -1,0 +1,139 @@
+"""fila's configuration, read from the environment in one place."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from enum import Enum, StrEnum
+
+
+class Delivery(StrEnum):
+    """How a worker takes messages off the queue."""
+
+    BRPOP = "brpop"
+    RELIABLE = "reliable"
+
+
+def _parse_bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {raw!r}")
+
+
+def _parse_floats(raw: str) -> tuple[float, ...]:
+    return tuple(float(part) for part in raw.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob fila has; each field is read from the env var named in its metadata."""
+
+    redis_url: str = field(default="redis://localhost:6379/0", metadata={"env": "REDIS_URL"})
+    redis_connect_timeout: float = field(default=0.2, metadata={"env": "REDIS_CONNECT_TIMEOUT"})
+    redis_socket_timeout: float = field(default=0.5, metadata={"env": "REDIS_SOCKET_TIMEOUT"})
+    redis_retries: int = field(default=1, metadata={"env": "REDIS_RETRIES"})
+
+    queue: str = field(default="fila", metadata={"env": "QUEUE_NAME"})
+    max_attempts: int = field(default=5, metadata={"env": "MAX_ATTEMPTS"})
+    message_max_bytes: int = field(default=65536, metadata={"env": "MESSAGE_MAX_BYTES"})
+    batch_max: int = field(default=10000, metadata={"env": "BATCH_MAX"})
+    request_max_bytes: int = field(default=16 * 1024 * 1024, metadata={"env": "REQUEST_MAX_BYTES"})
+    result_ttl: int = field(default=86400, metadata={"env": "RESULT_TTL"})
+    queued_ttl: int = field(default=7 * 86400, metadata={"env": "QUEUED_TTL"})
+
+    worker_name: str = field(default="", metadata={"env": "WORKER_NAME"})
+    worker_delivery: Delivery = field(default=Delivery.RELIABLE, metadata={"env": "WORKER_DELIVERY"})
+    worker_block_timeout: float = field(default=1.0, metadata={"env": "WORKER_BLOCK_TIMEOUT"})
+    worker_batch_max: int = field(default=500, metadata={"env": "WORKER_BATCH_MAX"})
+    worker_batch_target_ms: float = field(default=10.0, metadata={"env": "WORKER_BATCH_TARGET_MS"})
+    heartbeat_ttl: float = field(default=10.0, metadata={"env": "HEARTBEAT_TTL"})
+    handler: str = field(default="shared.handlers:analyse", metadata={"env": "HANDLER"})
+    work_ms_max: int = field(default=10000, metadata={"env": "WORK_MS_MAX"})
+
+    key_max_len: int = field(default=200, metadata={"env": "KEY_MAX_LEN"})
+    value_max_len: int = field(default=4096, metadata={"env": "VALUE_MAX_LEN"})
+    list_show_max: int = field(default=1000, metadata={"env": "LIST_SHOW_MAX"})
+
+    fib_naive_max: int = field(default=32, metadata={"env": "FIB_NAIVE_MAX"})
+    fib_job_naive_max: int = field(default=35, metadata={"env": "FIB_JOB_NAIVE_MAX"})
+    fib_fast_max: int = field(default=1_000_000, metadata={"env": "FIB_FAST_MAX"})
+    fib_cache_ttl: int = field(default=60, metadata={"env": "FIB_CACHE_TTL"})
+
+    rq_queue: str = field(default="fib", metadata={"env": "RQ_QUEUE"})
+    job_timeout: int = field(default=60, metadata={"env": "JOB_TIMEOUT"})
+    job_result_ttl: int = field(default=3600, metadata={"env": "JOB_RESULT_TTL"})
+    job_failure_ttl: int = field(default=3 * 86400, metadata={"env": "JOB_FAILURE_TTL"})
+    job_retries: int = field(default=2, metadata={"env": "JOB_RETRIES"})
+    job_retry_intervals: tuple[float, ...] = field(default=(1.0, 5.0), metadata={"env": "JOB_RETRY_INTERVALS"})
+
+    dashboard_url: str = field(default="http://localhost:9181", metadata={"env": "DASHBOARD_URL"})
+    commander_url: str = field(default="http://localhost:8081", metadata={"env": "COMMANDER_URL"})
+    log_level: str = field(default="INFO", metadata={"env": "LOG_LEVEL"})
+    log_messages: bool = field(default=True, metadata={"env": "LOG_MESSAGES"})
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from the environment; a bad value raises ValueError naming its variable."""
+        env = os.environ if environ is None else environ
+        values = {}
+        for spec in fields(cls):
+            name = spec.metadata["env"]
+            if name not in env:
+                continue
+            raw = env[name]
+            try:
+                values[spec.name] = _convert(spec.type, raw)
+            except ValueError as exc:
+                raise ValueError(f"{name}={raw!r}: {exc}") from None
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Raise ValueError when settings contradict each other or are out of range."""
+        positive = ("max_attempts", "message_max_bytes", "batch_max", "result_ttl", "worker_batch_max",
+                    "key_max_len", "value_max_len", "fib_cache_ttl", "job_timeout", "queued_ttl")
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")
+        if self.worker_block_timeout <= 0 or self.heartbeat_ttl <= 0:
+            raise ValueError("worker_block_timeout and heartbeat_ttl must be positive")
+        if self.redis_connect_timeout <= 0 or self.redis_socket_timeout <= 0:
+            raise ValueError("Redis timeouts must be positive")
+        if not self.queue or not self.rq_queue:
+            raise ValueError("queue names must not be empty")
+
+    def env(self) -> dict[str, str]:
+        """Render these settings as environment variables (for child processes)."""
+        out = {}
+        for spec in fields(self):
+            value = getattr(self, spec.name)
+            if isinstance(value, tuple):
+                value = ",".join(str(v) for v in value)
+            elif isinstance(value, Enum):
+                value = value.value
+            elif isinstance(value, bool):
+                value = "1" if value else "0"
+            out[spec.metadata["env"]] = str(value)
+        return out
+
+    @staticmethod
+    def variables() -> list[tuple[str, str, object]]:
+        """List (env var, field name, default) for documentation and tests."""
+        return [(spec.metadata["env"], spec.name, spec.default) for spec in fields(Settings)]
+
+
+def _convert(kind: str, raw: str):
+    converters = {
+        "str": str,
+        "int": lambda s: int(s.replace("_", "")),
+        "float": float,
+        "bool": _parse_bool,
+        "Delivery": Delivery,
+        "tuple[float, ...]": _parse_floats,
+    }
+    return converters[kind](raw.strip() if kind != "str" else raw)

@@ -1,0 +1,27 @@
+"""fila's web producer: the handout's routes, the JSON API and the live page."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import Flask
+
+from shared import logs
+from shared.settings import Settings
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """Build the Flask app; `config` may carry `SETTINGS` (a Settings) and Flask options."""
+    from web import context, errors, handout, health, kv
+
+    app = Flask(__name__)
+    config = dict(config or {})
+    settings = config.pop("SETTINGS", None) or Settings.from_env()
+    logs.configure(settings.log_level)
+    app.config.update(MAX_CONTENT_LENGTH=settings.request_max_bytes, JSON_SORT_KEYS=False)
+    app.config.update(config)
+    context.init_app(app, settings)
+    errors.register(app)
+    for module in (handout, kv, health):
+        app.register_blueprint(module.bp)
+    return app
