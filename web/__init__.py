@@ -12,7 +12,7 @@ from shared.settings import Settings
 
 def create_app(config: Mapping | None = None) -> Flask:
     """Build the Flask app; `config` may carry `SETTINGS` (a Settings) and Flask options."""
-    from web import context, errors, handout, health, kv
+    from web import context, errors, handout, health, jobs, kv, messages
 
     app = Flask(__name__)
     config = dict(config or {})
@@ -22,6 +22,6 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.config.update(config)
     context.init_app(app, settings)
     errors.register(app)
-    for module in (handout, kv, health):
+    for module in (handout, kv, messages, jobs, health):
         app.register_blueprint(module.bp)
     return app

@@ -1,0 +1,45 @@
+"""`python -m worker` (also `fila-worker`): run one message worker until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import signal
+import sys
+
+from shared import logs
+from shared.connection import connect
+from shared.handlers import load
+from shared.settings import Delivery, Settings
+from worker.consumer import Consumer
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Read the command line (each option overrides its environment variable)."""
+    parser = argparse.ArgumentParser(prog="fila-worker", description=__doc__)
+    parser.add_argument("--delivery", choices=[d.value for d in Delivery],
+                        help="brpop: the handout's loop, at most once; reliable (default): BLMOVE, at least once")
+    parser.add_argument("--name", help="worker name (default: host-pid)")
+    parser.add_argument("--handler", help="module:function that processes a body")
+    parser.add_argument("--queue", help="queue list name (default: fila)")
+    parser.add_argument("--batch-max", type=int, help="most messages taken in one round trip")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a worker; exit 0 after a warm stop."""
+    args = parse_args(argv)
+    settings = Settings.from_env()
+    overrides = {"worker_delivery": Delivery(args.delivery) if args.delivery else None, "worker_name": args.name,
+                 "handler": args.handler, "queue": args.queue, "worker_batch_max": args.batch_max}
+    settings = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+    logs.configure(settings.log_level)
+    connection = connect(settings, block_timeout=settings.worker_block_timeout)
+    consumer = Consumer(connection, settings, load(settings.handler))
+    signal.signal(signal.SIGTERM, consumer.stop)
+    signal.signal(signal.SIGINT, consumer.stop)
+    return consumer.run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

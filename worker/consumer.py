@@ -1,0 +1,193 @@
+"""The worker loop: take a batch, run the handler on each message, settle the results."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+
+import redis
+
+from shared.connection import UNAVAILABLE
+from shared.envelope import decode, encode
+from shared.handlers import Handler
+from shared.queue import MessageQueue, Settled
+from shared.settings import Delivery, Settings
+from shared.status import MessageStatus, Outcome
+from worker.backoff import Backoff
+from worker.heartbeat import Heartbeat
+
+log = logging.getLogger(__name__)
+
+
+def default_name() -> str:
+    """Name a worker after its host and pid (stable for a container's PID 1)."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class Consumer:
+    """Consume one queue with BRPOP (at most once) or BLMOVE (reliable, at least once)."""
+
+    def __init__(self, connection: redis.Redis, settings: Settings, handler: Handler, name: str | None = None):
+        self.redis = connection
+        self.settings = settings
+        self.handler = handler
+        self.name = name or settings.worker_name or default_name()
+        self.reliable = settings.worker_delivery is Delivery.RELIABLE
+        self.queue = MessageQueue(connection, settings)
+        self.stopping = threading.Event()
+        self.current: str | None = None
+        self.batch_size = 1
+        self.avg_ms: float | None = None
+        self.processed = 0
+        self.heartbeat = Heartbeat(connection, settings, self.name, info={
+            "host": socket.gethostname(), "pid": str(os.getpid()), "delivery": settings.worker_delivery.value,
+            "queue": settings.queue, "started_at": f"{time.time():.3f}"}, current=lambda: self.current)
+
+    def stop(self, *_args) -> None:
+        """Ask the loop to stop after the message in hand (safe from a signal handler)."""
+        self.stopping.set()
+
+    def run(self) -> int:
+        """Consume until stopped; return the process exit code."""
+        log.info("%s starting: queue=%s delivery=%s handler=%s batch_max=%s block=%ss heartbeat_ttl=%ss redis=%s",
+                 self.name, self.settings.queue, self.settings.worker_delivery.value, self.settings.handler,
+                 self.settings.worker_batch_max, self.settings.worker_block_timeout, self.settings.heartbeat_ttl,
+                 redis_location(self.settings.redis_url))
+        backoff = Backoff()
+        started = False
+        while not self.stopping.is_set():
+            try:
+                if not started:
+                    self._start()
+                    started = True
+                entries = self._take()
+                if entries:
+                    self._process(entries)
+                backoff.reset()
+            except UNAVAILABLE as exc:
+                delay = backoff.next()
+                if backoff.failures == 1 or backoff.failures % 20 == 0:
+                    log.warning("%s redis unavailable (%s); retrying in %.2fs", self.name, exc, delay)
+                self.stopping.wait(delay)
+        self._finish(started)
+        log.info("%s stopped: processed=%s", self.name, self.processed)
+        return 0
+
+    def _start(self) -> None:
+        self.heartbeat.beat()
+        if self.reliable:
+            requeued, died = self.queue.reclaim(self.name, f"worker {self.name} restarted")
+            if requeued or died:
+                log.warning("%s recovered its own in-flight messages: %s requeued, %s dead-lettered",
+                            self.name, requeued, died)
+        self.heartbeat.start()
+
+    def _finish(self, started: bool) -> None:
+        if not started:
+            return
+        self.heartbeat.stop()
+        try:
+            self.heartbeat.deregister()
+        except UNAVAILABLE as exc:
+            log.warning("%s could not deregister (%s); its heartbeat will expire", self.name, exc)
+
+    def _take(self) -> list[str]:
+        count = self.batch_size
+        if self.reliable:
+            entries = self.queue.take(self.name, count)
+            if entries:
+                return entries
+            entry = self.queue.take_blocking(self.name, self.settings.worker_block_timeout)
+            if entry is None:
+                return []
+            envelope = decode(entry, time.time())
+            if not envelope.wrapped:
+                self.queue.mark_processing(envelope.id, self.name)
+            return [entry]
+        entries = self.queue.pop(count) if count > 1 else []
+        if entries:
+            return entries
+        entry = self.queue.pop_blocking(self.settings.worker_block_timeout)
+        return [entry] if entry is not None else []
+
+    def _process(self, entries: list[str]) -> None:
+        now = time.time()
+        target_ms = self.settings.worker_batch_target_ms
+        settled: list[Settled] = []
+        batch_start = flush_start = time.perf_counter()
+        for index, entry in enumerate(entries):
+            if self.stopping.is_set() and index > 0:
+                self._settle(settled)
+                settled = []
+                given = self.queue.give_back(self.name, entries[index:], reliable=self.reliable)
+                log.info("%s stopping: gave %s unprocessed message(s) back to %s", self.name, given,
+                         self.settings.queue)
+                break
+            settled.append(self._run_one(entry, now))
+            if (time.perf_counter() - flush_start) * 1000 >= target_ms:
+                self._settle(settled)
+                settled = []
+                flush_start = time.perf_counter()
+        self._settle(settled)
+        self.current = None
+        self._adapt(len(entries), (time.perf_counter() - batch_start) * 1000)
+
+    def _run_one(self, entry: str, now: float) -> Settled:
+        envelope = decode(entry, now)
+        self.current = envelope.id
+        start = time.perf_counter()
+        try:
+            payload = json.dumps(self.handler(envelope.body, self.settings), ensure_ascii=False, default=str)
+            outcome = Outcome.OK
+        except Exception as exc:
+            payload = f"{type(exc).__name__}: {exc}"
+            outcome = Outcome.ERROR
+        ms = (time.perf_counter() - start) * 1000
+        if self.settings.log_messages:
+            status = MessageStatus.DONE if outcome is Outcome.OK else MessageStatus.FAILED
+            log.info("%s %s %s attempt=%s %.2fms%s", self.name, envelope.id, status.value, envelope.attempts + 1,
+                     ms, "" if outcome is Outcome.OK else f" error={payload}")
+        wrapped = encode(envelope.id, json.dumps(envelope.body), envelope.enqueued_at) if envelope.wrapped else entry
+        return Settled(entry, wrapped, envelope.id, outcome, payload, ms)
+
+    def _settle(self, settled: list[Settled]) -> None:
+        """Store results; while Redis is down keep trying (the results are not run again)."""
+        if not settled:
+            return
+        backoff = Backoff()
+        while True:
+            try:
+                done, _retried, died = self.queue.settle(self.name, settled, reliable=self.reliable)
+                self.processed += done
+                if died:
+                    log.warning("%s dead-lettered %s message(s) after %s attempts", self.name, died,
+                                self.settings.max_attempts)
+                return
+            except UNAVAILABLE as exc:
+                if self.stopping.is_set() and backoff.failures >= 3:
+                    what = "they stay in flight for the reaper" if self.reliable else "they are LOST (brpop mode)"
+                    log.error("%s could not store %s result(s) before stopping: %s", self.name, len(settled), what)
+                    return
+                delay = backoff.next()
+                log.warning("%s storing %s result(s) failed (%s); retrying in %.2fs", self.name, len(settled), exc,
+                            delay)
+                time.sleep(delay)
+
+    def _adapt(self, count: int, elapsed_ms: float) -> None:
+        """Size the next batch so that it takes about WORKER_BATCH_TARGET_MS (slow start from 1)."""
+        per_message = elapsed_ms / count
+        self.avg_ms = per_message if self.avg_ms is None else 0.7 * self.avg_ms + 0.3 * per_message
+        ideal = int(self.settings.worker_batch_target_ms / max(self.avg_ms, 0.001))
+        self.batch_size = max(1, min(self.settings.worker_batch_max, ideal, self.batch_size * 2))
+
+
+def redis_location(url: str) -> str:
+    """Return a Redis URL without its password, for logs."""
+    if "@" in url:
+        scheme, _, rest = url.partition("://")
+        return f"{scheme}://***@{rest.rpartition('@')[2]}"
+    return url
