@@ -38,14 +38,21 @@ return count
 """
 
 # KEYS: queue, processing. ARGV: max count, message prefix, worker, now.
-# Moves up to N of the oldest entries, oldest first, and marks them processing.
+# Moves up to N of the oldest entries, oldest first, and marks them processing. A redelivered
+# entry (attempts > 0) is always taken alone, so that a message that kills its worker cannot
+# drag the same batch-mates towards the dead letters again and again.
 TAKE = _HELPERS + r"""
 local items = redis.call('LRANGE', KEYS[1], -tonumber(ARGV[1]), -1)
 local n = #items
 if n == 0 then return items end
-redis.call('LTRIM', KEYS[1], 0, -n - 1)
 local ordered = {}
-for i = n, 1, -1 do ordered[#ordered + 1] = items[i] end
+for i = n, 1, -1 do
+  local retry = envelope_attempts(items[i]) > 0
+  if retry and #ordered > 0 then break end
+  ordered[#ordered + 1] = items[i]
+  if retry then break end
+end
+redis.call('LTRIM', KEYS[1], 0, -#ordered - 1)
 redis.call('RPUSH', KEYS[2], unpack(ordered))
 for _, entry in ipairs(ordered) do
   local id = envelope_id(entry)

@@ -31,11 +31,11 @@ class Heartbeat(threading.Thread):
         self.queue = MessageQueue(connection, settings)
         self.interval = max(0.05, settings.heartbeat_ttl / 3)
         self.connected_since: float | None = None
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
         """Beat and reap every interval until stopped."""
-        while not self._stop.wait(self.interval):
+        while not self._halt.wait(self.interval):
             try:
                 self.beat()
                 self.reap()
@@ -48,7 +48,7 @@ class Heartbeat(threading.Thread):
 
     def stop(self) -> None:
         """Stop beating (the caller deregisters)."""
-        self._stop.set()
+        self._halt.set()
         self.join(timeout=self.interval + self.settings.redis_socket_timeout * 2)
 
     def beat(self) -> None:

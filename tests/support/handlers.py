@@ -1,0 +1,17 @@
+"""Handlers that misbehave on purpose, for the worker tests (HANDLER=tests.support.handlers:...)."""
+
+from __future__ import annotations
+
+import os
+
+from shared.handlers import analyse
+from shared.settings import Settings
+
+
+def poison(body, settings: Settings):
+    """Raise for {"poison": "raise"}, kill the process for {"poison": "exit"}, else analyse."""
+    if isinstance(body, dict) and body.get("poison") == "raise":
+        raise RuntimeError("poison message")
+    if isinstance(body, dict) and body.get("poison") == "exit":
+        os._exit(17)
+    return analyse(body, settings)

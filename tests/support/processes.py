@@ -1,0 +1,113 @@
+"""Start fila's real processes (workers, gunicorn, rq, rq-dashboard) as subprocesses for tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from shared.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def child_env(settings: Settings, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Return an environment carrying `settings`, with the project importable."""
+    env = {k: v for k, v in os.environ.items() if k not in {n for n, _, _ in Settings.variables()}}
+    env.update(settings.env())
+    env["PYTHONPATH"] = str(ROOT)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra or {})
+    return env
+
+
+class Proc:
+    """A child process whose output is collected line by line."""
+
+    def __init__(self, args: Sequence[str], env: Mapping[str, str], name: str = ""):
+        self.args = list(args)
+        self.name = name or Path(args[0]).name
+        self.lines: list[str] = []
+        self.process = subprocess.Popen(self.args, env=dict(env), cwd=ROOT, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    @property
+    def pid(self) -> int:
+        """Return the process id."""
+        return self.process.pid
+
+    def output(self) -> str:
+        """Return everything printed so far."""
+        return "\n".join(self.lines)
+
+    def wait_for_line(self, pattern: str, timeout: float = 15.0) -> str:
+        """Wait until a printed line matches `pattern`; return it."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while time.monotonic() < deadline:
+            lines = self.lines[seen:]
+            for line in lines:
+                if regex.search(line):
+                    return line
+            seen += len(lines)
+            if self.process.poll() is not None and not self._reader.is_alive():
+                break
+            time.sleep(0.02)
+        raise AssertionError(f"{self.name}: no line matching {pattern!r} within {timeout}s; output:\n"
+                             + self.output()[-3000:])
+
+    def alive(self) -> bool:
+        """Tell whether the process still runs."""
+        return self.process.poll() is None
+
+    def signal(self, signum: int) -> None:
+        """Send a signal to the process."""
+        if self.alive():
+            self.process.send_signal(signum)
+
+    def kill(self) -> None:
+        """SIGKILL the process and its children."""
+        if self.alive():
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self, timeout: float = 15.0) -> int:
+        """SIGTERM, wait, SIGKILL if needed; return the exit code."""
+        if self.alive():
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._reader.join(2)
+        return self.process.returncode
+
+
+def start_worker(settings: Settings, *args: str, extra_env: Mapping[str, str] | None = None) -> Proc:
+    """Start `python -m worker` and wait for its start line."""
+    proc = Proc([sys.executable, "-m", "worker", *args], child_env(settings, extra_env), name="worker")
+    proc.wait_for_line(r"starting: queue=")
+    return proc
+
+
+def start_gunicorn(settings: Settings, port: int, workers: int = 2, extra_args: Sequence[str] = ()) -> Proc:
+    """Serve the web app with gunicorn on 127.0.0.1:port and wait until it listens."""
+    proc = Proc([str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+                 *extra_args, "web:create_app()"], child_env(settings), name="gunicorn")
+    proc.wait_for_line(r"Booting worker")
+    return proc

@@ -1,0 +1,104 @@
+"""The producer API against a real redis-server (no worker running)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from shared import keys
+from shared.queue import MessageQueue
+
+
+def test_single_message_is_enqueued_as_an_envelope(client, rdb):
+    response = client.post("/api/messages", json={"body": {"text": "olá", "n": 1}})
+    assert response.status_code == 202
+    reply = response.get_json()
+    (message_id,) = reply["ids"]
+    assert response.headers["Location"] == f"/api/messages/{message_id}"
+    (entry,) = rdb.lrange("fila", 0, -1)
+    envelope = json.loads(entry)
+    assert envelope["id"] == message_id and envelope["attempts"] == 0 and envelope["body"] == {"text": "olá", "n": 1}
+    status = client.get(f"/api/messages/{message_id}").get_json()
+    assert status["status"] == "queued" and status["attempts"] == 0
+
+
+def test_batch_goes_in_one_call_in_order(client, rdb):
+    reply = client.post("/api/messages", json=[{"body": i} for i in range(250)]).get_json()
+    assert reply["count"] == 250
+    assert reply["ids"] == sorted(reply["ids"]) or len(set(reply["ids"])) == 250
+    # The consumer end (right) holds the first message.
+    assert json.loads(rdb.lindex("fila", -1))["body"] == 0
+    assert rdb.llen("fila") == 250
+    assert int(rdb.hget(keys.stats("fila"), "enqueued")) == 250
+
+
+def test_text_plain_one_message_per_line(client, rdb):
+    reply = client.post("/api/messages", data="primeira linha\n\nsegunda linha\n", content_type="text/plain")
+    assert reply.status_code == 202 and reply.get_json()["count"] == 2
+    assert [json.loads(e)["body"] for e in rdb.lrange("fila", 0, -1)] == ["segunda linha", "primeira linha"]
+
+
+@pytest.mark.parametrize(("kwargs", "status"), [
+    ({"data": b"", "content_type": "application/json"}, 400),
+    ({"data": b"{not json", "content_type": "application/json"}, 400),
+    ({"json": {"text": "no body key"}}, 400),
+    ({"json": [{"body": 1}, "x"]}, 400),
+    ({"json": []}, 400),
+    ({"data": b"\n\n", "content_type": "text/plain"}, 400),
+    ({"data": b"x", "content_type": "application/xml"}, 415),
+    ({"json": {"body": "x" * 70000}}, 413),
+    ({"json": [{"body": i} for i in range(10001)]}, 413),
+])
+def test_bad_input_enqueues_nothing(client, rdb, kwargs, status):
+    response = client.post("/api/messages", **kwargs)
+    assert response.status_code == status
+    assert response.get_json()["error"]
+    assert rdb.llen("fila") == 0
+
+
+def test_request_over_the_size_limit_is_413(settings, rdb):
+    import dataclasses
+
+    from web import create_app
+
+    small = create_app({"SETTINGS": dataclasses.replace(settings, request_max_bytes=1000), "TESTING": True})
+    response = small.test_client().post("/api/messages", json={"body": "x" * 2000})
+    assert response.status_code == 413
+    assert rdb.llen("fila") == 0
+
+
+def test_unknown_and_malformed_ids(client):
+    assert client.get("/api/messages/01M8AHHRWGX0RFY15DASA1TB9J").status_code == 404
+    assert client.get("/api/messages/not-an-id").status_code == 400
+
+
+def test_queues_and_workers_when_idle(client):
+    client.post("/api/messages", json=[{"body": 1}, {"body": 2}])
+    queues = {q["name"]: q for q in client.get("/api/queues").get_json()["queues"]}
+    assert queues["fila"]["length"] == 2 and queues["fila"]["in_flight"] == 0 and queues["fila"]["done"] == 0
+    assert queues["fib"]["kind"] == "rq"
+    assert client.get("/api/workers").get_json() == {"workers": []}
+
+
+def test_dead_letters_listed_and_requeued(client, rdb, settings):
+    queue = MessageQueue(client.application.extensions["fila"].redis, settings)
+    ids = queue.enqueue(['"a"', '"b"'])
+    worker = "w1"
+    taken = queue.take(worker, 10)
+    assert len(taken) == 2
+    # The worker dies MAX_ATTEMPTS times in a row: each reclaim adds an attempt.
+    for _ in range(settings.max_attempts):
+        queue.reclaim(worker, "worker died")
+        if rdb.llen("fila"):
+            queue.take(worker, 10)
+    dead = client.get("/api/dead").get_json()["dead"]
+    assert sorted(d["id"] for d in dead) == sorted(ids)
+    assert all(d["attempts"] == settings.max_attempts and d["error"] == "worker died" for d in dead)
+    assert client.get(f"/api/messages/{ids[0]}").get_json()["status"] == "dead"
+    assert client.post("/api/dead/requeue", json={"ids": [ids[0]]}).get_json() == {"requeued": 1}
+    assert client.post("/api/dead/requeue", json={"all": True}).get_json() == {"requeued": 1}
+    assert rdb.llen(keys.dead("fila")) == 0 and rdb.llen("fila") == 2
+    assert all(json.loads(e)["attempts"] == 0 for e in rdb.lrange("fila", 0, -1))
+    assert client.post("/api/dead/requeue", json={}).status_code == 400
+    assert client.post("/api/dead/requeue", json={"ids": ["../x"]}).status_code == 400

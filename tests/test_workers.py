@@ -1,0 +1,200 @@
+"""Real worker processes on a real redis-server: no message lost, under kills, poison, SIGTERM and restarts."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import signal
+import time
+
+import pytest
+import requests
+
+from shared import keys
+from shared.connection import connect
+from shared.queue import MessageQueue
+from tests.support.polling import wait_for
+from tests.support.processes import start_gunicorn, start_worker
+from tests.support.redis_server import RedisServer, free_port
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def fast_settings(settings):
+    """Settings that let dead workers be noticed in about a second."""
+    return dataclasses.replace(settings, heartbeat_ttl=1.0, worker_block_timeout=0.5, log_level="INFO")
+
+
+def enqueue(settings, bodies) -> list[str]:
+    import json
+
+    return MessageQueue(connect(settings), settings).enqueue([json.dumps(b) for b in bodies])
+
+
+def statuses(rdb, ids) -> list[dict]:
+    with rdb.pipeline(transaction=False) as pipe:
+        for message_id in ids:
+            pipe.hgetall(keys.message(message_id))
+        return pipe.execute()
+
+
+def all_done(rdb, ids) -> bool:
+    return all(s.get("status") == "done" for s in statuses(rdb, ids))
+
+
+def test_three_workers_ten_thousand_messages_over_http(fast_settings, rdb):
+    port = free_port()
+    web = start_gunicorn(fast_settings, port, workers=2)
+    workers = [start_worker(fast_settings) for _ in range(3)]
+    try:
+        session = requests.Session()
+        url = f"http://127.0.0.1:{port}/api/messages"
+        ids: list[str] = []
+        for batch in range(90):
+            reply = session.post(url, json=[{"body": {"text": f"lote {batch} item {i}"}} for i in range(100)])
+            assert reply.status_code == 202
+            ids += reply.json()["ids"]
+        for i in range(1000):
+            reply = session.post(url, json={"body": f"mensagem {i}"})
+            assert reply.status_code == 202
+            ids += reply.json()["ids"]
+        assert len(set(ids)) == 10_000
+        wait_for(lambda: int(rdb.hget(keys.stats("fila"), "done") or 0) >= 10_000, timeout=60, message="10k done")
+        results = statuses(rdb, ids)
+        lost = [i for i, s in zip(ids, results, strict=True) if s.get("status") != "done"]
+        duplicates = sum(int(s.get("runs", 0)) - 1 for s in results if int(s.get("runs", 0)) > 1)
+        assert lost == [] and duplicates == 0
+        assert int(rdb.hget(keys.stats("fila"), "done")) == 10_000
+        per_worker = [int(rdb.hget(keys.worker(n), "processed") or 0) for n in rdb.smembers(keys.WORKERS)]
+        assert sum(per_worker) == 10_000 and len(per_worker) == 3
+        queues = session.get(f"http://127.0.0.1:{port}/api/queues").json()["queues"][0]
+        assert queues["length"] == 0 and queues["in_flight"] == 0 and queues["done"] == 10_000
+    finally:
+        for proc in workers:
+            assert proc.stop() == 0
+        web.stop()
+
+
+def _kill_loop(settings, rdb, kills: int, delivery: str, work_ms: int, initial: int) -> tuple[list[str], int]:
+    """Keep 3 workers busy, SIGKILL one at random `kills` times (restarting it); return ids and kills."""
+    rng = random.Random(1234)
+    ids = enqueue(settings, [{"work_ms": work_ms, "i": i} for i in range(initial)])
+    workers = [start_worker(settings, "--delivery", delivery) for _ in range(3)]
+    try:
+        for _ in range(kills):
+            if rdb.llen("fila") < 50:
+                ids += enqueue(settings, [{"work_ms": work_ms} for _ in range(300)])
+            time.sleep(rng.uniform(0.02, 0.12))
+            victim = workers.pop(rng.randrange(len(workers)))
+            victim.kill()
+            workers.append(start_worker(settings, "--delivery", delivery))
+        if delivery == "reliable":
+            wait_for(lambda: all_done(rdb, ids), timeout=120, interval=0.2, message="every message done")
+        else:
+            wait_for(lambda: rdb.llen("fila") == 0, timeout=120, interval=0.2, message="queue drained")
+            time.sleep(3 * work_ms / 1000)
+    finally:
+        for proc in workers:
+            proc.stop()
+    return ids, kills
+
+
+def test_reliable_survives_a_hundred_kill_minus_nine(fast_settings, rdb):
+    ids, kills = _kill_loop(fast_settings, rdb, kills=100, delivery="reliable", work_ms=20, initial=1500)
+    results = statuses(rdb, ids)
+    lost = [i for i, s in zip(ids, results, strict=True) if s.get("status") != "done"]
+    duplicate_runs = sum(int(s["runs"]) - 1 for s in results if s.get("runs"))
+    redelivered = sum(1 for s in results if int(s.get("attempts") or 0) > 0)
+    print(f"reliable: {len(ids)} messages, {kills} kills, lost={len(lost)}, duplicate runs={duplicate_runs}, "
+          f"redelivered={redelivered}")
+    assert lost == []
+    assert duplicate_runs <= kills
+    assert redelivered <= kills
+    assert rdb.llen(keys.dead("fila")) == 0
+
+
+def test_brpop_loses_the_message_in_hand(fast_settings, rdb):
+    ids, kills = _kill_loop(fast_settings, rdb, kills=20, delivery="brpop", work_ms=20, initial=600)
+    results = statuses(rdb, ids)
+    lost = [i for i, s in zip(ids, results, strict=True) if s.get("status") != "done"]
+    print(f"brpop: {len(ids)} messages, {kills} kills, lost={len(lost)} (expected: at-most-once)")
+    assert 1 <= len(lost) <= kills
+
+
+def test_poison_messages_end_dead_without_looping(fast_settings, rdb):
+    settings = dataclasses.replace(fast_settings, max_attempts=3, handler="tests.support.handlers:poison")
+    (raising, exiting) = enqueue(settings, [{"poison": "raise"}, {"poison": "exit"}])
+    normal = enqueue(settings, [{"text": f"ok {i}"} for i in range(50)])
+    workers = [start_worker(settings) for _ in range(2)]
+    restarts = 0
+    try:
+        def settled():
+            nonlocal restarts
+            for index, proc in enumerate(workers):
+                if not proc.alive():  # what compose's restart policy does
+                    workers[index] = start_worker(settings)
+                    restarts += 1
+            got = statuses(rdb, [raising, exiting])
+            return all(s.get("status") == "dead" for s in got) and all_done(rdb, normal)
+
+        wait_for(settled, timeout=60, interval=0.1, message="poison dead, the rest done")
+        raised, exited = statuses(rdb, [raising, exiting])
+        assert raised["error"] == "RuntimeError: poison message" and raised["attempts"] == "3"
+        assert exited["attempts"] == "3" and "died" in exited["error"]
+        assert restarts == 3
+        assert rdb.llen(keys.dead("fila")) == 2 and rdb.llen("fila") == 0
+        # Dead means dead: nothing picks them up again.
+        time.sleep(1.5)
+        assert restarts == 3 and all(p.alive() for p in workers)
+    finally:
+        for proc in workers:
+            proc.stop()
+
+
+def test_sigterm_mid_work_loses_nothing(fast_settings, rdb):
+    ids = enqueue(fast_settings, [{"work_ms": 20, "i": i} for i in range(300)])
+    workers = [start_worker(fast_settings) for _ in range(2)]
+    wait_for(lambda: int(rdb.hget(keys.stats("fila"), "done") or 0) >= 20, message="some done")
+    for proc in workers:
+        proc.signal(signal.SIGTERM)
+    for proc in workers:
+        start = time.monotonic()
+        assert proc.stop(timeout=10) == 0
+        assert time.monotonic() - start < 5
+        assert "stopped: processed=" in proc.output()
+    assert rdb.keys(keys.processing("*")) == []
+    assert rdb.smembers(keys.WORKERS) == set()
+    finisher = start_worker(fast_settings)
+    try:
+        wait_for(lambda: all_done(rdb, ids), timeout=30, message="all done after restart")
+    finally:
+        assert finisher.stop() == 0
+    assert all(s["runs"] == "1" for s in statuses(rdb, ids))
+
+
+def test_workers_ride_out_a_redis_restart(tmp_path):
+    server = RedisServer(tmp_path / "redis").start()
+    from shared.settings import Settings
+
+    settings = Settings(redis_url=server.url, heartbeat_ttl=1.0, worker_block_timeout=0.5)
+    rdb = server.client()
+    try:
+        before = enqueue(settings, [{"work_ms": 5, "i": i} for i in range(400)])
+        workers = [start_worker(settings) for _ in range(2)]
+        wait_for(lambda: int(rdb.hget(keys.stats("fila"), "done") or 0) >= 50, message="work under way")
+        server.stop()
+        time.sleep(2)
+        server.start()
+        restarted = time.monotonic()
+        after = enqueue(settings, [{"text": "depois"}])
+        wait_for(lambda: all_done(rdb, after), timeout=10, message="resumed within 10 s")
+        resumed_in = time.monotonic() - restarted
+        wait_for(lambda: all_done(rdb, before), timeout=30, message="every earlier message done")
+        assert all(proc.alive() for proc in workers)
+        assert any("redis unavailable" in proc.output() or "failed" in proc.output() for proc in workers)
+        print(f"resumed {resumed_in:.2f}s after redis-server came back")
+        for proc in workers:
+            assert proc.stop() == 0
+    finally:
+        server.stop()
