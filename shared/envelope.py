@@ -6,17 +6,15 @@ Lua scripts can read the id and bump the attempts without re-encoding the body.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
+from shared.codec import dumps, loads
 from shared.ids import new_id
 
 _HEAD = '{"id":"'
 
 
-@dataclass(frozen=True)
-class Envelope:
+class Envelope(NamedTuple):
     """One message as a worker sees it."""
 
     id: str
@@ -29,7 +27,7 @@ class Envelope:
     @property
     def text(self) -> str:
         """Return the body as text (strings as they are, anything else as JSON)."""
-        return self.body if isinstance(self.body, str) else json.dumps(self.body, ensure_ascii=False)
+        return self.body if isinstance(self.body, str) else dumps(self.body)
 
 
 def encode(message_id: str, body_json: str, enqueued_at: float, attempts: int = 0) -> str:
@@ -41,7 +39,7 @@ def decode(raw: str, now: float) -> Envelope:
     """Read a queue entry; an entry that is not an envelope (a raw LPUSH) is wrapped as a body."""
     if raw.startswith(_HEAD):
         try:
-            data = json.loads(raw)
+            data = loads(raw)
             return Envelope(data["id"], data["body"], float(data["enqueued_at"]), int(data["attempts"]), raw)
         except (ValueError, KeyError, TypeError):
             pass

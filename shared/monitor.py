@@ -9,6 +9,7 @@ import redis
 
 from shared import keys
 from shared.settings import Settings
+from shared.status import MessageStatus
 
 
 def _number(value: str | None) -> float | None:
@@ -37,21 +38,38 @@ class QueueMonitor:
         data = self.redis.hgetall(keys.message(message_id))
         if not data:
             return None
-        enqueued, started, finished = (_number(data.get(f)) for f in ("enqueued_at", "started_at", "finished_at"))
+        status, worker = data.get("status"), data.get("worker")
+        if status == MessageStatus.QUEUED.value and (holder := self.holder(message_id)):
+            status, worker = MessageStatus.PROCESSING.value, holder
+        enqueued, finished, ms = (_number(data.get(f)) for f in ("enqueued_at", "finished_at", "ms"))
+        done = status == MessageStatus.DONE.value
         return {
             "id": message_id,
-            "status": data.get("status"),
+            "status": status,
             "result": _json_or_text(data.get("result")),
             "error": data.get("error"),
-            "worker": data.get("worker"),
+            "worker": worker,
             "attempts": int(data.get("attempts", 0) or 0),
-            "runs": int(data.get("runs", 0) or 0),
+            "runs": (1 + int(data.get("duplicates", 0) or 0)) if done else 0,
             "enqueued_at": enqueued,
-            "started_at": started,
+            "started_at": round(finished - ms / 1000, 6) if finished and ms is not None else None,
             "finished_at": finished,
-            "ms": _number(data.get("ms")),
+            "ms": ms,
             "latency_ms": round((finished - enqueued) * 1000, 3) if finished and enqueued else None,
         }
+
+    def holder(self, message_id: str) -> str | None:
+        """Return the worker whose processing list holds the message, if any (derived, not stored)."""
+        names = self.worker_names()
+        with self.redis.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.lrange(keys.processing(name), 0, -1)
+            lists = pipe.execute()
+        needle = f'{{"id":"{message_id}",'
+        for name, entries in zip(names, lists, strict=True):
+            if any(entry.startswith(needle) for entry in entries):
+                return name
+        return None
 
     def worker_names(self) -> list[str]:
         """Return every registered worker name, alive or not yet reaped."""

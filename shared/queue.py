@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import redis
 
@@ -18,16 +18,15 @@ from shared.status import Outcome
 RATE_TTL = 660
 
 
-@dataclass(frozen=True)
-class Settled:
+class Settled(NamedTuple):
     """One message's outcome, ready to be stored."""
 
-    entry: str
-    envelope: str
     id: str
     outcome: Outcome
     payload: str
     ms: float
+    #: The envelope to requeue or dead-letter when the outcome is an error.
+    envelope: str = ""
 
 
 class MessageQueue:
@@ -57,12 +56,18 @@ class MessageQueue:
 
     def take(self, worker: str, count: int) -> list[str]:
         """Move up to `count` of the oldest entries into the worker's processing list, without blocking."""
-        return self._take(keys=[self.name, keys.processing(worker)],
-                          args=[count, keys.MESSAGE_PREFIX, worker, f"{time.time():.6f}"])
+        return self._take(keys=[self.name, keys.processing(worker)], args=[count])
 
     def take_blocking(self, worker: str, timeout: float) -> str | None:
-        """BLMOVE one entry into the worker's processing list, waiting up to `timeout` seconds."""
-        return self.redis.blmove(self.name, keys.processing(worker), timeout, "RIGHT", "LEFT")
+        """BLMOVE one entry to the tail of the worker's processing list, waiting up to `timeout` seconds.
+
+        The tail, like TAKE: entries are settled from the head, in the order they were taken.
+        """
+        return self.redis.blmove(self.name, keys.processing(worker), timeout, "RIGHT", "RIGHT")
+
+    def holding(self, worker: str) -> list[str]:
+        """Return what the worker's processing list holds, head (oldest) first."""
+        return self.redis.lrange(keys.processing(worker), 0, -1)
 
     def pop(self, count: int) -> list[str]:
         """RPOP up to `count` entries (at-most-once delivery), without blocking."""
@@ -73,22 +78,23 @@ class MessageQueue:
         item = self.redis.brpop([self.name], timeout)
         return item[1] if item else None
 
-    def mark_processing(self, message_id: str, worker: str) -> None:
-        """Record that a message taken by BLMOVE is being processed."""
-        key = keys.message(message_id)
-        with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hset(key, mapping={"status": "processing", "worker": worker, "started_at": f"{time.time():.6f}"})
-            pipe.expire(key, self.settings.queued_ttl)
-            pipe.execute()
+    def settle(self, worker: str, entries: Sequence[str], settled: Sequence[Settled], *,
+               reliable: bool) -> tuple[int, int, int]:
+        """Store results and route failures (retry or dead letter); return (done, retried, dead).
 
-    def settle(self, worker: str, settled: Sequence[Settled], *, reliable: bool) -> tuple[int, int, int]:
-        """Store results and route failures (retry or dead letter); return (done, retried, dead)."""
+        `entries` are the queue entries settled, in processing order; done is -1 when the
+        worker no longer holds them (already settled, or reaped).
+        """
         now = time.time()
         args: list[object] = [keys.MESSAGE_PREFIX, self.settings.result_ttl, f"{now:.6f}", worker,
-                              self.settings.max_attempts, RATE_TTL, 1 if reliable else 0]
+                              self.settings.max_attempts, RATE_TTL, 1 if reliable else 0, len(settled),
+                              entries[0], entries[-1]]
+        failures = []
         for item in settled:
-            args.extend((item.entry, "" if item.envelope == item.entry else item.envelope, item.id,
-                         item.outcome.value, item.payload, f"{item.ms:.3f}"))
+            args += (item.id, item.outcome.value, item.payload, f"{item.ms:.3f}")
+            if item.outcome is not Outcome.OK:
+                failures.append(item.envelope)
+        args += failures
         done, retried, died = self._settle(
             keys=[keys.processing(worker) if reliable else "", self.name, keys.dead(self.name),
                   keys.stats(self.name), keys.worker(worker), keys.rate(self.name, int(now)), keys.RECENT],
@@ -99,8 +105,8 @@ class MessageQueue:
         """Put entries taken but not processed back at the consumer end of the queue."""
         if not entries:
             return 0
-        return self._give_back(keys=[keys.processing(worker) if reliable else "", self.name, keys.stats(self.name)],
-                               args=[keys.MESSAGE_PREFIX, 1 if reliable else 0, *entries])
+        return self._give_back(keys=[keys.processing(worker) if reliable else "", self.name],
+                               args=[1 if reliable else 0, *entries])
 
     def reclaim(self, worker: str, reason: str) -> tuple[int, int]:
         """Move a dead worker's in-flight entries back (attempts + 1) or to the dead letters."""

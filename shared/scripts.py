@@ -37,10 +37,11 @@ redis.call('HINCRBY', KEYS[2], 'enqueued', count)
 return count
 """
 
-# KEYS: queue, processing. ARGV: max count, message prefix, worker, now.
-# Moves up to N of the oldest entries, oldest first, and marks them processing. A redelivered
-# entry (attempts > 0) is always taken alone, so that a message that kills its worker cannot
-# drag the same batch-mates towards the dead letters again and again.
+# KEYS: queue, processing. ARGV: max count.
+# Moves up to N of the oldest entries, oldest first, into the worker's processing list (which is
+# what makes a message "processing": nothing is written per message). A redelivered entry
+# (attempts > 0) is always taken alone, so that a message that kills its worker cannot drag the
+# same batch-mates towards the dead letters again and again.
 TAKE = _HELPERS + r"""
 local items = redis.call('LRANGE', KEYS[1], -tonumber(ARGV[1]), -1)
 local n = #items
@@ -54,55 +55,58 @@ for i = n, 1, -1 do
 end
 redis.call('LTRIM', KEYS[1], 0, -#ordered - 1)
 redis.call('RPUSH', KEYS[2], unpack(ordered))
-for _, entry in ipairs(ordered) do
-  local id = envelope_id(entry)
-  if id then
-    redis.call('HSET', ARGV[2] .. id, 'status', 'processing', 'worker', ARGV[3], 'started_at', ARGV[4])
-  end
-end
 return ordered
 """
 
 # KEYS: processing ('' in brpop mode), queue, dead, stats, worker hash, rate key, recent.
-# ARGV: message prefix, result ttl, now, worker, max attempts, rate ttl, reliable (1/0),
-#       then groups of 6: entry, envelope ('' = entry), id, outcome (ok/err), payload, ms.
-# A result is stored only when this worker still owned the entry (LREM removed it), so a
-# retried call or a message already reaped never stores a second result.
+# ARGV: message prefix, result ttl, now, worker, max attempts, rate ttl, reliable (1/0), count,
+#       first entry, last entry, then `count` groups of 4: id, outcome (ok/err), payload, ms,
+#       then the envelope of each failed message, in order (to requeue or dead-letter it).
+# Reliable mode: a worker settles in the order it took (newer batches sit behind, at the tail),
+# so the entries settled here are the head of its processing list. When the first and last do not match, they
+# were settled already (a retried call) or reaped: nothing is stored and -1 is returned, so a
+# message never gets a second result.
 SETTLE = _HELPERS + r"""
 local prefix, ttl, now, worker = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
-local max_attempts, rate_ttl, reliable = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7] == '1'
-local done, retried, died = 0, 0, 0
-local recent = {}
-for i = 8, #ARGV, 6 do
-  local entry, envelope, id, outcome, payload, ms =
-    ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
-  if envelope == '' then envelope = entry end
-  local owned = 1
-  if reliable then owned = redis.call('LREM', KEYS[1], 1, entry) end
-  if owned == 1 then
-    local key = prefix .. id
-    if outcome == 'ok' then
-      redis.call('HSET', key, 'status', 'done', 'result', payload, 'worker', worker,
-                 'finished_at', now, 'ms', ms)
-      redis.call('HINCRBY', key, 'runs', 1)
-      done = done + 1
-      recent[#recent + 1] = id
-    else
-      local attempts = envelope_attempts(envelope) + 1
-      envelope = with_attempts(envelope, attempts)
-      if attempts >= max_attempts then
-        redis.call('LPUSH', KEYS[3], envelope)
-        redis.call('HSET', key, 'status', 'dead', 'error', payload, 'worker', worker,
-                   'attempts', attempts, 'finished_at', now)
-        died = died + 1
-      else
-        redis.call('LPUSH', KEYS[2], envelope)
-        redis.call('HSET', key, 'status', 'queued', 'error', payload, 'attempts', attempts)
-        retried = retried + 1
-      end
-    end
-    redis.call('EXPIRE', key, ttl)
+local max_attempts, rate_ttl, reliable, count = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7] == '1', tonumber(ARGV[8])
+if reliable then
+  if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[9] or redis.call('LINDEX', KEYS[1], count - 1) ~= ARGV[10] then
+    return {-1, 0, 0}
   end
+  redis.call('LTRIM', KEYS[1], count, -1)
+end
+local done, retried, died, duplicates = 0, 0, 0, 0
+local recent = {}
+local failure = 11 + 4 * count
+for i = 11, 10 + 4 * count, 4 do
+  local id, outcome, payload, ms = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local key = prefix .. id
+  if outcome == 'ok' then
+    -- HSET counts new fields: none means this message already had a result (a brpop redelivery).
+    if redis.call('HSET', key, 'status', 'done', 'result', payload, 'worker', worker,
+                  'finished_at', now, 'ms', ms) == 0 then
+      redis.call('HINCRBY', key, 'duplicates', 1)
+      duplicates = duplicates + 1
+    end
+    done = done + 1
+    recent[#recent + 1] = id
+  else
+    local envelope = ARGV[failure]
+    failure = failure + 1
+    local attempts = envelope_attempts(envelope) + 1
+    envelope = with_attempts(envelope, attempts)
+    if attempts >= max_attempts then
+      redis.call('LPUSH', KEYS[3], envelope)
+      redis.call('HSET', key, 'status', 'dead', 'error', payload, 'worker', worker,
+                 'attempts', attempts, 'finished_at', now)
+      died = died + 1
+    else
+      redis.call('LPUSH', KEYS[2], envelope)
+      redis.call('HSET', key, 'status', 'queued', 'error', payload, 'attempts', attempts)
+      retried = retried + 1
+    end
+  end
+  redis.call('EXPIRE', key, ttl)
 end
 if done > 0 then
   redis.call('HINCRBY', KEYS[4], 'done', done)
@@ -113,6 +117,7 @@ if done > 0 then
   redis.call('LPUSH', KEYS[7], unpack(recent, first, #recent))
   redis.call('LTRIM', KEYS[7], 0, 49)
 end
+if duplicates > 0 then redis.call('HINCRBY', KEYS[4], 'duplicates', duplicates) end
 if retried + died > 0 then
   redis.call('HINCRBY', KEYS[4], 'failed', retried + died)
   if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('HINCRBY', KEYS[5], 'failed', retried + died) end
@@ -121,18 +126,16 @@ if died > 0 then redis.call('HINCRBY', KEYS[4], 'dead', died) end
 return {done, retried, died}
 """
 
-# KEYS: processing ('' in brpop mode), queue, stats. ARGV: message prefix, reliable (1/0),
-# then entries in processing order. Puts unprocessed entries back at the consumer end.
-GIVE_BACK = _HELPERS + r"""
+# KEYS: processing ('' in brpop mode), queue. ARGV: reliable (1/0), then entries in
+# processing order. Puts unprocessed entries back at the consumer end of the queue.
+GIVE_BACK = r"""
 local count = 0
-for i = #ARGV, 3, -1 do
+for i = #ARGV, 2, -1 do
   local entry = ARGV[i]
   local owned = 1
-  if ARGV[2] == '1' then owned = redis.call('LREM', KEYS[1], 1, entry) end
+  if ARGV[1] == '1' then owned = redis.call('LREM', KEYS[1], 1, entry) end
   if owned == 1 then
     redis.call('RPUSH', KEYS[2], entry)
-    local id = envelope_id(entry)
-    if id then redis.call('HSET', ARGV[1] .. id, 'status', 'queued') end
     count = count + 1
   end
 end

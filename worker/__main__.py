@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
                  "handler": args.handler, "queue": args.queue, "worker_batch_max": args.batch_max}
     settings = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
     logs.configure(settings.log_level)
-    connection = connect(settings, block_timeout=settings.worker_block_timeout)
+    connection = connect(settings, block_timeout=settings.worker_block_timeout, name="fila-worker")
     consumer = Consumer(connection, settings, load(settings.handler))
     signal.signal(signal.SIGTERM, consumer.stop)
     signal.signal(signal.SIGINT, consumer.stop)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -11,16 +10,20 @@ import time
 
 import redis
 
+from shared import logs
+from shared.codec import dumps
 from shared.connection import UNAVAILABLE
 from shared.envelope import decode, encode
 from shared.handlers import Handler
 from shared.queue import MessageQueue, Settled
 from shared.settings import Delivery, Settings
-from shared.status import MessageStatus, Outcome
+from shared.status import Outcome
 from worker.backoff import Backoff
 from worker.heartbeat import Heartbeat
+from worker.settler import Settler
 
 log = logging.getLogger(__name__)
+message_log = logging.getLogger(logs.MESSAGES)
 
 
 def default_name() -> str:
@@ -43,9 +46,12 @@ class Consumer:
         self.batch_size = 1
         self.avg_ms: float | None = None
         self.processed = 0
+        self.log_messages = settings.log_messages and message_log.isEnabledFor(logging.INFO)
+        self.lines: list[str] = []
         self.heartbeat = Heartbeat(connection, settings, self.name, info={
             "host": socket.gethostname(), "pid": str(os.getpid()), "delivery": settings.worker_delivery.value,
             "queue": settings.queue, "started_at": f"{time.time():.3f}"}, current=lambda: self.current)
+        self.settler = Settler(self.name, self._settle, on_crash=self.stop)
 
     def stop(self, *_args) -> None:
         """Ask the loop to stop after the message in hand (safe from a signal handler)."""
@@ -58,24 +64,28 @@ class Consumer:
                  self.settings.worker_batch_max, self.settings.worker_block_timeout, self.settings.heartbeat_ttl,
                  redis_location(self.settings.redis_url))
         backoff = Backoff()
-        started = False
+        started = recovering = False
         while not self.stopping.is_set():
             try:
                 if not started:
                     self._start()
                     started = True
+                if recovering:
+                    self._recover()
+                    recovering = False
                 entries = self._take()
                 if entries:
                     self._process(entries)
                 backoff.reset()
             except UNAVAILABLE as exc:
+                recovering = started
                 delay = backoff.next()
                 if backoff.failures == 1 or backoff.failures % 20 == 0:
                     log.warning("%s redis unavailable (%s); retrying in %.2fs", self.name, exc, delay)
                 self.stopping.wait(delay)
         self._finish(started)
         log.info("%s stopped: processed=%s", self.name, self.processed)
-        return 0
+        return 1 if self.settler.crashed else 0
 
     def _start(self) -> None:
         self.heartbeat.beat()
@@ -85,10 +95,26 @@ class Consumer:
                 log.warning("%s recovered its own in-flight messages: %s requeued, %s dead-lettered",
                             self.name, requeued, died)
         self.heartbeat.start()
+        self.settler.start()
+
+    def _recover(self) -> None:
+        """After a Redis error, give back what the processing list holds that the worker does not know of.
+
+        A TAKE or BLMOVE whose reply was lost still moved its entries; once every batch the
+        worker knows of is stored, anything left in its processing list is such an orphan.
+        """
+        self.settler.drain()
+        if not self.reliable:
+            return
+        orphans = self.queue.holding(self.name)
+        if orphans:
+            given = self.queue.give_back(self.name, orphans, reliable=True)
+            log.warning("%s gave back %s message(s) taken while Redis was failing", self.name, given)
 
     def _finish(self, started: bool) -> None:
         if not started:
             return
+        self.settler.close()
         self.heartbeat.stop()
         try:
             self.heartbeat.deregister()
@@ -102,12 +128,7 @@ class Consumer:
             if entries:
                 return entries
             entry = self.queue.take_blocking(self.name, self.settings.worker_block_timeout)
-            if entry is None:
-                return []
-            envelope = decode(entry, time.time())
-            if not envelope.wrapped:
-                self.queue.mark_processing(envelope.id, self.name)
-            return [entry]
+            return [entry] if entry is not None else []
         entries = self.queue.pop(count) if count > 1 else []
         if entries:
             return entries
@@ -118,50 +139,64 @@ class Consumer:
         now = time.time()
         target_ms = self.settings.worker_batch_target_ms
         settled: list[Settled] = []
+        first = 0
         batch_start = flush_start = time.perf_counter()
         for index, entry in enumerate(entries):
             if self.stopping.is_set() and index > 0:
-                self._settle(settled)
+                self._submit(entries[first:index], settled)
                 settled = []
+                self.settler.drain()
                 given = self.queue.give_back(self.name, entries[index:], reliable=self.reliable)
                 log.info("%s stopping: gave %s unprocessed message(s) back to %s", self.name, given,
                          self.settings.queue)
                 break
             settled.append(self._run_one(entry, now))
             if (time.perf_counter() - flush_start) * 1000 >= target_ms:
-                self._settle(settled)
+                self._submit(entries[first:index + 1], settled)
                 settled = []
+                first = index + 1
                 flush_start = time.perf_counter()
-        self._settle(settled)
+        else:
+            self._submit(entries[first:], settled)
         self.current = None
         self._adapt(len(entries), (time.perf_counter() - batch_start) * 1000)
+
+    def _submit(self, entries: list[str], settled: list[Settled]) -> None:
+        """Hand results to the settler and log their lines (one record for the group)."""
+        self.settler.submit(entries, settled)
+        if self.lines:
+            prefix = f"{logs.stamp()} INFO worker: "
+            message_log.info("%s%s", prefix, f"\n{prefix}".join(self.lines))
+            self.lines = []
 
     def _run_one(self, entry: str, now: float) -> Settled:
         envelope = decode(entry, now)
         self.current = envelope.id
         start = time.perf_counter()
         try:
-            payload = json.dumps(self.handler(envelope.body, self.settings), ensure_ascii=False, default=str)
-            outcome = Outcome.OK
+            payload = dumps(self.handler(envelope.body, self.settings))
+            ms = (time.perf_counter() - start) * 1000
+            if self.log_messages:
+                self.lines.append(f"{self.name} {envelope.id} done attempt={envelope.attempts + 1} {ms:.3f}ms")
+            return Settled(envelope.id, Outcome.OK, payload, ms)
         except Exception as exc:
             payload = f"{type(exc).__name__}: {exc}"
-            outcome = Outcome.ERROR
         ms = (time.perf_counter() - start) * 1000
-        if self.settings.log_messages:
-            status = MessageStatus.DONE if outcome is Outcome.OK else MessageStatus.FAILED
-            log.info("%s %s %s attempt=%s %.2fms%s", self.name, envelope.id, status.value, envelope.attempts + 1,
-                     ms, "" if outcome is Outcome.OK else f" error={payload}")
-        wrapped = encode(envelope.id, json.dumps(envelope.body), envelope.enqueued_at) if envelope.wrapped else entry
-        return Settled(entry, wrapped, envelope.id, outcome, payload, ms)
+        log.warning("%s %s failed attempt=%s %.2fms error=%s", self.name, envelope.id, envelope.attempts + 1, ms,
+                    payload)
+        requeue = encode(envelope.id, dumps(envelope.body), envelope.enqueued_at) if envelope.wrapped else entry
+        return Settled(envelope.id, Outcome.ERROR, payload, ms, requeue)
 
-    def _settle(self, settled: list[Settled]) -> None:
-        """Store results; while Redis is down keep trying (the results are not run again)."""
-        if not settled:
-            return
+    def _settle(self, entries: list[str], settled: list[Settled]) -> None:
+        """Store results (in the settler thread); while Redis is down keep trying (nothing runs again)."""
         backoff = Backoff()
         while True:
             try:
-                done, _retried, died = self.queue.settle(self.name, settled, reliable=self.reliable)
+                done, _retried, died = self.queue.settle(self.name, entries, settled, reliable=self.reliable)
+                if done < 0:
+                    log.warning("%s no longer holds %s message(s) (reaped while alive?); results not stored, "
+                                "they run again elsewhere", self.name, len(settled))
+                    return
                 self.processed += done
                 if died:
                     log.warning("%s dead-lettered %s message(s) after %s attempts", self.name, died,
