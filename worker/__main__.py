@@ -36,8 +36,16 @@ def main(argv: list[str] | None = None) -> int:
     logs.configure(settings.log_level)
     connection = connect(settings, block_timeout=settings.worker_block_timeout, name="fila-worker")
     consumer = Consumer(connection, settings, load(settings.handler))
-    signal.signal(signal.SIGTERM, consumer.stop)
-    signal.signal(signal.SIGINT, consumer.stop)
+
+    def stop_warm(signum, _frame):
+        # Later signals are ignored: a second one (honcho sends SIGINT then SIGTERM) must not
+        # kill the worker while it stores its last results and leaves the registry.
+        for each in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(each, signal.SIG_IGN)
+        consumer.stop()
+
+    signal.signal(signal.SIGTERM, stop_warm)
+    signal.signal(signal.SIGINT, stop_warm)
     return consumer.run()
 
 

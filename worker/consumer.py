@@ -162,8 +162,14 @@ class Consumer:
         self._adapt(len(entries), (time.perf_counter() - batch_start) * 1000)
 
     def _submit(self, entries: list[str], settled: list[Settled]) -> None:
-        """Hand results to the settler and log their lines (one record for the group)."""
+        """Hand results to the settler and log their lines (one record for the group).
+
+        In brpop mode the results are stored before going on: popped messages exist nowhere
+        else, so a crash loses only the message in hand, as the handout's loop does.
+        """
         self.settler.submit(entries, settled)
+        if not self.reliable:
+            self.settler.drain()
         if self.lines:
             prefix = f"{logs.stamp()} INFO worker: "
             message_log.info("%s%s", prefix, f"\n{prefix}".join(self.lines))
