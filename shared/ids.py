@@ -1,42 +1,50 @@
-"""Sortable unique message ids (ULID: 48-bit milliseconds + 80 random bits, Crockford base32)."""
+"""Sortable unique message ids: ULIDs (48-bit milliseconds + 80 random bits, Crockford base32)."""
 
 from __future__ import annotations
 
+import base64
 import os
 import time
 
-_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+#: base64's base32 alphabet, value for value, turned into Crockford's (which sorts like the values).
+_TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _CROCKFORD.encode())
+_VALID = frozenset(_CROCKFORD)
 
 
-def new_id(now: float | None = None) -> str:
-    """Return a 26-character id that sorts by creation time."""
-    millis = int((time.time() if now is None else now) * 1000)
-    value = (millis << 80) | int.from_bytes(os.urandom(10), "big")
+def _time_part(millis: int) -> str:
     chars = []
-    for _ in range(26):
-        chars.append(_ALPHABET[value & 31])
-        value >>= 5
+    for _ in range(10):
+        chars.append(_CROCKFORD[millis & 31])
+        millis >>= 5
     return "".join(reversed(chars))
 
 
 def new_ids(count: int, now: float | None = None) -> list[str]:
-    """Return `count` ids for one batch, sharing one timestamp and one read of urandom."""
-    millis = int((time.time() if now is None else now) * 1000)
-    head = millis << 80
-    noise = os.urandom(10 * count)
-    out = []
-    for i in range(count):
-        value = head | int.from_bytes(noise[10 * i:10 * i + 10], "big")
-        chars = []
-        for _ in range(26):
-            chars.append(_ALPHABET[value & 31])
-            value >>= 5
-        out.append("".join(reversed(chars)))
-    return out
+    """Return `count` ULIDs for one batch: one timestamp, one read of urandom, one base32 pass."""
+    head = _time_part(int((time.time() if now is None else now) * 1000))
+    # 10 random bytes are exactly 16 base32 characters, so one encoding serves every id.
+    noise = base64.b32encode(os.urandom(10 * count)).translate(_TO_CROCKFORD).decode()
+    return [head + noise[16 * i:16 * i + 16] for i in range(count)]
+
+
+def new_id(now: float | None = None) -> str:
+    """Return one ULID."""
+    return new_ids(1, now)[0]
+
+
+def id_time(message_id: str) -> float | None:
+    """Return the creation time (seconds, millisecond precision) a ULID carries, or None."""
+    if len(message_id) != 26 or not _VALID.issuperset(message_id):
+        return None
+    millis = 0
+    for char in message_id[:10]:
+        millis = millis * 32 + _CROCKFORD.index(char)
+    return millis / 1000
 
 
 def is_valid(message_id: str) -> bool:
-    """Tell whether a string looks like an id fila made (ULID, or one from a wrapped raw entry)."""
+    """Tell whether a string looks like an id fila made (a ULID, or one given to a wrapped raw entry)."""
     if len(message_id) == 26:
-        return all(c in _ALPHABET for c in message_id)
+        return _VALID.issuperset(message_id)
     return message_id.startswith("raw-") and message_id[4:].isdigit()

@@ -46,6 +46,11 @@ def dead(queue: str) -> str:
     return f"{PREFIX}dead:{queue}"
 
 
+def pending(queue: str) -> str:
+    """Name the set of ids enqueued through the API and not yet settled (what makes them "queued")."""
+    return f"{PREFIX}pending:{queue}"
+
+
 def stats(queue: str) -> str:
     """Name a queue's counters hash (enqueued, done, failed, dead...)."""
     return f"{PREFIX}stats:{queue}"

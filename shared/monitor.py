@@ -8,6 +8,7 @@ import time
 import redis
 
 from shared import keys
+from shared.ids import id_time
 from shared.settings import Settings
 from shared.status import MessageStatus
 
@@ -35,9 +36,14 @@ class QueueMonitor:
 
     def message(self, message_id: str) -> dict | None:
         """Return a message's status, result, worker, attempts and timings, or None."""
-        data = self.redis.hgetall(keys.message(message_id))
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(keys.message(message_id))
+            pipe.sismember(keys.pending(self.name), message_id)
+            data, pending = pipe.execute()
         if not data:
-            return None
+            if not pending:
+                return None
+            data = {"status": MessageStatus.QUEUED.value, "enqueued_at": str(id_time(message_id))}
         status, worker = data.get("status"), data.get("worker")
         if status == MessageStatus.QUEUED.value and (holder := self.holder(message_id)):
             status, worker = MessageStatus.PROCESSING.value, holder

@@ -25,6 +25,7 @@ class Settled(NamedTuple):
     outcome: Outcome
     payload: str
     ms: float
+    enqueued_at: float
     #: The envelope to requeue or dead-letter when the outcome is an error.
     envelope: str = ""
 
@@ -44,14 +45,13 @@ class MessageQueue:
         self._requeue_dead = connection.register_script(scripts.REQUEUE_DEAD)
 
     def enqueue(self, bodies_json: Sequence[str]) -> list[str]:
-        """LPUSH one envelope per JSON body, with a status hash each; return their ids."""
+        """LPUSH one envelope per JSON body and record the ids as pending; return the ids."""
         now = time.time()
         ids = new_ids(len(bodies_json), now)
-        args: list[object] = [keys.MESSAGE_PREFIX, self.settings.queued_ttl, f"{now:.6f}"]
+        args: list[str] = []
         for message_id, body in zip(ids, bodies_json, strict=True):
-            args.append(message_id)
-            args.append(encode(message_id, body, now))
-        self._enqueue(keys=[self.name, keys.stats(self.name)], args=args)
+            args += (message_id, encode(message_id, body, now))
+        self._enqueue(keys=[self.name, keys.stats(self.name), keys.pending(self.name)], args=args)
         return ids
 
     def take(self, worker: str, count: int) -> list[str]:
@@ -91,13 +91,14 @@ class MessageQueue:
                               entries[0], entries[-1]]
         failures = []
         for item in settled:
-            args += (item.id, item.outcome.value, item.payload, f"{item.ms:.3f}")
+            args += (item.id, item.outcome.value, item.payload, f"{item.ms:.3f}", f"{item.enqueued_at:.6f}")
             if item.outcome is not Outcome.OK:
                 failures.append(item.envelope)
         args += failures
         done, retried, died = self._settle(
             keys=[keys.processing(worker) if reliable else "", self.name, keys.dead(self.name),
-                  keys.stats(self.name), keys.worker(worker), keys.rate(self.name, int(now)), keys.RECENT],
+                  keys.stats(self.name), keys.worker(worker), keys.rate(self.name, int(now)), keys.RECENT,
+                  keys.pending(self.name)],
             args=args)
         return done, retried, died
 
@@ -111,12 +112,14 @@ class MessageQueue:
     def reclaim(self, worker: str, reason: str) -> tuple[int, int]:
         """Move a dead worker's in-flight entries back (attempts + 1) or to the dead letters."""
         requeued, died = self._reclaim(
-            keys=[keys.processing(worker), self.name, keys.dead(self.name), keys.stats(self.name)],
+            keys=[keys.processing(worker), self.name, keys.dead(self.name), keys.stats(self.name),
+                  keys.pending(self.name)],
             args=[keys.MESSAGE_PREFIX, self.settings.max_attempts, f"{time.time():.6f}",
-                  self.settings.queued_ttl, reason])
+                  self.settings.result_ttl, reason])
         return requeued, died
 
     def requeue_dead(self, ids: Sequence[str] = ()) -> int:
         """Put dead letters (all, or those with these ids) back on the queue with attempts reset."""
-        return self._requeue_dead(keys=[keys.dead(self.name), self.name, keys.stats(self.name)],
-                                  args=[keys.MESSAGE_PREFIX, self.settings.queued_ttl, *ids])
+        return self._requeue_dead(keys=[keys.dead(self.name), self.name, keys.stats(self.name),
+                                        keys.pending(self.name)],
+                                  args=[keys.MESSAGE_PREFIX, self.settings.result_ttl, *ids])

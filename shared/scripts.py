@@ -17,22 +17,25 @@ local function with_attempts(entry, attempts)
 end
 """
 
-# KEYS: queue, stats. ARGV: message prefix, ttl, now, then id, envelope pairs.
+# KEYS: queue, stats, pending set. ARGV: then id, envelope pairs.
+# Only the ids are recorded (in the pending set): a message's status hash is written when it is
+# settled, so enqueueing costs Redis about 1.7 µs a message instead of 7.
 ENQUEUE = r"""
-local prefix, ttl, now = ARGV[1], tonumber(ARGV[2]), ARGV[3]
-local chunk, count = {}, 0
-for i = 4, #ARGV, 2 do
-  local key = prefix .. ARGV[i]
-  redis.call('HSET', key, 'status', 'queued', 'enqueued_at', now, 'attempts', 0)
-  redis.call('EXPIRE', key, ttl)
+local ids, chunk, count = {}, {}, 0
+for i = 1, #ARGV, 2 do
+  ids[#ids + 1] = ARGV[i]
   chunk[#chunk + 1] = ARGV[i + 1]
   count = count + 1
   if #chunk == 1000 then
+    redis.call('SADD', KEYS[3], unpack(ids))
     redis.call('LPUSH', KEYS[1], unpack(chunk))
-    chunk = {}
+    ids, chunk = {}, {}
   end
 end
-if #chunk > 0 then redis.call('LPUSH', KEYS[1], unpack(chunk)) end
+if #chunk > 0 then
+  redis.call('SADD', KEYS[3], unpack(ids))
+  redis.call('LPUSH', KEYS[1], unpack(chunk))
+end
 redis.call('HINCRBY', KEYS[2], 'enqueued', count)
 return count
 """
@@ -58,10 +61,10 @@ redis.call('RPUSH', KEYS[2], unpack(ordered))
 return ordered
 """
 
-# KEYS: processing ('' in brpop mode), queue, dead, stats, worker hash, rate key, recent.
+# KEYS: processing ('' in brpop mode), queue, dead, stats, worker hash, rate key, recent, pending set.
 # ARGV: message prefix, result ttl, now, worker, max attempts, rate ttl, reliable (1/0), count,
-#       first entry, last entry, then `count` groups of 4: id, outcome (ok/err), payload, ms,
-#       then the envelope of each failed message, in order (to requeue or dead-letter it).
+#       first entry, last entry, then `count` groups of 5: id, outcome (ok/err), payload, ms,
+#       enqueued_at, then the envelope of each failed message, in order (to requeue or dead-letter it).
 # Reliable mode: a worker settles in the order it took (newer batches sit behind, at the tail),
 # so the entries settled here are the head of its processing list. When the first and last do not match, they
 # were settled already (a retried call) or reaped: nothing is stored and -1 is returned, so a
@@ -76,15 +79,16 @@ if reliable then
   redis.call('LTRIM', KEYS[1], count, -1)
 end
 local done, retried, died, duplicates = 0, 0, 0, 0
-local recent = {}
-local failure = 11 + 4 * count
-for i = 11, 10 + 4 * count, 4 do
-  local id, outcome, payload, ms = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+local recent, settled = {}, {}
+local failure = 11 + 5 * count
+for i = 11, 10 + 5 * count, 5 do
+  local id, outcome, payload, ms, enqueued = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   local key = prefix .. id
   if outcome == 'ok' then
+    settled[#settled + 1] = id
     -- HSET counts new fields: none means this message already had a result (a brpop redelivery).
     if redis.call('HSET', key, 'status', 'done', 'result', payload, 'worker', worker,
-                  'finished_at', now, 'ms', ms) == 0 then
+                  'finished_at', now, 'ms', ms, 'enqueued_at', enqueued) == 0 then
       redis.call('HINCRBY', key, 'duplicates', 1)
       duplicates = duplicates + 1
     end
@@ -98,16 +102,18 @@ for i = 11, 10 + 4 * count, 4 do
     if attempts >= max_attempts then
       redis.call('LPUSH', KEYS[3], envelope)
       redis.call('HSET', key, 'status', 'dead', 'error', payload, 'worker', worker,
-                 'attempts', attempts, 'finished_at', now)
+                 'attempts', attempts, 'finished_at', now, 'enqueued_at', enqueued)
+      settled[#settled + 1] = id
       died = died + 1
     else
       redis.call('LPUSH', KEYS[2], envelope)
-      redis.call('HSET', key, 'status', 'queued', 'error', payload, 'attempts', attempts)
+      redis.call('HSET', key, 'status', 'queued', 'error', payload, 'attempts', attempts, 'enqueued_at', enqueued)
       retried = retried + 1
     end
   end
   redis.call('EXPIRE', key, ttl)
 end
+if #settled > 0 then redis.call('SREM', KEYS[8], unpack(settled)) end
 if done > 0 then
   redis.call('HINCRBY', KEYS[4], 'done', done)
   if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('HINCRBY', KEYS[5], 'processed', done) end
@@ -142,7 +148,7 @@ end
 return count
 """
 
-# KEYS: processing of a dead worker, queue, dead, stats.
+# KEYS: processing of a dead worker, queue, dead, stats, pending set.
 # ARGV: message prefix, max attempts, now, ttl, reason.
 # Each entry goes back to the consumer end with attempts + 1, or to the dead letters.
 RECLAIM = _HELPERS + r"""
@@ -162,10 +168,12 @@ while true do
   if attempts >= max_attempts then
     redis.call('LPUSH', KEYS[3], entry)
     redis.call('HSET', key, 'status', 'dead', 'error', reason, 'attempts', attempts, 'finished_at', now)
+    redis.call('SREM', KEYS[5], id)
     died = died + 1
   else
     redis.call('RPUSH', KEYS[2], entry)
     redis.call('HSET', key, 'status', 'queued', 'error', reason, 'attempts', attempts)
+    redis.call('SADD', KEYS[5], id)
     requeued = requeued + 1
   end
   redis.call('EXPIRE', key, ttl)
@@ -175,7 +183,7 @@ if died > 0 then redis.call('HINCRBY', KEYS[4], 'dead', died) end
 return {requeued, died}
 """
 
-# KEYS: dead, queue, stats. ARGV: message prefix, ttl, then ids (none = all).
+# KEYS: dead, queue, stats, pending set. ARGV: message prefix, ttl, then ids (none = all).
 # Dead letters go back to the end of the queue with attempts reset to 0.
 REQUEUE_DEAD = _HELPERS + r"""
 local prefix, ttl = ARGV[1], tonumber(ARGV[2])
@@ -194,6 +202,7 @@ for i = #entries, 1, -1 do
       redis.call('HSET', prefix .. id, 'status', 'queued', 'attempts', 0)
       redis.call('HDEL', prefix .. id, 'error')
       redis.call('EXPIRE', prefix .. id, ttl)
+      redis.call('SADD', KEYS[4], id)
     end
     count = count + 1
   end

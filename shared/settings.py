@@ -43,7 +43,6 @@ class Settings:
     batch_max: int = field(default=10000, metadata={"env": "BATCH_MAX"})
     request_max_bytes: int = field(default=16 * 1024 * 1024, metadata={"env": "REQUEST_MAX_BYTES"})
     result_ttl: int = field(default=86400, metadata={"env": "RESULT_TTL"})
-    queued_ttl: int = field(default=7 * 86400, metadata={"env": "QUEUED_TTL"})
 
     worker_name: str = field(default="", metadata={"env": "WORKER_NAME"})
     worker_delivery: Delivery = field(default=Delivery.RELIABLE, metadata={"env": "WORKER_DELIVERY"})
@@ -96,7 +95,7 @@ class Settings:
     def validate(self) -> None:
         """Raise ValueError when settings contradict each other or are out of range."""
         positive = ("max_attempts", "message_max_bytes", "batch_max", "result_ttl", "worker_batch_max",
-                    "key_max_len", "value_max_len", "fib_cache_ttl", "job_timeout", "queued_ttl")
+                    "key_max_len", "value_max_len", "fib_cache_ttl", "job_timeout")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from shared import keys
 from shared.envelope import decode, encode
 from shared.fibonacci import Algorithm, compute, fib_fast, fib_naive, to_decimal
-from shared.ids import is_valid, new_id, new_ids
+from shared.ids import id_time, is_valid, new_id, new_ids
 from shared.settings import Delivery, Settings
 
 
@@ -57,7 +57,7 @@ def test_reserved_prefixes_always_refused(suffix):
 
 def test_internal_keys_share_the_prefix():
     for key in (keys.WORKERS, keys.REAPER_LOCK, keys.RECENT, keys.message("x"), keys.worker("w"),
-                keys.processing("w"), keys.dead("q"), keys.stats("q"), keys.rate("q", 1)):
+                keys.processing("w"), keys.dead("q"), keys.pending("q"), keys.stats("q"), keys.rate("q", 1)):
         assert key.startswith(keys.PREFIX)
 
 
@@ -77,5 +77,6 @@ def test_raw_entries_are_wrapped():
 def test_ids_sort_by_time_and_are_unique():
     early, late = new_id(1000.0), new_id(2000.0)
     assert early < late
+    assert id_time(late) == 2000.0 and id_time("nope") is None
     batch = new_ids(1000, 3000.0)
     assert len(set(batch)) == 1000 and all(is_valid(i) for i in batch)

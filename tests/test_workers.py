@@ -14,7 +14,7 @@ from shared import keys
 from shared.connection import connect
 from shared.queue import MessageQueue
 from tests.support.polling import wait_for
-from tests.support.processes import start_gunicorn, start_worker
+from tests.support.processes import start_granian, start_worker
 from tests.support.redis_server import RedisServer, free_port
 
 pytestmark = pytest.mark.slow
@@ -45,7 +45,7 @@ def all_done(rdb, ids) -> bool:
 
 def test_three_workers_ten_thousand_messages_over_http(fast_settings, rdb):
     port = free_port()
-    web = start_gunicorn(fast_settings, port, workers=2)
+    web = start_granian(fast_settings, port)
     workers = [start_worker(fast_settings) for _ in range(3)]
     try:
         session = requests.Session()

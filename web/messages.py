@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, request
 
+from shared.codec import dumps, loads
 from shared.ids import is_valid
 from web.context import fila
 from web.responses import error
@@ -33,11 +33,11 @@ def parse_bodies(raw: bytes, mimetype: str, batch_max: int, max_bytes: int) -> l
             lines = raw.decode("utf-8").splitlines()
         except UnicodeDecodeError:
             raise BadMessages(400, "text/plain bodies must be UTF-8") from None
-        bodies = [json.dumps(line, ensure_ascii=False) for line in lines if line.strip()]
+        bodies = [dumps(line) for line in lines if line.strip()]
     elif mimetype == "application/json" or mimetype.endswith("+json"):
         try:
-            data = json.loads(raw)
-        except ValueError as exc:
+            data = loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
             raise BadMessages(400, f"invalid JSON: {exc}") from None
         items = data if isinstance(data, list) else [data]
         if len(items) > batch_max:
@@ -47,7 +47,7 @@ def parse_bodies(raw: bytes, mimetype: str, batch_max: int, max_bytes: int) -> l
             if not isinstance(item, dict) or "body" not in item:
                 where = f" (item {index})" if isinstance(data, list) else ""
                 raise BadMessages(400, f'each message is an object {{"body": <any JSON>}}{where}')
-            bodies.append(json.dumps(item["body"], ensure_ascii=False, separators=(",", ":")))
+            bodies.append(dumps(item["body"]))
     else:
         raise BadMessages(415, "send application/json ({\"body\": ...} or a list of them) or text/plain lines")
     if not bodies:
@@ -71,11 +71,10 @@ def produce():
         return error(exc.status, exc.reason)
     ids = fila().queue.enqueue(bodies)
     log.info("redis LPUSH %s: %s message(s)", settings.queue, len(ids))
-    location = url_for("messages.status", message_id=ids[0])
-    payload = {"queue": settings.queue, "count": len(ids), "ids": ids,
-               "status_url": location if len(ids) == 1 else url_for("messages.status", message_id="<id>")}
-    response = jsonify(payload)
-    response.status_code = 202
+    base = f"{request.script_root}{bp.url_prefix}/messages/"
+    location = base + (ids[0] if len(ids) == 1 else "<id>")
+    payload = {"queue": settings.queue, "count": len(ids), "ids": ids, "status_url": location}
+    response = Response(dumps(payload), status=202, mimetype="application/json")
     if len(ids) == 1:
         response.headers["Location"] = location
     return response

@@ -184,14 +184,14 @@ class Consumer:
             ms = (time.perf_counter() - start) * 1000
             if self.log_messages:
                 self.lines.append(f"{self.name} {envelope.id} done attempt={envelope.attempts + 1} {ms:.3f}ms")
-            return Settled(envelope.id, Outcome.OK, payload, ms)
+            return Settled(envelope.id, Outcome.OK, payload, ms, envelope.enqueued_at)
         except Exception as exc:
             payload = f"{type(exc).__name__}: {exc}"
         ms = (time.perf_counter() - start) * 1000
         log.warning("%s %s failed attempt=%s %.2fms error=%s", self.name, envelope.id, envelope.attempts + 1, ms,
                     payload)
         requeue = encode(envelope.id, dumps(envelope.body), envelope.enqueued_at) if envelope.wrapped else entry
-        return Settled(envelope.id, Outcome.ERROR, payload, ms, requeue)
+        return Settled(envelope.id, Outcome.ERROR, payload, ms, envelope.enqueued_at, requeue)
 
     def _settle(self, entries: list[str], settled: list[Settled]) -> None:
         """Store results (in the settler thread); while Redis is down keep trying (nothing runs again)."""

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -105,9 +107,44 @@ def start_worker(settings: Settings, *args: str, extra_env: Mapping[str, str] | 
     return proc
 
 
-def start_gunicorn(settings: Settings, port: int, workers: int = 2, extra_args: Sequence[str] = ()) -> Proc:
-    """Serve the web app with gunicorn on 127.0.0.1:port and wait until it listens."""
+def wait_http(proc: Proc, url: str, timeout: float = 20.0) -> Proc:
+    """Wait until `url` answers (any HTTP status), or fail with the process output."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return proc
+        except urllib.error.HTTPError:
+            return proc
+        except OSError:
+            if not proc.alive():
+                break
+            time.sleep(0.05)
+    raise AssertionError(f"{proc.name} did not answer {url} within {timeout}s; output:\n{proc.output()[-3000:]}")
+
+
+def granian_args(port: int, workers: int = 2, threads: int = 4, host: str = "127.0.0.1") -> list[str]:
+    """Return the command that serves the web app with granian, as make run and compose do."""
+    return [str(BIN / "granian"), "--interface", "wsgi", "--host", host, "--port", str(port),
+            "--workers", str(workers), "--blocking-threads", str(threads), "--no-ws", "--factory",
+            "web:create_app"]
+
+
+def start_granian(settings: Settings, port: int, workers: int = 2, threads: int = 4) -> Proc:
+    """Serve the web app with granian on 127.0.0.1:port and wait until it answers."""
+    proc = Proc(granian_args(port, workers, threads), child_env(settings), name="granian")
+    return wait_http(proc, f"http://127.0.0.1:{port}/healthz")
+
+
+def start_gunicorn(settings: Settings, port: int, workers: int = 4) -> Proc:
+    """Serve the web app with gunicorn's sync workers (a benchmark comparison)."""
     proc = Proc([str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-                 *extra_args, "web:create_app()"], child_env(settings), name="gunicorn")
-    proc.wait_for_line(r"Booting worker")
-    return proc
+                 "web:create_app()"], child_env(settings), name="gunicorn")
+    return wait_http(proc, f"http://127.0.0.1:{port}/healthz")
+
+
+def start_devserver(settings: Settings, port: int) -> Proc:
+    """Serve the web app with Flask's development server (the handout's app.run), threaded."""
+    code = f"from web import create_app; create_app().run(host='127.0.0.1', port={port}, threaded=True)"
+    proc = Proc([sys.executable, "-c", code], child_env(settings), name="flask-dev")
+    return wait_http(proc, f"http://127.0.0.1:{port}/healthz")

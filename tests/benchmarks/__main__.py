@@ -1,0 +1,56 @@
+"""Run every benchmark on a private redis-server and print the table (`make bench`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from shared.settings import Settings
+from tests.benchmarks import http, jobs, workers
+from tests.benchmarks.table import render
+from tests.support.redis_server import RedisServer
+
+SECTIONS = {
+    "worker": workers.throughput,
+    "latency": workers.latency,
+    "http": http.producer,
+    "jobs": jobs.rq_jobs,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the chosen sections (all by default) and write var/bench/results.{md,json}."""
+    parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
+    parser.add_argument("sections", nargs="*", choices=[*SECTIONS, []], help="sections to run (default: all)")
+    parser.add_argument("--quick", action="store_true", help="smaller runs, for a smoke test")
+    args = parser.parse_args(argv)
+    chosen = args.sections or list(SECTIONS)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        server = RedisServer(Path(tmp), fsync="everysec").start()
+        try:
+            settings = Settings(redis_url=server.url)  # shipped defaults, LOG_LEVEL=INFO included
+            client = server.client()
+            for name in chosen:
+                start = time.monotonic()
+                print(f"== {name} ...", flush=True)
+                rows += SECTIONS[name](settings, client, args.quick)
+                print(f"   {time.monotonic() - start:.1f}s", flush=True)
+        finally:
+            server.stop()
+    table = render(rows)
+    print(table)
+    out = Path("var/bench")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.md").write_text(table + "\n")
+    (out / "results.json").write_text(json.dumps([r.__dict__ | {"ratio": r.ratio} for r in rows], indent=1))
+    print(f"\nwritten to {out}/results.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

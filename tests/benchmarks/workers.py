@@ -1,0 +1,136 @@
+"""Worker throughput and end-to-end latency, against the handout's loop."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+
+import redis
+import requests
+
+from shared import keys
+from shared.codec import dumps
+from shared.connection import connect
+from shared.handlers import analyse
+from shared.queue import MessageQueue
+from shared.settings import Settings
+from tests.benchmarks.table import Row
+from tests.support.processes import start_granian, start_worker
+from tests.support.redis_server import free_port
+
+BODY = {"text": "the quick brown fox jumps over the lazy dog"}
+
+
+def preload(settings: Settings, count: int) -> None:
+    queue = MessageQueue(connect(settings), settings)
+    body = dumps(BODY)
+    for start in range(0, count, 10_000):
+        queue.enqueue([body] * min(10_000, count - start))
+
+
+def fresh(client: redis.Redis) -> None:
+    client.flushall()
+
+
+def handout_loop(settings: Settings, count: int) -> float:
+    """The handout's BRPOP loop, storing each result with SET; return msg/s."""
+    db = connect(settings, block_timeout=5)
+    preload(settings, count)
+    start = time.perf_counter()
+    with open("/dev/null", "w") as sink:
+        for _ in range(count):
+            _, message = db.brpop(["fila"], 5)
+            result = analyse(json.loads(message)["body"], settings)
+            db.set(f"result:{count}", json.dumps(result))
+            print("Mensagem recebida:", message, file=sink)
+    return count / (time.perf_counter() - start)
+
+
+def blmove_one_at_a_time(settings: Settings, count: int) -> float:
+    """Reliable delivery done naively: BLMOVE, process, store, LREM, one message per round trip."""
+    db = connect(settings, block_timeout=5)
+    preload(settings, count)
+    start = time.perf_counter()
+    for _ in range(count):
+        message = db.blmove("fila", "processing", 5, "RIGHT", "LEFT")
+        result = analyse(json.loads(message)["body"], settings)
+        db.hset(f"result:{count}", "result", json.dumps(result))
+        db.lrem("processing", 1, message)
+    return count / (time.perf_counter() - start)
+
+
+def fila_worker(settings: Settings, client: redis.Redis, count: int, *args: str, log: bool = True) -> float:
+    """Preload `count` messages, start one `python -m worker`, time it until all are stored."""
+    import dataclasses
+
+    preload(settings, count)
+    worker = start_worker(dataclasses.replace(settings, log_messages=log), *args)
+    start = time.perf_counter()
+    while int(client.hget(keys.stats("fila"), "done") or 0) < count:
+        time.sleep(0.002)
+    elapsed = time.perf_counter() - start
+    worker.stop()
+    lines = sum(1 for line in worker.lines if " done attempt=" in line)
+    if log and lines < count:
+        raise AssertionError(f"expected {count} log lines, saw {lines}")
+    return count / elapsed
+
+
+def throughput(settings: Settings, client: redis.Redis, quick: bool) -> list[Row]:
+    """One worker process, reliable, results stored, against the handout's loop."""
+    n, n_base = (50_000, 5_000) if quick else (300_000, 20_000)
+    fresh(client)
+    base = handout_loop(settings, n_base)
+    fresh(client)
+    naive = blmove_one_at_a_time(settings, n_base)
+    rows = []
+    for log in (True, False):
+        fresh(client)
+        value = fila_worker(settings, client, n, log=log)
+        label = "log line per message" if log else "LOG_MESSAGES=0"
+        rows.append(Row("worker", f"1 process, reliable, results stored, {label}", value, "msg/s",
+                        "handout BRPOP loop", base, ">= 100,000 msg/s", value >= 100_000))
+    fresh(client)
+    brpop = fila_worker(settings, client, n, "--delivery", "brpop")
+    rows.append(Row("worker", "1 process, --delivery brpop (batched RPOP), log lines", brpop, "msg/s",
+                    "handout BRPOP loop", base))
+    rows.append(Row("worker", "baseline: BLMOVE + LREM one at a time", naive, "msg/s", "handout BRPOP loop", base))
+    return rows
+
+
+def latency(settings: Settings, client: redis.Redis, quick: bool) -> list[Row]:
+    """POST one message, idle system, to result stored: p50 and p99 from the stored timestamps."""
+    count = 300 if quick else 2000
+    rows = []
+    measured = {}
+    for delivery in ("reliable", "brpop"):
+        fresh(client)
+        port = free_port()
+        web = start_granian(settings, port)
+        worker = start_worker(settings, "--delivery", delivery)
+        session = requests.Session()
+        ids = []
+        try:
+            for i in range(count):
+                reply = session.post(f"http://127.0.0.1:{port}/api/messages", json={"body": {"text": f"m {i}"}})
+                ids.append(reply.json()["ids"][0])
+                time.sleep(0.003)  # an idle system: one message at a time
+            deadline = time.monotonic() + 30
+            while int(client.hget(keys.stats("fila"), "done") or 0) < count and time.monotonic() < deadline:
+                time.sleep(0.01)
+        finally:
+            worker.stop()
+            web.stop()
+        with client.pipeline(transaction=False) as pipe:
+            for message_id in ids:
+                pipe.hmget(keys.message(message_id), ["enqueued_at", "finished_at"])
+            stamps = pipe.execute()
+        latencies = sorted((float(f) - float(e)) * 1000 for e, f in stamps)
+        measured[delivery] = (statistics.median(latencies), latencies[int(len(latencies) * 0.99) - 1])
+    (p50, p99), (b50, b99) = measured["reliable"], measured["brpop"]
+    rows.append(Row("end to end", "POST to result stored, idle, p50", p50, "ms", "brpop worker", b50,
+                    "<= 2 ms", p50 <= 2, lower_is_better=True))
+    rows.append(Row("end to end", "POST to result stored, idle, p99", p99, "ms", "brpop worker", b99,
+                    "<= 10 ms", p99 <= 10, lower_is_better=True))
+    return rows
