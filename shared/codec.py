@@ -1,20 +1,20 @@
 """JSON for the hot paths: orjson when it is exact, the standard library when it is not.
 
 orjson is 5-10x faster, but it reads integers beyond 64 bits as floats and refuses to write
-them; texts with a run of 19+ digits, and anything orjson refuses, go through `json` instead.
-NaN and Infinity are not JSON and are refused on input.
+them. A parse that produced a float of 2**63 or more in magnitude is redone by `json`, which
+is exact; a value orjson refuses to write goes through `json` too. NaN and Infinity are not
+JSON and are refused on input.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import orjson
 
-_LONG_NUMBER = re.compile(r"[0-9]{19}")
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+_HUGE = 9.2e18  # just under 2**63: orjson keeps every integer below it exact
 
 
 def _refuse_constant(name: str):
@@ -24,13 +24,30 @@ def _refuse_constant(name: str):
 _decode = json.JSONDecoder(parse_constant=_refuse_constant).decode
 
 
+def _has_huge_float(value: Any) -> bool:
+    kind = type(value)
+    if kind is float:
+        return not -_HUGE < value < _HUGE
+    if kind is dict:
+        for item in value.values():
+            if _has_huge_float(item):
+                return True
+    elif kind is list:
+        for item in value:
+            if _has_huge_float(item):
+                return True
+    return False
+
+
 def loads(text: str | bytes) -> Any:
     """Parse JSON exactly (big integers stay integers); raise ValueError when it is not JSON."""
-    if not _LONG_NUMBER.search(text if isinstance(text, str) else text.decode("utf-8", "replace")):
-        try:
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:
-            pass
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        value = None
+    else:
+        if not _has_huge_float(value):
+            return value
     return _decode(text if isinstance(text, str) else text.decode("utf-8"))
 
 

@@ -10,6 +10,8 @@ _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 #: base64's base32 alphabet, value for value, turned into Crockford's (which sorts like the values).
 _TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _CROCKFORD.encode())
 _VALID = frozenset(_CROCKFORD)
+#: Crockford's digits turned into the ones int(..., 32) reads.
+_TO_INT32 = str.maketrans(_CROCKFORD, "0123456789abcdefghijklmnopqrstuv")
 
 
 def _time_part(millis: int) -> str:
@@ -33,18 +35,21 @@ def new_id(now: float | None = None) -> str:
     return new_ids(1, now)[0]
 
 
+def id_millis(message_id: str) -> int:
+    """Return the creation time a ULID carries, in milliseconds."""
+    return int(message_id[:10].translate(_TO_INT32), 32)
+
+
 def id_time(message_id: str) -> float | None:
     """Return the creation time (seconds, millisecond precision) a ULID carries, or None."""
-    if len(message_id) != 26 or not _VALID.issuperset(message_id):
-        return None
-    millis = 0
-    for char in message_id[:10]:
-        millis = millis * 32 + _CROCKFORD.index(char)
-    return millis / 1000
+    return id_millis(message_id) / 1000 if is_valid(message_id) else None
+
+
+def id_minute(message_id: str) -> int:
+    """Return the minute (since the epoch) a ULID was made in: its results bucket."""
+    return id_millis(message_id) // 60000
 
 
 def is_valid(message_id: str) -> bool:
-    """Tell whether a string looks like an id fila made (a ULID, or one given to a wrapped raw entry)."""
-    if len(message_id) == 26:
-        return _VALID.issuperset(message_id)
-    return message_id.startswith("raw-") and message_id[4:].isdigit()
+    """Tell whether a string is a ULID (every message id fila makes is one)."""
+    return len(message_id) == 26 and _VALID.issuperset(message_id)

@@ -15,8 +15,6 @@ RQ_PREFIX = "rq:"
 WORKERS = f"{PREFIX}workers"
 #: Lock held by the one worker that reaps dead workers.
 REAPER_LOCK = f"{PREFIX}reaper-lock"
-#: Prefix of per-message status hashes (Lua scripts append the id).
-MESSAGE_PREFIX = f"{PREFIX}msg:"
 #: Latest results, newest first (capped).
 RECENT = f"{PREFIX}recent"
 
@@ -26,9 +24,14 @@ def fib(n: int) -> str:
     return f"{FIB_PREFIX}{n}"
 
 
-def message(message_id: str) -> str:
-    """Name the status hash of one message."""
-    return f"{MESSAGE_PREFIX}{message_id}"
+def results_prefix(queue: str) -> str:
+    """Name the prefix of a queue's result buckets (Lua scripts append the minute)."""
+    return f"{PREFIX}results:{queue}:"
+
+
+def results(queue: str, minute: int) -> str:
+    """Name the hash holding the records of the messages enqueued in one minute (field: message id)."""
+    return f"{results_prefix(queue)}{minute}"
 
 
 def worker(name: str) -> str:

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 import redis
 
 from shared import keys
-from shared.ids import id_time
+from shared.codec import loads
+from shared.ids import id_minute, id_time, is_valid
 from shared.settings import Settings
 from shared.status import MessageStatus
 
 
 def _number(value: str | None) -> float | None:
     return float(value) if value not in (None, "") else None
-
-
-def _json_or_text(value: str | None):
-    if value is None:
-        return None
-    try:
-        return json.loads(value)
-    except ValueError:
-        return value
 
 
 class QueueMonitor:
@@ -34,29 +25,34 @@ class QueueMonitor:
         self.settings = settings
         self.name = settings.queue
 
+    def record(self, message_id: str) -> dict | None:
+        """Return a message's stored record, or a plain "queued" one while it is pending, or None."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hget(keys.results(self.name, id_minute(message_id)), message_id)
+            pipe.sismember(keys.pending(self.name), message_id)
+            stored, pending = pipe.execute()
+        if stored is not None:
+            return loads(stored)
+        if pending:
+            return {"status": MessageStatus.QUEUED.value, "attempts": 0, "enqueued_at": id_time(message_id)}
+        return None
+
     def message(self, message_id: str) -> dict | None:
         """Return a message's status, result, worker, attempts and timings, or None."""
-        with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(keys.message(message_id))
-            pipe.sismember(keys.pending(self.name), message_id)
-            data, pending = pipe.execute()
-        if not data:
-            if not pending:
-                return None
-            data = {"status": MessageStatus.QUEUED.value, "enqueued_at": str(id_time(message_id))}
+        data = self.record(message_id)
+        if data is None:
+            return None
         status, worker = data.get("status"), data.get("worker")
         if status == MessageStatus.QUEUED.value and (holder := self.holder(message_id)):
             status, worker = MessageStatus.PROCESSING.value, holder
-        enqueued, finished, ms = (_number(data.get(f)) for f in ("enqueued_at", "finished_at", "ms"))
-        done = status == MessageStatus.DONE.value
+        enqueued, finished, ms = data.get("enqueued_at"), data.get("finished_at"), data.get("ms")
         return {
             "id": message_id,
             "status": status,
-            "result": _json_or_text(data.get("result")),
+            "result": data.get("result"),
             "error": data.get("error"),
             "worker": worker,
-            "attempts": int(data.get("attempts", 0) or 0),
-            "runs": (1 + int(data.get("duplicates", 0) or 0)) if done else 0,
+            "attempts": data.get("attempts", 0),
             "enqueued_at": enqueued,
             "started_at": round(finished - ms / 1000, 6) if finished and ms is not None else None,
             "finished_at": finished,
@@ -150,15 +146,12 @@ class QueueMonitor:
         parsed = []
         for entry in entries:
             try:
-                parsed.append(json.loads(entry))
+                parsed.append(loads(entry))
             except ValueError:
                 parsed.append({"id": None, "body": entry})
-        with self.redis.pipeline(transaction=False) as pipe:
-            for item in parsed:
-                pipe.hget(keys.message(item["id"]), "error") if item.get("id") else pipe.echo("")
-            errors = pipe.execute()
-        for item, error in zip(parsed, errors, strict=True):
-            item["error"] = error or None
+        for item in parsed:
+            record = self.record(item["id"]) if is_valid(str(item.get("id"))) else None
+            item["error"] = record.get("error") if record else None
         return parsed
 
     def recent(self, count: int = 10) -> list[dict]:

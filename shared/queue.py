@@ -10,7 +10,7 @@ import redis
 
 from shared import keys, scripts
 from shared.envelope import encode
-from shared.ids import new_ids
+from shared.ids import id_minute, new_ids
 from shared.settings import Settings
 from shared.status import Outcome
 
@@ -23,10 +23,9 @@ class Settled(NamedTuple):
 
     id: str
     outcome: Outcome
-    payload: str
-    ms: float
-    enqueued_at: float
-    #: The envelope to requeue or dead-letter when the outcome is an error.
+    #: The message's status record, as JSON (what GET /api/messages/<id> shows).
+    record: str
+    #: The envelope to requeue or dead-letter, for a failure.
     envelope: str = ""
 
 
@@ -80,21 +79,20 @@ class MessageQueue:
 
     def settle(self, worker: str, entries: Sequence[str], settled: Sequence[Settled], *,
                reliable: bool) -> tuple[int, int, int]:
-        """Store results and route failures (retry or dead letter); return (done, retried, dead).
+        """Store records and route failures (retry or dead letter); return (done, retried, dead).
 
         `entries` are the queue entries settled, in processing order; done is -1 when the
         worker no longer holds them (already settled, or reaped).
         """
         now = time.time()
-        args: list[object] = [keys.MESSAGE_PREFIX, self.settings.result_ttl, f"{now:.6f}", worker,
-                              self.settings.max_attempts, RATE_TTL, 1 if reliable else 0, len(settled),
-                              entries[0], entries[-1]]
-        failures = []
+        ok = sorted((id_minute(item.id), item.id, item.record) for item in settled if item.outcome is Outcome.OK)
+        args: list[object] = [keys.results_prefix(self.name), self.settings.result_ttl, RATE_TTL,
+                              1 if reliable else 0, len(entries), entries[0], entries[-1], len(ok)]
+        for minute, message_id, record in ok:
+            args += (minute, message_id, record)
         for item in settled:
-            args += (item.id, item.outcome.value, item.payload, f"{item.ms:.3f}", f"{item.enqueued_at:.6f}")
             if item.outcome is not Outcome.OK:
-                failures.append(item.envelope)
-        args += failures
+                args += (id_minute(item.id), item.id, item.record, item.envelope, item.outcome.value)
         done, retried, died = self._settle(
             keys=[keys.processing(worker) if reliable else "", self.name, keys.dead(self.name),
                   keys.stats(self.name), keys.worker(worker), keys.rate(self.name, int(now)), keys.RECENT,
@@ -114,7 +112,7 @@ class MessageQueue:
         requeued, died = self._reclaim(
             keys=[keys.processing(worker), self.name, keys.dead(self.name), keys.stats(self.name),
                   keys.pending(self.name)],
-            args=[keys.MESSAGE_PREFIX, self.settings.max_attempts, f"{time.time():.6f}",
+            args=[keys.results_prefix(self.name), self.settings.max_attempts, f"{time.time():.6f}",
                   self.settings.result_ttl, reason])
         return requeued, died
 
@@ -122,4 +120,4 @@ class MessageQueue:
         """Put dead letters (all, or those with these ids) back on the queue with attempts reset."""
         return self._requeue_dead(keys=[keys.dead(self.name), self.name, keys.stats(self.name),
                                         keys.pending(self.name)],
-                                  args=[keys.MESSAGE_PREFIX, self.settings.result_ttl, *ids])
+                                  args=[keys.results_prefix(self.name), *ids])

@@ -4,8 +4,33 @@ Key names reach the scripts through KEYS or as a prefix in ARGV, both built by
 `shared.keys`; no script spells a key of its own.
 """
 
-# Shared Lua helpers: read an envelope's id and attempts, and rewrite the attempts.
+# Shared Lua helpers: read an envelope's id and attempts, rewrite the attempts, and read or
+# make ULIDs (a record's bucket is the minute its id was made in).
 _HELPERS = r"""
+local CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
+local function id_minute(id)
+  local ms = 0
+  for i = 1, 10 do
+    local v = string.find(CROCKFORD, string.sub(id, i, i), 1, true)
+    if not v then return 0 end
+    ms = ms * 32 + v - 1
+  end
+  return math.floor(ms / 60000)
+end
+local function new_id(ms, seq)
+  local out = {}
+  for i = 10, 1, -1 do
+    local v = ms % 32
+    out[i] = string.sub(CROCKFORD, v + 1, v + 1)
+    ms = math.floor(ms / 32)
+  end
+  for i = 26, 11, -1 do
+    local v = seq % 32
+    out[i] = string.sub(CROCKFORD, v + 1, v + 1)
+    seq = math.floor(seq / 32)
+  end
+  return table.concat(out)
+end
 local function envelope_id(entry)
   return string.match(entry, '^{"id":"([^"]*)","attempts":%d+')
 end
@@ -62,56 +87,57 @@ return ordered
 """
 
 # KEYS: processing ('' in brpop mode), queue, dead, stats, worker hash, rate key, recent, pending set.
-# ARGV: message prefix, result ttl, now, worker, max attempts, rate ttl, reliable (1/0), count,
-#       first entry, last entry, then `count` groups of 5: id, outcome (ok/err), payload, ms,
-#       enqueued_at, then the envelope of each failed message, in order (to requeue or dead-letter it).
+# ARGV: results prefix, record ttl, rate ttl, reliable (1/0), count, first entry, last entry, done count,
+#       then `done count` triples (bucket minute, id, record), sorted by minute, then groups of 5
+#       for the failures: bucket minute, id, record, envelope, action ('retry' or 'dead').
+# A record is the message's status as JSON, built by the worker; the records of a minute's
+# messages share one hash, written with one HSET per minute.
 # Reliable mode: a worker settles in the order it took (newer batches sit behind, at the tail),
-# so the entries settled here are the head of its processing list. When the first and last do not match, they
-# were settled already (a retried call) or reaped: nothing is stored and -1 is returned, so a
-# message never gets a second result.
+# so the entries settled here are the head of its processing list. When the first and last do not
+# match, they were settled already (a retried call) or reaped: nothing is stored and -1 is
+# returned, so a message never gets a second result.
 SETTLE = _HELPERS + r"""
-local prefix, ttl, now, worker = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
-local max_attempts, rate_ttl, reliable, count = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7] == '1', tonumber(ARGV[8])
+local prefix, ttl, rate_ttl, reliable = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4] == '1'
+local count, done = tonumber(ARGV[5]), tonumber(ARGV[8])
 if reliable then
-  if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[9] or redis.call('LINDEX', KEYS[1], count - 1) ~= ARGV[10] then
+  if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[6] or redis.call('LINDEX', KEYS[1], count - 1) ~= ARGV[7] then
     return {-1, 0, 0}
   end
   redis.call('LTRIM', KEYS[1], count, -1)
 end
-local done, retried, died, duplicates = 0, 0, 0, 0
-local recent, settled = {}, {}
-local failure = 11 + 5 * count
-for i = 11, 10 + 5 * count, 5 do
-  local id, outcome, payload, ms, enqueued = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  local key = prefix .. id
-  if outcome == 'ok' then
-    settled[#settled + 1] = id
-    -- HSET counts new fields: none means this message already had a result (a brpop redelivery).
-    if redis.call('HSET', key, 'status', 'done', 'result', payload, 'worker', worker,
-                  'finished_at', now, 'ms', ms, 'enqueued_at', enqueued) == 0 then
-      redis.call('HINCRBY', key, 'duplicates', 1)
-      duplicates = duplicates + 1
-    end
-    done = done + 1
-    recent[#recent + 1] = id
-  else
-    local envelope = ARGV[failure]
-    failure = failure + 1
-    local attempts = envelope_attempts(envelope) + 1
-    envelope = with_attempts(envelope, attempts)
-    if attempts >= max_attempts then
-      redis.call('LPUSH', KEYS[3], envelope)
-      redis.call('HSET', key, 'status', 'dead', 'error', payload, 'worker', worker,
-                 'attempts', attempts, 'finished_at', now, 'enqueued_at', enqueued)
-      settled[#settled + 1] = id
-      died = died + 1
-    else
-      redis.call('LPUSH', KEYS[2], envelope)
-      redis.call('HSET', key, 'status', 'queued', 'error', payload, 'attempts', attempts, 'enqueued_at', enqueued)
-      retried = retried + 1
-    end
+local settled, fields, bucket = {}, {}, nil
+local function flush()
+  if bucket then
+    redis.call('HSET', prefix .. bucket, unpack(fields))
+    redis.call('EXPIRE', prefix .. bucket, ttl)
   end
+  fields = {}
+end
+local last_ok = 8 + 3 * done
+for i = 9, last_ok, 3 do
+  if ARGV[i] ~= bucket then
+    flush()
+    bucket = ARGV[i]
+  end
+  fields[#fields + 1] = ARGV[i + 1]
+  fields[#fields + 1] = ARGV[i + 2]
+  settled[#settled + 1] = ARGV[i + 1]
+end
+flush()
+local retried, died = 0, 0
+for i = last_ok + 1, #ARGV, 5 do
+  local key, id, record, envelope = prefix .. ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  envelope = with_attempts(envelope, envelope_attempts(envelope) + 1)
+  redis.call('HSET', key, id, record)
   redis.call('EXPIRE', key, ttl)
+  if ARGV[i + 4] == 'dead' then
+    redis.call('LPUSH', KEYS[3], envelope)
+    settled[#settled + 1] = id
+    died = died + 1
+  else
+    redis.call('LPUSH', KEYS[2], envelope)
+    retried = retried + 1
+  end
 end
 if #settled > 0 then redis.call('SREM', KEYS[8], unpack(settled)) end
 if done > 0 then
@@ -119,11 +145,11 @@ if done > 0 then
   if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('HINCRBY', KEYS[5], 'processed', done) end
   redis.call('INCRBY', KEYS[6], done)
   redis.call('EXPIRE', KEYS[6], rate_ttl)
-  local first = math.max(1, #recent - 19)
-  redis.call('LPUSH', KEYS[7], unpack(recent, first, #recent))
+  local recent = {}
+  for i = math.max(9, last_ok - 59), last_ok, 3 do recent[#recent + 1] = ARGV[i + 1] end
+  redis.call('LPUSH', KEYS[7], unpack(recent))
   redis.call('LTRIM', KEYS[7], 0, 49)
 end
-if duplicates > 0 then redis.call('HINCRBY', KEYS[4], 'duplicates', duplicates) end
 if retried + died > 0 then
   redis.call('HINCRBY', KEYS[4], 'failed', retried + died)
   if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('HINCRBY', KEYS[5], 'failed', retried + died) end
@@ -149,7 +175,7 @@ return count
 """
 
 # KEYS: processing of a dead worker, queue, dead, stats, pending set.
-# ARGV: message prefix, max attempts, now, ttl, reason.
+# ARGV: results prefix, max attempts, now, ttl, reason.
 # Each entry goes back to the consumer end with attempts + 1, or to the dead letters.
 RECLAIM = _HELPERS + r"""
 local prefix, max_attempts, now, ttl, reason = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), ARGV[5]
@@ -159,23 +185,27 @@ while true do
   if not entry then break end
   local id = envelope_id(entry)
   if not id then
-    id = 'raw-' .. redis.call('HINCRBY', KEYS[4], 'raw_seq', 1)
+    local clock = redis.call('TIME')
+    id = new_id(tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000),
+                redis.call('HINCRBY', KEYS[4], 'raw_seq', 1))
     entry = '{"id":"' .. id .. '","attempts":0,"enqueued_at":' .. now .. ',"body":' .. cjson.encode(entry) .. '}'
   end
   local attempts = envelope_attempts(entry) + 1
   entry = with_attempts(entry, attempts)
-  local key = prefix .. id
+  local status = 'queued'
   if attempts >= max_attempts then
+    status = 'dead'
     redis.call('LPUSH', KEYS[3], entry)
-    redis.call('HSET', key, 'status', 'dead', 'error', reason, 'attempts', attempts, 'finished_at', now)
     redis.call('SREM', KEYS[5], id)
     died = died + 1
   else
     redis.call('RPUSH', KEYS[2], entry)
-    redis.call('HSET', key, 'status', 'queued', 'error', reason, 'attempts', attempts)
     redis.call('SADD', KEYS[5], id)
     requeued = requeued + 1
   end
+  local record = cjson.encode({status = status, error = reason, attempts = attempts, finished_at = tonumber(now)})
+  local key = prefix .. id_minute(id)
+  redis.call('HSET', key, id, record)
   redis.call('EXPIRE', key, ttl)
 end
 if requeued > 0 then redis.call('HINCRBY', KEYS[4], 'reclaimed', requeued) end
@@ -183,13 +213,13 @@ if died > 0 then redis.call('HINCRBY', KEYS[4], 'dead', died) end
 return {requeued, died}
 """
 
-# KEYS: dead, queue, stats, pending set. ARGV: message prefix, ttl, then ids (none = all).
+# KEYS: dead, queue, stats, pending set. ARGV: results prefix, then ids (none = all).
 # Dead letters go back to the end of the queue with attempts reset to 0.
 REQUEUE_DEAD = _HELPERS + r"""
-local prefix, ttl = ARGV[1], tonumber(ARGV[2])
+local prefix = ARGV[1]
 local wanted = {}
-for i = 3, #ARGV do wanted[ARGV[i]] = true end
-local all = #ARGV < 3
+for i = 2, #ARGV do wanted[ARGV[i]] = true end
+local all = #ARGV < 2
 local count = 0
 local entries = redis.call('LRANGE', KEYS[1], 0, -1)
 for i = #entries, 1, -1 do
@@ -199,9 +229,8 @@ for i = #entries, 1, -1 do
     redis.call('LREM', KEYS[1], 1, entry)
     redis.call('LPUSH', KEYS[2], with_attempts(entry, 0))
     if id then
-      redis.call('HSET', prefix .. id, 'status', 'queued', 'attempts', 0)
-      redis.call('HDEL', prefix .. id, 'error')
-      redis.call('EXPIRE', prefix .. id, ttl)
+      -- Back to plain "queued": the pending set says so, the old record goes.
+      redis.call('HDEL', prefix .. id_minute(id), id)
       redis.call('SADD', KEYS[4], id)
     end
     count = count + 1

@@ -14,7 +14,8 @@ class MessageStatus(StrEnum):
 
 
 class Outcome(StrEnum):
-    """What one run of the handler gave."""
+    """What becomes of a message after one run: done, back on the queue, or dead-lettered."""
 
     OK = "ok"
-    ERROR = "err"
+    RETRY = "retry"
+    DEAD = "dead"

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from shared import keys
 from shared.envelope import decode, encode
 from shared.fibonacci import Algorithm, compute, fib_fast, fib_naive, to_decimal
-from shared.ids import id_time, is_valid, new_id, new_ids
+from shared.ids import id_minute, id_time, is_valid, new_id, new_ids
 from shared.settings import Delivery, Settings
 
 
@@ -56,7 +56,7 @@ def test_reserved_prefixes_always_refused(suffix):
 
 
 def test_internal_keys_share_the_prefix():
-    for key in (keys.WORKERS, keys.REAPER_LOCK, keys.RECENT, keys.message("x"), keys.worker("w"),
+    for key in (keys.WORKERS, keys.REAPER_LOCK, keys.RECENT, keys.results("q", 1), keys.worker("w"),
                 keys.processing("w"), keys.dead("q"), keys.pending("q"), keys.stats("q"), keys.rate("q", 1)):
         assert key.startswith(keys.PREFIX)
 
@@ -78,5 +78,30 @@ def test_ids_sort_by_time_and_are_unique():
     early, late = new_id(1000.0), new_id(2000.0)
     assert early < late
     assert id_time(late) == 2000.0 and id_time("nope") is None
+    assert id_minute(new_id(3600.0)) == 60
     batch = new_ids(1000, 3000.0)
     assert len(set(batch)) == 1000 and all(is_valid(i) for i in batch)
+
+
+@pytest.mark.parametrize("text", ['{"n": 18446744073709551616}', '[-9223372036854775809, 1]', '{"a": [1e300]}',
+                                  '{"x": "\\ud800"}'])
+def test_codec_is_exact_where_orjson_is_not(text):
+    from shared.codec import loads
+
+    assert loads(text) == json.loads(text)
+
+
+@pytest.mark.parametrize("text", ["NaN", '{"a": Infinity}', "{bad"])
+def test_codec_refuses_what_is_not_json(text):
+    from shared.codec import loads
+
+    with pytest.raises(ValueError):
+        loads(text)
+
+
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+                    | st.text(), lambda kids: st.lists(kids) | st.dictionaries(st.text(), kids), max_leaves=10))
+def test_codec_round_trip_matches_json(value):
+    from shared.codec import dumps, loads
+
+    assert loads(dumps(value)) == json.loads(json.dumps(value))

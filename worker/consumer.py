@@ -13,11 +13,11 @@ import redis
 from shared import logs
 from shared.codec import dumps
 from shared.connection import UNAVAILABLE
-from shared.envelope import decode, encode
+from shared.envelope import Envelope, decode, encode
 from shared.handlers import Handler
 from shared.queue import MessageQueue, Settled
 from shared.settings import Delivery, Settings
-from shared.status import Outcome
+from shared.status import MessageStatus, Outcome
 from worker.backoff import Backoff
 from worker.heartbeat import Heartbeat
 from worker.settler import Settler
@@ -48,6 +48,9 @@ class Consumer:
         self.processed = 0
         self.log_messages = settings.log_messages and message_log.isEnabledFor(logging.INFO)
         self.lines: list[str] = []
+        self.name_json = dumps(self.name)
+        #: A batch's last group of results, stored right after the next TAKE (see _take).
+        self.held: tuple[list[str], list[Settled]] | None = None
         self.heartbeat = Heartbeat(connection, settings, self.name, info={
             "host": socket.gethostname(), "pid": str(os.getpid()), "delivery": settings.worker_delivery.value,
             "queue": settings.queue, "started_at": f"{time.time():.3f}"}, current=lambda: self.current)
@@ -103,6 +106,7 @@ class Consumer:
         A TAKE or BLMOVE whose reply was lost still moved its entries; once every batch the
         worker knows of is stored, anything left in its processing list is such an orphan.
         """
+        self._submit_held()
         self.settler.drain()
         if not self.reliable:
             return
@@ -114,6 +118,7 @@ class Consumer:
     def _finish(self, started: bool) -> None:
         if not started:
             return
+        self._submit_held()
         self.settler.close()
         self.heartbeat.stop()
         try:
@@ -122,18 +127,29 @@ class Consumer:
             log.warning("%s could not deregister (%s); its heartbeat will expire", self.name, exc)
 
     def _take(self) -> list[str]:
+        """Take the next batch; the previous batch's held results are stored once it is taken.
+
+        Redis runs one command at a time: a TAKE sent while it stores the previous batch would
+        wait for it. Taking first lets Redis store batch i while Python runs batch i + 1.
+        """
         count = self.batch_size
         if self.reliable:
             entries = self.queue.take(self.name, count)
-            if entries:
-                return entries
-            entry = self.queue.take_blocking(self.name, self.settings.worker_block_timeout)
-            return [entry] if entry is not None else []
-        entries = self.queue.pop(count) if count > 1 else []
+        else:
+            entries = self.queue.pop(count) if count > 1 else []
+        self._submit_held()
         if entries:
             return entries
-        entry = self.queue.pop_blocking(self.settings.worker_block_timeout)
+        if self.reliable:
+            entry = self.queue.take_blocking(self.name, self.settings.worker_block_timeout)
+        else:
+            entry = self.queue.pop_blocking(self.settings.worker_block_timeout)
         return [entry] if entry is not None else []
+
+    def _submit_held(self) -> None:
+        if self.held is not None:
+            held, self.held = self.held, None
+            self._submit(*held)
 
     def _process(self, entries: list[str]) -> None:
         now = time.time()
@@ -157,7 +173,7 @@ class Consumer:
                 first = index + 1
                 flush_start = time.perf_counter()
         else:
-            self._submit(entries[first:], settled)
+            self.held = (entries[first:], settled)
         self.current = None
         self._adapt(len(entries), (time.perf_counter() - batch_start) * 1000)
 
@@ -181,17 +197,28 @@ class Consumer:
         start = time.perf_counter()
         try:
             payload = dumps(self.handler(envelope.body, self.settings))
-            ms = (time.perf_counter() - start) * 1000
-            if self.log_messages:
-                self.lines.append(f"{self.name} {envelope.id} done attempt={envelope.attempts + 1} {ms:.3f}ms")
-            return Settled(envelope.id, Outcome.OK, payload, ms, envelope.enqueued_at)
         except Exception as exc:
-            payload = f"{type(exc).__name__}: {exc}"
+            return self._failed(entry, envelope, f"{type(exc).__name__}: {exc}", start)
         ms = (time.perf_counter() - start) * 1000
-        log.warning("%s %s failed attempt=%s %.2fms error=%s", self.name, envelope.id, envelope.attempts + 1, ms,
-                    payload)
+        if self.log_messages:
+            self.lines.append(f"{self.name} {envelope.id} done attempt={envelope.attempts + 1} {ms:.3f}ms")
+        # The record is written as it is read back: built here with the result's JSON inside.
+        record = (f'{{"status":"done","worker":{self.name_json},"attempts":{envelope.attempts},'
+                  f'"enqueued_at":{envelope.enqueued_at:.6f},"finished_at":{time.time():.6f},'
+                  f'"ms":{ms:.3f},"result":{payload}}}')
+        return Settled(envelope.id, Outcome.OK, record)
+
+    def _failed(self, entry: str, envelope: Envelope, error: str, start: float) -> Settled:
+        ms = (time.perf_counter() - start) * 1000
+        attempts = envelope.attempts + 1
+        outcome = Outcome.DEAD if attempts >= self.settings.max_attempts else Outcome.RETRY
+        log.warning("%s %s failed attempt=%s %.3fms error=%s -> %s", self.name, envelope.id, attempts, ms, error,
+                    "dead letter" if outcome is Outcome.DEAD else "retry")
+        record = dumps({"status": MessageStatus.DEAD if outcome is Outcome.DEAD else MessageStatus.QUEUED,
+                        "error": error, "worker": self.name, "attempts": attempts,
+                        "enqueued_at": envelope.enqueued_at, "finished_at": time.time(), "ms": round(ms, 3)})
         requeue = encode(envelope.id, dumps(envelope.body), envelope.enqueued_at) if envelope.wrapped else entry
-        return Settled(envelope.id, Outcome.ERROR, payload, ms, envelope.enqueued_at, requeue)
+        return Settled(envelope.id, outcome, record, requeue)
 
     def _settle(self, entries: list[str], settled: list[Settled]) -> None:
         """Store results (in the settler thread); while Redis is down keep trying (nothing runs again)."""

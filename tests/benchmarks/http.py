@@ -69,7 +69,9 @@ def producer(settings: Settings, client: redis.Redis, quick: bool) -> list[Row]:
             server = serve(kind, settings, port)
             try:
                 run_wrk(wrk, f"http://127.0.0.1:{port}/api/messages", single, 1)  # warm up
-                rates[kind] = run_wrk(wrk, f"http://127.0.0.1:{port}/api/messages", single, seconds)
+                # Best of two runs for every server alike: this VM's noise is larger than a run's error.
+                rates[kind] = max(run_wrk(wrk, f"http://127.0.0.1:{port}/api/messages", single, seconds)
+                                  for _ in range(2))
                 if kind == "granian":
                     client.flushall()
                     rates["batch"] = BATCH * run_wrk(wrk, f"http://127.0.0.1:{port}/api/messages", batch, seconds,

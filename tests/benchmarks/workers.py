@@ -13,6 +13,7 @@ from shared import keys
 from shared.codec import dumps
 from shared.connection import connect
 from shared.handlers import analyse
+from shared.ids import id_minute
 from shared.queue import MessageQueue
 from shared.settings import Settings
 from tests.benchmarks.table import Row
@@ -124,9 +125,9 @@ def latency(settings: Settings, client: redis.Redis, quick: bool) -> list[Row]:
             web.stop()
         with client.pipeline(transaction=False) as pipe:
             for message_id in ids:
-                pipe.hmget(keys.message(message_id), ["enqueued_at", "finished_at"])
-            stamps = pipe.execute()
-        latencies = sorted((float(f) - float(e)) * 1000 for e, f in stamps)
+                pipe.hget(keys.results("fila", id_minute(message_id)), message_id)
+            records = [json.loads(r) for r in pipe.execute()]
+        latencies = sorted((r["finished_at"] - r["enqueued_at"]) * 1000 for r in records)
         measured[delivery] = (statistics.median(latencies), latencies[int(len(latencies) * 0.99) - 1])
     (p50, p99), (b50, b99) = measured["reliable"], measured["brpop"]
     rows.append(Row("end to end", "POST to result stored, idle, p50", p50, "ms", "brpop worker", b50,
