@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python scripts/run.py
+	$(BIN)/python -m scripts.run
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

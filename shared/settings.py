@@ -69,6 +69,14 @@ class Settings:
     job_retries: int = field(default=2, metadata={"env": "JOB_RETRIES"})
     job_retry_intervals: tuple[float, ...] = field(default=(1.0, 5.0), metadata={"env": "JOB_RETRY_INTERVALS"})
 
+    web_port: int = field(default=5000, metadata={"env": "WEB_PORT"})
+    web_alt_port: int = field(default=8500, metadata={"env": "WEB_ALT_PORT"})
+    web_workers: int = field(default=2, metadata={"env": "WEB_WORKERS"})
+    web_threads: int = field(default=4, metadata={"env": "WEB_THREADS"})
+    workers: int = field(default=2, metadata={"env": "WORKERS"})
+    redis_port: int = field(default=6379, metadata={"env": "REDIS_PORT"})
+    dashboard_port: int = field(default=9181, metadata={"env": "DASHBOARD_PORT"})
+    commander_port: int = field(default=8081, metadata={"env": "COMMANDER_PORT"})
     dashboard_url: str = field(default="http://localhost:9181", metadata={"env": "DASHBOARD_URL"})
     commander_url: str = field(default="http://localhost:8081", metadata={"env": "COMMANDER_URL"})
     log_level: str = field(default="INFO", metadata={"env": "LOG_LEVEL"})
@@ -119,6 +127,12 @@ class Settings:
                 value = "1" if value else "0"
             out[spec.metadata["env"]] = str(value)
         return out
+
+    @staticmethod
+    def provided(environ: Mapping[str, str] | None = None) -> set[str]:
+        """Return the names of fila's variables that the environment sets."""
+        env = os.environ if environ is None else environ
+        return {spec.metadata["env"] for spec in fields(Settings) if spec.metadata["env"] in env}
 
     @staticmethod
     def variables() -> list[tuple[str, str, object]]:
