@@ -107,6 +107,21 @@ def start_worker(settings: Settings, *args: str, extra_env: Mapping[str, str] | 
     return proc
 
 
+def start_rq_worker(settings: Settings, *extra: str) -> Proc:
+    """Start RQ's own CLI worker as make run and compose do, and wait until it listens."""
+    proc = Proc([str(BIN / "rq"), "worker", "-c", "worker.rq_config", "--with-scheduler", "--serializer", "json",
+                 *extra], child_env(settings, {"LOG_LEVEL": "INFO"}), name="rq-worker")
+    proc.wait_for_line(r"Listening on")
+    return proc
+
+
+def start_dashboard(settings: Settings, port: int, *extra: str, env: Mapping[str, str] | None = None) -> Proc:
+    """Start rq-dashboard (JSON serializer) on 127.0.0.1:port and wait until it answers."""
+    proc = Proc([str(BIN / "rq-dashboard"), "--bind", "127.0.0.1", "--port", str(port), "--redis-url",
+                 settings.redis_url, "--json", *extra], child_env(settings, env), name="rq-dashboard")
+    return wait_http(proc, f"http://127.0.0.1:{port}/healthz")
+
+
 def wait_http(proc: Proc, url: str, timeout: float = 20.0) -> Proc:
     """Wait until `url` answers (any HTTP status), or fail with the process output."""
     deadline = time.monotonic() + timeout

@@ -1,0 +1,181 @@
+"""Fibonacci jobs on RQ: real redis-server, real forking `rq worker`, real rq-dashboard."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+
+import pytest
+import requests
+from rq import Queue
+from rq.serializers import JSONSerializer
+
+from shared.connection import connect
+from shared.jobs import fibonacci
+from tests.support.polling import wait_for
+from tests.support.processes import BIN, child_env, start_dashboard, start_rq_worker
+from tests.support.redis_server import free_port
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def rq_worker(settings):
+    proc = start_rq_worker(settings)
+    yield proc
+    proc.stop()
+
+
+def poll(client, job_id: str, until: set[str], seen: list[str] | None = None, timeout: float = 20) -> dict:
+    def check():
+        status = client.get(f"/api/jobs/{job_id}").get_json()
+        if seen is not None and (not seen or seen[-1] != status["status"]):
+            seen.append(status["status"])
+        return status if status["status"] in until else None
+
+    return wait_for(check, timeout=timeout, interval=0.01, message=f"job {job_id} in {until}")
+
+
+def test_job_goes_queued_started_finished(client, settings, rdb):
+    reply = client.post("/api/jobs/fib", json={"n": 32, "algorithm": "naive"})
+    assert reply.status_code == 202
+    job = reply.get_json()
+    assert reply.headers["Location"] == f"/api/jobs/{job['id']}"
+    queued = client.get(f"/api/jobs/{job['id']}").get_json()
+    assert queued["status"] == "queued" and queued["position"] == 0
+    seen: list[str] = ["queued"]
+    worker = start_rq_worker(settings)
+    try:
+        done = poll(client, job["id"], {"finished", "failed"}, seen)
+    finally:
+        worker.stop()
+    assert seen == ["queued", "started", "finished"]
+    assert done["result"] == "2178309" and done["worker"] and done["ended_at"] >= done["started_at"]
+    assert rdb.get("fib:32") == "2178309" and 0 < rdb.ttl("fib:32") <= settings.fib_cache_ttl
+    assert "(Redis (cache))" in client.get("/fib-cache/32").get_data(as_text=True)
+    # One line per job in the logs (compose logs -f).
+    assert len([line for line in worker.lines if "Successfully completed fib(32, naive)" in line]) == 1
+    assert not [line for line in worker.lines if "Job OK" in line]
+
+
+@pytest.mark.parametrize(("n", "algorithm", "expected"), [(30, "naive", "832040"),
+                                                          (100, "fast", "354224848179261915075")])
+def test_known_values(client, rq_worker, n, algorithm, expected):
+    job = client.post("/api/jobs/fib", json={"n": n, "algorithm": algorithm}).get_json()
+    assert poll(client, job["id"], {"finished", "failed"})["result"] == expected
+
+
+def test_a_million_fast_is_summarised_and_served_whole(client, rq_worker):
+    job = client.post("/api/jobs/fib", json={"n": 1_000_000, "algorithm": "fast"}).get_json()
+    status = poll(client, job["id"], {"finished", "failed"}, timeout=60)
+    assert status["status"] == "finished" and status["truncated"] and status["digits"] == 208_988
+    whole = client.get(status["result_url"]).get_data(as_text=True)
+    # F(1,000,000) = 19532821287077577316...68996526838242546875, 208,988 digits.
+    assert len(whole) == 208_988 and whole.startswith("19532821287077577316") and whole.endswith("38242546875")
+    assert status["result"] == f"{whole[:30]}...{whole[-30:]}"
+    cached = client.post("/api/jobs/fib", json={"n": 1_000_000, "algorithm": "fast"})
+    assert cached.status_code == 200 and cached.get_json()["digits"] == 208_988
+
+
+def test_cache_answers_without_a_job(client, settings, rdb):
+    rdb.set("fib:100", "354224848179261915075")
+    reply = client.post("/api/jobs/fib", json={"n": 100, "algorithm": "fast"})
+    assert reply.status_code == 200
+    assert reply.get_json()["source"] == "cache" and reply.get_json()["result"] == "354224848179261915075"
+    text = client.get("/fib-job/100").get_data(as_text=True)
+    assert text == "[CACHE] Fibonacci(100) = 354224848179261915075 (Redis (cache))"
+    assert Queue(settings.rq_queue, connection=connect(settings, decode=False)).count == 0
+    assert rdb.keys("rq:job:*") == []
+
+
+def test_handout_style_route_enqueues(client):
+    reply = client.get("/fib-job/25?algorithm=naive")
+    assert reply.status_code == 202
+    assert reply.get_data(as_text=True).startswith("[JOB] Fibonacci(25) enfileirado no RQ: job ")
+
+
+def test_timeout_ends_failed_with_a_clear_error(settings, rdb):
+    from web import create_app
+
+    strict = dataclasses.replace(settings, job_timeout=1, job_retries=0)
+    client = create_app({"SETTINGS": strict, "TESTING": True}).test_client()
+    worker = start_rq_worker(strict)
+    try:
+        job = client.post("/api/jobs/fib", json={"n": 35, "algorithm": "naive"}).get_json()
+        status = poll(client, job["id"], {"finished", "failed"}, timeout=30)
+    finally:
+        worker.stop()
+    assert status["status"] == "failed"
+    assert "JobTimeoutException" in status["error"] and "1 seconds" in status["error"]
+
+
+def test_failing_job_is_retried_then_failed(client, settings, rq_worker):
+    queue = Queue(settings.rq_queue, connection=connect(settings, decode=False), serializer=JSONSerializer)
+    from rq import Retry
+
+    job = queue.enqueue(fibonacci, args=(5, "bogus", 60), description="fib(5, bogus)", retry=Retry(max=1))
+    status = poll(client, job.id, {"failed"})
+    assert "is not a valid Algorithm" in status["error"]
+    job.refresh()
+    assert job.retries_left == 0
+
+
+@pytest.mark.parametrize(("payload", "reason"), [
+    ({"n": -1, "algorithm": "fast"}, ">= 0"), ({"n": "30", "algorithm": "fast"}, "whole number"),
+    ({"n": 3.5}, "whole number"), ({"n": True}, "whole number"), ({"n": 10, "algorithm": "slow"}, "naive"),
+    ({"n": 36, "algorithm": "naive"}, 'use "algorithm": "fast"'), ({"n": 1_000_001, "algorithm": "fast"}, "limit"),
+    ([30], "JSON object"),
+])
+def test_bad_requests_are_400_and_enqueue_nothing(client, rdb, payload, reason):
+    reply = client.post("/api/jobs/fib", json=payload)
+    assert reply.status_code == 400 and reason in reply.get_json()["error"]
+    assert rdb.keys("rq:job:*") == []
+
+
+def test_unknown_job_ids_are_404(client):
+    for path in ("/api/jobs/0123456789abcdef0123456789abcdef", "/api/jobs/not-a-job",
+                 "/api/jobs/0123456789abcdef0123456789abcdef/result"):
+        assert client.get(path).status_code == 404
+    assert client.delete("/api/jobs/0123456789abcdef0123456789abcdef").status_code == 404
+    assert client.get("/fib-job/abc").status_code == 400
+
+
+def test_cancel_a_queued_job(client):
+    job = client.post("/api/jobs/fib", json={"n": 20, "algorithm": "naive"}).get_json()
+    reply = client.delete(f"/api/jobs/{job['id']}")
+    assert reply.get_json() == {"id": job["id"], "was": "queued", "action": "canceled"}
+    assert client.get(f"/api/jobs/{job['id']}").get_json()["status"] == "canceled"
+
+
+def test_dashboard_lists_the_queue_and_the_job_and_rq_info_sees_the_worker(client, settings, rq_worker):
+    job = client.post("/api/jobs/fib", json={"n": 27, "algorithm": "naive"}).get_json()
+    poll(client, job["id"], {"finished"})
+    port = free_port()
+    dashboard = start_dashboard(settings, port)
+    try:
+        base = f"http://127.0.0.1:{port}/0/data"
+        queues = requests.get(f"{base}/queues.json", timeout=5).json()["queues"]
+        assert any(q["name"] == settings.rq_queue for q in queues)
+        listed = requests.get(f"{base}/jobs/{settings.rq_queue}/finished/10/asc/1.json", timeout=5).json()
+        assert job["id"] in [j["id"] for j in listed["jobs"]]
+        detail = requests.get(f"{base}/job/{job['id']}.json", timeout=5).json()
+        assert detail["status"] == "finished" and detail["result"] == "196418"
+        assert detail["description"] == "fib(27, naive)"
+    finally:
+        dashboard.stop()
+    info = subprocess.run([str(BIN / "rq"), "info", "-c", "worker.rq_config", "--serializer", "json"],
+                          env=child_env(settings), capture_output=True, text=True, timeout=30)
+    assert info.returncode == 0
+    assert settings.rq_queue in info.stdout and "1 workers" in info.stdout
+
+
+def test_dashboard_basic_auth(settings):
+    port = free_port()
+    dashboard = start_dashboard(settings, port, env={"RQ_DASHBOARD_USERNAME": "prof",
+                                                     "RQ_DASHBOARD_PASSWORD": "segredo"})
+    try:
+        url = f"http://127.0.0.1:{port}/0/data/queues.json"
+        assert requests.get(url, timeout=5).status_code == 401
+        assert requests.get(url, auth=("prof", "segredo"), timeout=5).status_code == 200
+    finally:
+        dashboard.stop()
