@@ -64,9 +64,9 @@ def rate(queue: str, second: int) -> str:
     return f"{PREFIX}rate:{queue}:{second}"
 
 
-def rq_jobs_stats(queue: str) -> str:
-    """Name the hash counting RQ job outcomes of a queue."""
-    return f"{PREFIX}jobs:{queue}"
+def timings(queue: str) -> str:
+    """Name the hash holding a queue's processing-time histogram (bucket index -> count)."""
+    return f"{PREFIX}timings:{queue}"
 
 
 def reserved_reason(name: str, queue: str, *, allow_queue: bool = False) -> str | None:

@@ -12,7 +12,7 @@ from shared.settings import Settings
 
 def create_app(config: Mapping | None = None) -> Flask:
     """Build the Flask app; `config` may carry `SETTINGS` (a Settings) and Flask options."""
-    from web import context, errors, handout, health, jobs, kv, messages
+    from web import context, errors, handout, health, jobs, kv, messages, metrics
 
     app = Flask(__name__)
     config = dict(config or {})
@@ -20,8 +20,9 @@ def create_app(config: Mapping | None = None) -> Flask:
     logs.configure(settings.log_level)
     app.config.update(MAX_CONTENT_LENGTH=settings.request_max_bytes, JSON_SORT_KEYS=False)
     app.config.update(config)
-    context.init_app(app, settings)
+    fila = context.init_app(app, settings)
+    metrics.init_app(app, fila)
     errors.register(app)
-    for module in (handout, kv, messages, jobs, health):
+    for module in (handout, kv, messages, jobs, health, metrics):
         app.register_blueprint(module.bp)
     return app

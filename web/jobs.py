@@ -23,7 +23,7 @@ from rq.worker import Worker
 from shared import keys
 from shared.fibonacci import Algorithm
 from shared.jobs import fibonacci
-from web.context import fila
+from web.context import Fila, fila
 from web.responses import error, reply
 
 bp = Blueprint("jobs", __name__)
@@ -34,9 +34,14 @@ _JOB_ID = re.compile(r"[0-9a-f]{32}|[0-9a-f-]{36}")
 SUMMARY_DIGITS = 80
 
 
-def queue() -> Queue:
+def rq_queue(state: Fila) -> Queue:
     """Return the RQ queue for Fibonacci jobs (JSON serializer: pickle would let Redis writers run code)."""
-    return Queue(fila().settings.rq_queue, connection=fila().rq_redis, serializer=JSONSerializer)
+    return Queue(state.settings.rq_queue, connection=state.rq_redis, serializer=JSONSerializer)
+
+
+def queue() -> Queue:
+    """Return the current app's RQ queue."""
+    return rq_queue(fila())
 
 
 def summarise(result: str | None) -> dict:
@@ -209,8 +214,12 @@ def cancel(job_id: str):
 
 def rq_queue_info() -> dict:
     """Return the Fibonacci RQ queue's figures: waiting, running, finished, failed, workers."""
-    q = queue()
-    connection = fila().rq_redis
+    return rq_figures(fila())
+
+
+def rq_figures(state: Fila) -> dict:
+    """Return the RQ queue's figures from the app's Fila (usable outside a request)."""
+    q = rq_queue(state)
     options = {"queue": q}
     return {
         "name": q.name, "kind": "rq", "length": q.count,
@@ -219,5 +228,5 @@ def rq_queue_info() -> dict:
         "failed": FailedJobRegistry(**options).count,
         "deferred": DeferredJobRegistry(**options).count,
         "scheduled": ScheduledJobRegistry(**options).count,
-        "workers": Worker.count(connection=connection, queue=q),
+        "workers": Worker.count(connection=state.rq_redis, queue=q),
     }

@@ -18,6 +18,7 @@ from shared.handlers import Handler
 from shared.queue import MessageQueue, Settled
 from shared.settings import Delivery, Settings
 from shared.status import MessageStatus, Outcome
+from shared.timings import Timings
 from worker.backoff import Backoff
 from worker.heartbeat import Heartbeat
 from worker.settler import Settler
@@ -46,6 +47,7 @@ class Consumer:
         self.batch_size = 1
         self.avg_ms: float | None = None
         self.processed = 0
+        self.timings = Timings()
         self.log_messages = settings.log_messages and message_log.isEnabledFor(logging.INFO)
         self.lines: list[str] = []
         self.name_json = dumps(self.name)
@@ -53,7 +55,8 @@ class Consumer:
         self.held: tuple[list[str], list[Settled]] | None = None
         self.heartbeat = Heartbeat(connection, settings, self.name, info={
             "host": socket.gethostname(), "pid": str(os.getpid()), "delivery": settings.worker_delivery.value,
-            "queue": settings.queue, "started_at": f"{time.time():.3f}"}, current=lambda: self.current)
+            "queue": settings.queue, "started_at": f"{time.time():.3f}"}, current=lambda: self.current,
+            timings=self.timings)
         self.settler = Settler(self.name, self._settle, on_crash=self.stop)
 
     def stop(self, *_args) -> None:
@@ -200,6 +203,7 @@ class Consumer:
         except Exception as exc:
             return self._failed(entry, envelope, f"{type(exc).__name__}: {exc}", start)
         ms = (time.perf_counter() - start) * 1000
+        self.timings.observe(ms)
         if self.log_messages:
             self.lines.append(f"{self.name} {envelope.id} done attempt={envelope.attempts + 1} {ms:.3f}ms")
         # The record is written as it is read back: built here with the result's JSON inside.
@@ -210,6 +214,7 @@ class Consumer:
 
     def _failed(self, entry: str, envelope: Envelope, error: str, start: float) -> Settled:
         ms = (time.perf_counter() - start) * 1000
+        self.timings.observe(ms)
         attempts = envelope.attempts + 1
         outcome = Outcome.DEAD if attempts >= self.settings.max_attempts else Outcome.RETRY
         log.warning("%s %s failed attempt=%s %.3fms error=%s -> %s", self.name, envelope.id, attempts, ms, error,

@@ -13,6 +13,7 @@ from shared import keys
 from shared.connection import UNAVAILABLE
 from shared.queue import MessageQueue
 from shared.settings import Settings
+from shared.timings import Timings
 
 log = logging.getLogger(__name__)
 
@@ -21,13 +22,14 @@ class Heartbeat(threading.Thread):
     """Refresh this worker's heartbeat hash (with a TTL) and, one worker at a time, reap dead ones."""
 
     def __init__(self, connection: redis.Redis, settings: Settings, name: str, info: dict[str, str],
-                 current: Callable[[], str | None]):
+                 current: Callable[[], str | None], timings: Timings):
         super().__init__(name=f"heartbeat-{name}", daemon=True)
         self.redis = connection
         self.settings = settings
         self.worker = name
         self.info = info
         self.current = current
+        self.timings = timings
         self.queue = MessageQueue(connection, settings)
         self.interval = max(0.05, settings.heartbeat_ttl / 3)
         self.connected_since: float | None = None
@@ -52,7 +54,7 @@ class Heartbeat(threading.Thread):
         self.join(timeout=self.interval + self.settings.redis_socket_timeout * 2)
 
     def beat(self) -> None:
-        """Write the heartbeat hash with a TTL and (re)register the worker."""
+        """Write the heartbeat hash with a TTL, (re)register the worker, add its timings to the histogram."""
         now = time.time()
         ttl_ms = int(self.settings.heartbeat_ttl * 1000)
         with self.redis.pipeline(transaction=True) as pipe:
@@ -63,6 +65,7 @@ class Heartbeat(threading.Thread):
             pipe.execute()
         if self.connected_since is None:
             self.connected_since = time.monotonic()
+        self.timings.flush(self.redis, self.settings.queue)
 
     def reap(self) -> int:
         """Reclaim the messages of workers whose heartbeat expired; return how many workers were reaped.
@@ -94,6 +97,7 @@ class Heartbeat(threading.Thread):
 
     def deregister(self) -> None:
         """Leave the registry on a clean stop (only when nothing is left in flight)."""
+        self.timings.flush(self.redis, self.settings.queue)
         with self.redis.pipeline(transaction=False) as pipe:
             pipe.delete(keys.worker(self.worker))
             pipe.llen(keys.processing(self.worker))
