@@ -12,7 +12,7 @@ from shared.settings import Settings
 
 def create_app(config: Mapping | None = None) -> Flask:
     """Build the Flask app; `config` may carry `SETTINGS` (a Settings) and Flask options."""
-    from web import context, errors, handout, health, jobs, kv, messages, metrics
+    from web import bulk, context, errors, handout, health, jobs, kv, messages, metrics
 
     app = Flask(__name__)
     config = dict(config or {})
@@ -23,6 +23,6 @@ def create_app(config: Mapping | None = None) -> Flask:
     fila = context.init_app(app, settings)
     metrics.init_app(app, fila)
     errors.register(app)
-    for module in (handout, kv, messages, jobs, health, metrics):
+    for module in (handout, kv, messages, jobs, bulk, health, metrics):
         app.register_blueprint(module.bp)
     return app

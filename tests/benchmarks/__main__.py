@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from shared.settings import Settings
-from tests.benchmarks import http, jobs, workers
+from tests.benchmarks import bulk, http, jobs, workers
 from tests.benchmarks.table import render
 from tests.support.redis_server import RedisServer
 
@@ -19,6 +19,7 @@ SECTIONS = {
     "latency": workers.latency,
     "http": http.producer,
     "jobs": jobs.rq_jobs,
+    "bulk": bulk.bulk,
 }
 
 

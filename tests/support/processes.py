@@ -102,8 +102,8 @@ class Proc:
 
 def start_worker(settings: Settings, *args: str, extra_env: Mapping[str, str] | None = None) -> Proc:
     """Start `python -m worker` and wait for its start line."""
-    proc = Proc([sys.executable, "-m", "worker", *args], child_env(settings, {"LOG_LEVEL": "INFO", **(extra_env or {})}),
-                name="worker")
+    env = child_env(settings, {"LOG_LEVEL": "INFO", **(extra_env or {})})
+    proc = Proc([sys.executable, "-m", "worker", *args], env, name="worker")
     proc.wait_for_line(r"starting: queue=")
     return proc
 

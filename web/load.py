@@ -1,0 +1,75 @@
+"""`python -m web.load dados.csv` (also `fila-load`): send a `chave,valor` CSV to /api/bulk, with progress.
+
+The file goes in chunks of lines; each chunk is one request. Bad lines are reported with
+their line number in the file; the good ones still load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from tqdm import tqdm
+
+
+def post_chunk(url: str, lines: list[str]) -> dict:
+    """POST lines to /api/bulk and return its JSON answer."""
+    request = urllib.request.Request(url, data="\n".join(lines).encode("utf-8"), method="POST",
+                                     headers={"Content-Type": "text/csv; charset=utf-8"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            return json.loads(reply.read())
+    except urllib.error.HTTPError as exc:
+        body = exc.read()
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise SystemExit(f"{url}: HTTP {exc.code}: {body[:200]!r}") from None
+
+
+def load(path: Path, base_url: str, chunk: int, quiet: bool = False) -> dict:
+    """Send the file; return the totals (loaded, lines, rejected with file line numbers)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    url = base_url.rstrip("/") + "/api/bulk"
+    totals = {"loaded": 0, "lines": len(lines), "rejected": []}
+    start = time.perf_counter()
+    with tqdm(total=len(lines), unit="line", disable=quiet, file=sys.stderr) as bar:
+        for offset in range(0, len(lines), chunk):
+            part = lines[offset:offset + chunk]
+            reply = post_chunk(url, part)
+            if "loaded" not in reply:
+                raise SystemExit(f"{url}: {reply.get('error', reply)}")
+            totals["loaded"] += reply["loaded"]
+            totals["rejected"] += [{**r, "line": r["line"] + offset} for r in reply["rejected"]]
+            bar.update(len(part))
+    totals["seconds"] = round(time.perf_counter() - start, 3)
+    return totals
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Load a CSV; exit 0 when every line loaded, 1 when some were rejected."""
+    parser = argparse.ArgumentParser(prog="fila-load", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("csv", type=Path, help="file of chave,valor lines")
+    parser.add_argument("--url", default="http://localhost:5000", help="fila's web address")
+    parser.add_argument("--chunk", type=int, default=10_000, help="lines per request")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    totals = load(args.csv, args.url, args.chunk, args.quiet)
+    rate = totals["lines"] / totals["seconds"] if totals["seconds"] else 0
+    print(f"{totals['loaded']} key(s) loaded from {totals['lines']} line(s) in {totals['seconds']}s "
+          f"({rate:,.0f} lines/s); {len(totals['rejected'])} line(s) rejected")
+    for rejected in totals["rejected"][:50]:
+        print(f"  line {rejected['line']}: {rejected['error']}")
+    if len(totals["rejected"]) > 50:
+        print(f"  ... and {len(totals['rejected']) - 50} more")
+    return 1 if totals["rejected"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
