@@ -19,6 +19,7 @@ run: $(STAMP)
 	$(BIN)/python -m scripts.run
 
 test: $(STAMP)
+	sh scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -12,17 +12,18 @@ from shared.settings import Settings
 
 def create_app(config: Mapping | None = None) -> Flask:
     """Build the Flask app; `config` may carry `SETTINGS` (a Settings) and Flask options."""
-    from web import bulk, context, errors, handout, health, jobs, kv, messages, metrics
+    from web import bulk, context, errors, handout, health, jobs, kv, messages, metrics, panel
 
     app = Flask(__name__)
     config = dict(config or {})
     settings = config.pop("SETTINGS", None) or Settings.from_env()
     logs.configure(settings.log_level)
-    app.config.update(MAX_CONTENT_LENGTH=settings.request_max_bytes, JSON_SORT_KEYS=False)
+    app.config.update(MAX_CONTENT_LENGTH=settings.request_max_bytes)
+    app.json.sort_keys = False  # results keep their handler's order
     app.config.update(config)
     fila = context.init_app(app, settings)
     metrics.init_app(app, fila)
     errors.register(app)
-    for module in (handout, kv, messages, jobs, bulk, health, metrics):
+    for module in (handout, kv, messages, jobs, bulk, panel, health, metrics):
         app.register_blueprint(module.bp)
     return app
