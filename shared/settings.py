@@ -77,6 +77,8 @@ class Settings:
     redis_port: int = field(default=6379, metadata={"env": "REDIS_PORT"})
     dashboard_port: int = field(default=9181, metadata={"env": "DASHBOARD_PORT"})
     commander_port: int = field(default=8081, metadata={"env": "COMMANDER_PORT"})
+    dashboard_username: str = field(default="", metadata={"env": "RQ_DASHBOARD_USERNAME"})
+    dashboard_password: str = field(default="", repr=False, metadata={"env": "RQ_DASHBOARD_PASSWORD"})
     dashboard_url: str = field(default="http://localhost:9181", metadata={"env": "DASHBOARD_URL"})
     commander_url: str = field(default="http://localhost:8081", metadata={"env": "COMMANDER_URL"})
     log_level: str = field(default="INFO", metadata={"env": "LOG_LEVEL"})
