@@ -28,7 +28,7 @@ lint: $(STAMP)
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
 
 bench: $(STAMP)
-	$(BIN)/python -m tests.bench $(BENCH_ARGS)
+	$(BIN)/python -m tests.benchmarks $(BENCH_ARGS)
 
 compose-check: $(STAMP)
 	$(BIN)/python -m pytest tests/test_compose.py

@@ -72,7 +72,7 @@ class Settings:
     web_port: int = field(default=5000, metadata={"env": "WEB_PORT"})
     web_alt_port: int = field(default=8500, metadata={"env": "WEB_ALT_PORT"})
     web_workers: int = field(default=2, metadata={"env": "WEB_WORKERS"})
-    web_threads: int = field(default=4, metadata={"env": "WEB_THREADS"})
+    web_threads: int = field(default=2, metadata={"env": "WEB_THREADS"})
     workers: int = field(default=2, metadata={"env": "WORKERS"})
     redis_port: int = field(default=6379, metadata={"env": "REDIS_PORT"})
     dashboard_port: int = field(default=9181, metadata={"env": "DASHBOARD_PORT"})

@@ -11,7 +11,10 @@ from tests.support.redis_server import RedisServer
 from web import create_app
 
 REDIS_ROUTES = ["/", "/set/curso/Redis", "/get/curso", "/push/minhaLista/v", "/pop/minhaLista",
-                "/listar/minhaLista", "/fib-cache/10", "/readyz", "/api/kv/curso"]
+                "/listar/minhaLista", "/fib-cache/10", "/fib-job/40", "/readyz", "/api/kv/curso", "/api/queues",
+                "/api/workers", "/api/dead", "/api/messages/01M8AKS6Q7JGTGH5J7BPCXBTED", "/api/painel", "/metrics",
+                "/api/jobs/0123456789abcdef0123456789abcdef"]
+POSTS = [("/api/messages", {"body": 1}), ("/api/jobs/fib", {"n": 10}), ("/api/dead/requeue", {"all": True})]
 
 
 @pytest.fixture
@@ -33,6 +36,11 @@ def test_down_then_back(own_server):
         assert response.status_code == 503, path
         assert elapsed < 1.0, (path, elapsed)
         assert b"Traceback" not in response.data
+    for path, payload in POSTS:
+        start = time.monotonic()
+        response = client.post(path, json=payload)
+        assert response.status_code == 503 and time.monotonic() - start < 1.0, path
+    assert client.post("/api/bulk", data=b"a,b", content_type="text/csv").status_code == 503
     assert client.get("/api/kv/curso").get_json()["error"].startswith("Redis is unavailable")
     assert client.get("/healthz").status_code == 200
     assert client.get("/sem-redis").status_code == 200

@@ -81,7 +81,7 @@ def producer(settings: Settings, client: redis.Redis, quick: bool) -> list[Row]:
         client.flushall()
     dev = rates["flask-dev"]
     return [
-        Row("http", "1 message per POST, granian (2 workers x 4 threads)", rates["granian"], "req/s",
+        Row("http", "1 message per POST, granian (2 workers x 2 threads)", rates["granian"], "req/s",
             "Flask dev server", dev, ">= 5x dev server", rates["granian"] >= 5 * dev),
         Row("http", "1 message per POST, gunicorn (4 sync workers)", rates["gunicorn"], "req/s",
             "Flask dev server", dev),

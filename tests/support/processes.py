@@ -139,14 +139,14 @@ def wait_http(proc: Proc, url: str, timeout: float = 20.0) -> Proc:
     raise AssertionError(f"{proc.name} did not answer {url} within {timeout}s; output:\n{proc.output()[-3000:]}")
 
 
-def granian_args(port: int, workers: int = 2, threads: int = 4, host: str = "127.0.0.1") -> list[str]:
+def granian_args(port: int, workers: int = 2, threads: int = 2, host: str = "127.0.0.1") -> list[str]:
     """Return the command that serves the web app with granian, as make run and compose do."""
     return [str(BIN / "granian"), "--interface", "wsgi", "--host", host, "--port", str(port),
             "--workers", str(workers), "--blocking-threads", str(threads), "--no-ws", "--factory",
             "web:create_app"]
 
 
-def start_granian(settings: Settings, port: int, workers: int = 2, threads: int = 4) -> Proc:
+def start_granian(settings: Settings, port: int, workers: int = 2, threads: int = 2) -> Proc:
     """Serve the web app with granian on 127.0.0.1:port and wait until it answers."""
     proc = Proc(granian_args(port, workers, threads), child_env(settings), name="granian")
     return wait_http(proc, f"http://127.0.0.1:{port}/healthz")

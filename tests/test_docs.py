@@ -1,0 +1,41 @@
+"""The README stays true: every route and every setting is documented."""
+
+from __future__ import annotations
+
+import re
+
+from shared.settings import Settings
+from tests.support.processes import ROOT
+from web import create_app
+
+README = (ROOT / "README.md").read_text()
+
+
+def test_every_route_is_in_the_readme():
+    app = create_app({"SETTINGS": Settings(log_level="WARNING")})
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        aliases = {"message_id": "id", "job_id": "id", "raw": "n"}
+        documented = re.sub(r"<(?:int:)?(\w+)>", lambda m: f"<{aliases.get(m.group(1), m.group(1))}>", rule.rule)
+        if documented not in README:
+            missing.append(documented)
+    assert missing == []
+
+
+def test_every_setting_is_in_the_readme():
+    missing = [name for name, _, _ in Settings.variables() if f"`{name}`" not in README]
+    assert missing == []
+
+
+def test_every_compose_variable_is_in_the_readme():
+    names = set(re.findall(r"\$\{([A-Z_]+)", (ROOT / "compose.yaml").read_text()))
+    assert sorted(n for n in names if f"`{n}`" not in README) == []
+
+
+def test_the_lab_walkthrough_covers_the_handout():
+    lab = (ROOT / "docs/laboratorio.md").read_text()
+    for step in ("/set/curso/Redis", "/get/curso", "/usuario/Jose", "/push/minhaLista/valor1", "/fib-cache/30",
+                 "KEYS *", "LRANGE minhaLista 0 -1", "INFO", "scripts/carga.sh", "--scale worker=4"):
+        assert step in lab, step
