@@ -14,10 +14,10 @@ README = (ROOT / "README.md").read_text()
 def test_every_route_is_in_the_readme():
     app = create_app({"SETTINGS": Settings(log_level="WARNING")})
     missing = []
+    aliases = {"message_id": "id", "job_id": "id", "raw": "n"}
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue
-        aliases = {"message_id": "id", "job_id": "id", "raw": "n"}
         documented = re.sub(r"<(?:int:)?(\w+)>", lambda m: f"<{aliases.get(m.group(1), m.group(1))}>", rule.rule)
         if documented not in README:
             missing.append(documented)

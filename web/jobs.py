@@ -19,6 +19,7 @@ from rq.registry import (
 )
 from rq.serializers import JSONSerializer
 from rq.worker import Worker
+from werkzeug.exceptions import NotFound
 
 from shared import keys
 from shared.fibonacci import Algorithm
@@ -131,14 +132,14 @@ def create_text(raw: str):
     return response
 
 
-def fetch(job_id: str) -> Job | None:
-    """Return the job, or None when the id is malformed or unknown."""
-    if not _JOB_ID.fullmatch(job_id):
-        return None
-    try:
-        return Job.fetch(job_id, connection=fila().rq_redis, serializer=JSONSerializer)
-    except NoSuchJobError:
-        return None
+def fetch(job_id: str) -> Job:
+    """Return the job; a malformed or unknown id is a 404."""
+    if _JOB_ID.fullmatch(job_id):
+        try:
+            return Job.fetch(job_id, connection=fila().rq_redis, serializer=JSONSerializer)
+        except NoSuchJobError:
+            pass
+    raise NotFound(f"unknown job id {job_id!r} (or it has expired)")
 
 
 def _iso(moment) -> str | None:
@@ -149,8 +150,6 @@ def _iso(moment) -> str | None:
 def job_status(job_id: str):
     """Return status, result (summarised), times, worker, error and position in the queue."""
     job = fetch(job_id)
-    if job is None:
-        return error(404, "unknown job id (or it has expired)", id=job_id)
     status = job.get_status()
     result = job.return_value() if status == JobStatus.FINISHED else None
     latest = job.latest_result()
@@ -172,8 +171,6 @@ def job_status(job_id: str):
 def job_result(job_id: str):
     """Return a finished job's whole result as text."""
     job = fetch(job_id)
-    if job is None:
-        return error(404, "unknown job id (or it has expired)", id=job_id)
     if job.get_status() != JobStatus.FINISHED:
         return error(409, f"job is {job.get_status()}, not finished")
     return Response(job.return_value(), mimetype="text/plain")
@@ -192,8 +189,6 @@ def cached_result(n: int):
 def cancel(job_id: str):
     """Cancel a queued job, stop a running one, or delete a finished one."""
     job = fetch(job_id)
-    if job is None:
-        return error(404, "unknown job id (or it has expired)", id=job_id)
     status = job.get_status()
     connection = fila().rq_redis
     if status == JobStatus.STARTED:

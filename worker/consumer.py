@@ -155,6 +155,13 @@ class Consumer:
             self._submit(*held)
 
     def _process(self, entries: list[str]) -> None:
+        """Run a batch, storing results at least every WORKER_BATCH_TARGET_MS.
+
+        Slow work (a group that took the target, or a batch of one) is stored before the next
+        message starts, so a killed worker runs again only the message in hand. The last group of
+        a fast batch is held and stored while the next batch runs (see _take): a kill then
+        repeats at most that group, under WORKER_BATCH_TARGET_MS of work.
+        """
         now = time.time()
         target_ms = self.settings.worker_batch_target_ms
         settled: list[Settled] = []
@@ -162,32 +169,34 @@ class Consumer:
         batch_start = flush_start = time.perf_counter()
         for index, entry in enumerate(entries):
             if self.stopping.is_set() and index > 0:
-                self._submit(entries[first:index], settled)
+                self._submit(entries[first:index], settled, wait=True)
                 settled = []
-                self.settler.drain()
                 given = self.queue.give_back(self.name, entries[index:], reliable=self.reliable)
                 log.info("%s stopping: gave %s unprocessed message(s) back to %s", self.name, given,
                          self.settings.queue)
                 break
             settled.append(self._run_one(entry, now))
             if (time.perf_counter() - flush_start) * 1000 >= target_ms:
-                self._submit(entries[first:index + 1], settled)
+                self._submit(entries[first:index + 1], settled, wait=True)
                 settled = []
                 first = index + 1
                 flush_start = time.perf_counter()
         else:
-            self.held = (entries[first:], settled)
+            if len(entries) > 1:
+                self.held = (entries[first:], settled) if settled else None
+            else:
+                self._submit(entries[first:], settled, wait=True)
         self.current = None
         self._adapt(len(entries), (time.perf_counter() - batch_start) * 1000)
 
-    def _submit(self, entries: list[str], settled: list[Settled]) -> None:
+    def _submit(self, entries: list[str], settled: list[Settled], *, wait: bool = False) -> None:
         """Hand results to the settler and log their lines (one record for the group).
 
-        In brpop mode the results are stored before going on: popped messages exist nowhere
-        else, so a crash loses only the message in hand, as the handout's loop does.
+        With `wait`, and always in brpop mode, they are stored before going on: popped messages
+        exist nowhere else, so a crash loses only the message in hand, as the handout's loop does.
         """
         self.settler.submit(entries, settled)
-        if not self.reliable:
+        if wait or not self.reliable:
             self.settler.drain()
         if self.lines:
             prefix = f"{logs.stamp()} INFO worker: "
