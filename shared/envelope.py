@@ -35,6 +35,15 @@ def encode(message_id: str, body_json: str, enqueued_at: float, attempts: int = 
     return f'{_HEAD}{message_id}","attempts":{attempts},"enqueued_at":{enqueued_at:.6f},"body":{body_json}}}'
 
 
+def envelope_id(raw: str) -> str | None:
+    """Return the id of an envelope (read from its fixed head), or None for a raw entry."""
+    if raw.startswith(_HEAD):
+        end = raw.find('"', len(_HEAD))
+        if end > 0 and raw.startswith('","attempts":', end):
+            return raw[len(_HEAD):end]
+    return None
+
+
 def decode(raw: str, now: float) -> Envelope:
     """Read a queue entry; an entry that is not an envelope (a raw LPUSH) is wrapped as a body."""
     if raw.startswith(_HEAD):

@@ -9,7 +9,7 @@ from typing import NamedTuple
 import redis
 
 from shared import keys, scripts
-from shared.envelope import encode
+from shared.envelope import encode, envelope_id
 from shared.ids import id_minute, new_ids
 from shared.settings import Settings
 from shared.status import Outcome
@@ -65,6 +65,12 @@ class MessageQueue:
         The tail, like TAKE: entries are settled from the head, in the order they were taken.
         """
         return self.redis.blmove(self.name, keys.processing(worker), timeout, "RIGHT", "RIGHT")
+
+    def forget(self, entry: str) -> None:
+        """Drop a queue entry's id from the pending set (it was taken off the list by hand)."""
+        message_id = envelope_id(entry)
+        if message_id:
+            self.redis.srem(keys.pending(self.name), message_id)
 
     def holding(self, worker: str) -> list[str]:
         """Return what the worker's processing list holds, head (oldest) first."""

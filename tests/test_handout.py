@@ -108,6 +108,14 @@ def test_reserved_names_refused_and_unchanged(client, rdb, path):
     assert rdb.get("hits") == "7"
 
 
+def test_popping_an_api_message_by_hand_forgets_it(client, rdb):
+    (message_id,) = client.post("/api/messages", json={"body": "x"}).get_json()["ids"]
+    assert client.get(f"/api/messages/{message_id}").get_json()["status"] == "queued"
+    assert client.get("/pop/fila").status_code == 200
+    assert client.get(f"/api/messages/{message_id}").status_code == 404
+    assert rdb.scard("fila:pending:fila") == 0
+
+
 def test_queue_list_is_the_exception(client, rdb):
     assert client.get("/push/fila/hello").status_code == 200
     assert client.get("/listar/fila").get_data(as_text=True) == "Valores na lista fila: ['hello']"

@@ -69,6 +69,13 @@ def test_envelope_round_trip(body):
     assert (env.id, env.body, env.attempts, env.wrapped) == ("01ABC", body, 2, False)
 
 
+def test_envelope_id_reads_the_head_only():
+    from shared.envelope import envelope_id
+
+    assert envelope_id(encode("01ABC", '"x"', 1.0)) == "01ABC"
+    assert envelope_id('{"id":"x"}') is None and envelope_id("hello") is None
+
+
 def test_raw_entries_are_wrapped():
     env = decode("hello", now=5.0)
     assert env.wrapped and env.body == "hello" and env.attempts == 0 and is_valid(env.id)

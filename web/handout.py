@@ -120,6 +120,8 @@ def pop(lista: str):
         return refusal
     value = fila().redis.lpop(lista)
     log.info("redis LPOP %s -> %s", lista, "value" if value is not None else "empty")
+    if value is not None and lista == fila().settings.queue:
+        fila().queue.forget(value)  # taken by hand: no worker will settle it
     if value is None:
         return reply(f"Lista {lista} está vazia ou não existe", {"error": "list is empty", "list": lista}, 404)
     return reply(f"Valor retirado da lista {lista}: {value}", {"list": lista, "value": value})
