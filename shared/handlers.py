@@ -37,11 +37,6 @@ def analyse(body: Any, settings: Settings) -> dict:
     }
 
 
-def echo(body: Any, settings: Settings) -> Any:
-    """Return the body unchanged (the cheapest handler, for benchmarks)."""
-    return body
-
-
 def load(path: str) -> Handler:
     """Import a handler named `module:function` (or `module.function`)."""
     module_name, _, attr = path.partition(":") if ":" in path else path.rpartition(".")

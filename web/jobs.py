@@ -207,13 +207,8 @@ def cancel(job_id: str):
     return jsonify({"id": job.id, "was": status, "action": action})
 
 
-def rq_queue_info() -> dict:
-    """Return the Fibonacci RQ queue's figures: waiting, running, finished, failed, workers."""
-    return rq_figures(fila())
-
-
 def rq_figures(state: Fila) -> dict:
-    """Return the RQ queue's figures from the app's Fila (usable outside a request)."""
+    """Return the Fibonacci RQ queue's figures: waiting, running, finished, failed, workers."""
     q = rq_queue(state)
     options = {"queue": q}
     return {

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 from shared.codec import dumps, loads
 from shared.ids import is_valid
 from web.context import fila
+from web.jobs import rq_figures
 from web.responses import error
 
 bp = Blueprint("messages", __name__, url_prefix="/api")
@@ -96,14 +97,7 @@ def status(message_id: str):
 @bp.get("/queues")
 def queues():
     """Return each queue's length, in flight, done, dead and rate over the last minute."""
-    return jsonify({"queues": [fila().monitor.queue(), *queue_extras()]})
-
-
-def queue_extras() -> list[dict]:
-    """Return the RQ queues' figures (a hook the jobs module fills)."""
-    from web.jobs import rq_queue_info
-
-    return [rq_queue_info()]
+    return jsonify({"queues": [fila().monitor.queue(), rq_figures(fila())]})
 
 
 @bp.get("/workers")

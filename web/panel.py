@@ -7,7 +7,7 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry, FinishedJobRegistry, StartedJobRegistry
 
 from web.context import fila
-from web.jobs import queue, rq_queue_info, summarise
+from web.jobs import queue, rq_figures, summarise
 
 bp = Blueprint("panel", __name__)
 
@@ -54,6 +54,6 @@ def snapshot():
         "throughput": monitor.throughput(CHART_SECONDS),
         "workers": monitor.workers(),
         "results": monitor.recent(10),
-        "rq": rq_queue_info(),
+        "rq": rq_figures(fila()),
         "jobs": recent_jobs(),
     })
