@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-fila
 
-.PHONY: run test lint bench compose-check clean venv
+.PHONY: run test lint bench compose-check stack clean venv
 
 venv: $(STAMP)
 
@@ -19,7 +19,8 @@ run: $(STAMP)
 	$(BIN)/python -m scripts.run
 
 test: $(STAMP)
-	sh scripts/ensure_chromium.sh
+	sh scripts/test-packages.sh
+	@if [ "$$FILA_CONTAINER_TESTS" = skip ]; then echo "!!! FILA_CONTAINER_TESTS=skip: the container tests (compose, Swarm) will NOT run !!!"; fi
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -31,7 +32,11 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.benchmarks $(BENCH_ARGS)
 
 compose-check: $(STAMP)
-	$(BIN)/python -m pytest tests/test_compose.py
+	sh scripts/test-packages.sh
+	$(BIN)/python -m pytest tests/test_compose.py tests/containers
+
+stack: $(STAMP)
+	$(BIN)/python deploy/make_stack.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -37,3 +37,33 @@ def app(settings):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+OPTED_OUT_BANNER = (
+    "!" * 78 + "\n"
+    "!! CONTAINER TESTS LEFT OUT: FILA_CONTAINER_TESTS=skip was set.\n"
+    "!! compose, Swarm and the other engine tests did NOT run; this is not a full test run.\n"
+    + "!" * 78
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Leave the container tests out only when the user said so explicitly (FILA_CONTAINER_TESTS=skip)."""
+    from tests.support.engine import opted_out
+
+    if not opted_out():
+        return
+    kept, left_out = [], []
+    for item in items:
+        (left_out if item.get_closest_marker("containers") else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say loudly that the container tests were left out, when they were."""
+    from tests.support.engine import opted_out
+
+    if opted_out():
+        terminalreporter.write_line(OPTED_OUT_BANNER, red=True, bold=True)

@@ -1,0 +1,215 @@
+"""The compose journey on a real engine, as a new user takes it: up, the handout, scale, faults, down and up.
+
+One project for the module (bringing it up is the slow part); the steps run in order, as a user
+would take them, each checking what it promises.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import threading
+import time
+import uuid
+
+import pytest
+import requests
+
+from tests.containers.conftest import TIMINGS
+from tests.support.polling import wait_for
+from tests.support.project import Project, env_file
+
+# The first test waits for the engine, the base images and the build when they are cold.
+pytestmark = [pytest.mark.containers, pytest.mark.slow, pytest.mark.timeout(1200)]
+
+SERVICES = ("redis", "web", "worker", "rq-worker", "dashboard", "redis-commander")
+
+
+@pytest.fixture(scope="module")
+def project(fila_images, tmp_path_factory):
+    engine = fila_images
+    directory = tmp_path_factory.mktemp("journey")
+    proj = Project(engine, f"fila-journey-{uuid.uuid4().hex[:6]}", env_file(directory, engine))
+    began = time.monotonic()
+    try:
+        proj.compose("up", "-d", "--build", "--wait", timeout=600)
+        TIMINGS["journey: up --build --wait (healthy)"] = time.monotonic() - began
+        yield proj
+    finally:
+        proj.down()
+
+
+def post_messages(url: str, bodies: list) -> list[str]:
+    reply = requests.post(f"{url}/api/messages", json=[{"body": b} for b in bodies], timeout=30)
+    assert reply.status_code == 202, reply.text
+    return reply.json()["ids"]
+
+
+def statuses(url: str, ids: list[str]) -> dict[str, str]:
+    session = requests.Session()
+    return {i: session.get(f"{url}/api/messages/{i}", timeout=10).json().get("status") for i in ids}
+
+
+def all_done(url: str, ids: list[str]) -> bool:
+    queues = requests.get(f"{url}/api/queues", timeout=10).json()["queues"][0]
+    if queues["length"] or queues["in_flight"]:
+        return False
+    return set(statuses(url, ids).values()) == {"done"}
+
+
+def test_every_service_is_up_and_healthy(project):
+    states = project.health()
+    assert all(state == "healthy" for state in states.values()), states
+    for service in SERVICES:
+        assert project.containers(service), service
+    assert len(states) == len(SERVICES) + 1  # two workers (WORKERS=2 in .env.example)
+
+
+def test_the_handout_curl_lines(project):
+    base, alt = project.url(), project.url("WEB_ALT_PORT")
+
+    def curl(url: str) -> str:
+        return subprocess.run(["curl", "-s", url], capture_output=True, text=True, timeout=10, check=True).stdout
+
+    assert re.fullmatch(r"Hello World! I have been seen 1 times\.\nTempo de resposta: \d\.\d{6} segundos",
+                        curl(f"{base}/"))
+    assert curl(f"{base}/set/curso/Redis") == "Valor Redis foi armazenado com a chave curso"
+    assert curl(f"{base}/get/curso") == "Valor recuperado: Redis"
+    assert curl(f"{base}/usuario/Maria") == "Olá, Maria!"
+    assert curl(f"{base}/set/minhaChave/meuValor") == "Valor meuValor foi armazenado com a chave minhaChave"
+    assert curl(f"{base}/push/minhaLista/valor1") == "Valor valor1 adicionado à lista minhaLista"
+    assert curl(f"{alt}/sobre") == "Sobre o aplicativo..."
+    assert curl(f"{alt}/contato") == "Página de contato."
+    assert curl(f"{alt}/usuario/Jose") == "Olá, Jose!"
+    assert "Fibonacci(30) = 832040" in curl(f"{base}/fib/30")
+    assert "(calculado e salvo no Redis)" in curl(f"{base}/fib-cache/30")
+    assert "(Redis (cache))" in curl(f"{base}/fib-cache/30")
+    assert "I have been seen 2 times" in curl(f"{alt}/")  # one Redis behind both ports
+
+
+def test_redis_cli_inside_the_redis_container(project):
+    assert project.redis_cli("GET", "curso").strip() == "Redis"
+    assert project.redis_cli("LRANGE", "minhaLista", "0", "-1").split() == ["valor1"]
+    assert "redis_version:" in project.redis_cli("INFO")
+    assert "curso" in project.redis_cli("KEYS", "*").split()
+    # The handout's own form: docker exec -it [NOME_DO_CONTAINER_REDIS] redis-cli
+    (container,) = project.containers("redis")
+    direct = project.engine.run("exec", container, "redis-cli", "GET", "nome").stdout
+    assert direct.strip() == ""  # answered (no NOAUTH): the password comes from REDISCLI_AUTH
+
+
+def test_messages_end_done_and_each_has_a_log_line(project):
+    url = project.url()
+    ids = post_messages(url, [{"text": f"compose {i}"} for i in range(50)])
+    wait_for(lambda: all_done(url, ids), timeout=60, interval=0.2, message="50 messages done")
+    logs = project.compose("logs", "--no-color", "worker").stdout
+    for message_id in ids:
+        assert len(re.findall(rf"{message_id} done attempt=1", logs)) == 1, message_id
+
+
+def test_four_workers_share_a_backlog_and_survive_a_kill(project):
+    url = project.url()
+    began = time.monotonic()
+    project.compose("up", "-d", "--scale", "worker=4", "--wait", "--no-recreate", "worker", timeout=300)
+    workers = project.containers("worker")
+    assert len(workers) == 4
+    assert all(project.inspect(c, "{{.State.Health.Status}}") == "healthy" for c in workers)
+    ids = post_messages(url, [{"work_ms": 20, "i": i} for i in range(2000)])
+    wait_for(lambda: requests.get(f"{url}/api/queues", timeout=5).json()["queues"][0]["done"] >= 50 + 300,
+             timeout=60, message="the backlog is being worked on")
+    victim = workers[-1]
+    project.engine.run("kill", "-s", "KILL", victim)
+    wait_for(lambda: all_done(url, ids), timeout=120, interval=0.5, message="every message done after the kill")
+    TIMINGS["journey: 2,000 x 20 ms on 4 workers, one killed"] = time.monotonic() - began
+    records = [requests.get(f"{url}/api/messages/{i}", timeout=5).json() for i in ids[::50]]
+    assert {r["status"] for r in records} == {"done"}
+    workers_seen = {r["worker"] for r in [requests.get(f"{url}/api/messages/{i}", timeout=5).json() for i in ids]}
+    assert len(workers_seen) >= 4, workers_seen
+    queues = requests.get(f"{url}/api/queues", timeout=5).json()["queues"][0]
+    assert queues["dead"] == 0
+
+
+def test_redis_restart_under_a_steady_producer(project):
+    url = project.url()
+    codes: dict[int, int] = {}
+    accepted: list[str] = []
+    stop = threading.Event()
+
+    def produce():
+        session = requests.Session()
+        while not stop.is_set():
+            try:
+                reply = session.post(f"{url}/api/messages", json={"body": {"text": "durante o restart"}}, timeout=5)
+            except requests.RequestException:
+                codes[0] = codes.get(0, 0) + 1
+                continue
+            codes[reply.status_code] = codes.get(reply.status_code, 0) + 1
+            if reply.status_code == 202:
+                accepted.extend(reply.json()["ids"])
+
+    workers_before = {c: project.inspect(c, "{{.State.StartedAt}}") for c in project.containers("worker")}
+    producer = threading.Thread(target=produce, daemon=True)
+    producer.start()
+    wait_for(lambda: len(accepted) >= 200, timeout=30, message="producing")
+    began = time.monotonic()
+    project.compose("restart", "redis", timeout=120)
+    wait_for(lambda: requests.get(f"{url}/readyz", timeout=2).status_code == 200, timeout=60, message="ready")
+    back = len(accepted)
+    wait_for(lambda: len(accepted) >= back + 200, timeout=30, message="accepting again")
+    stop.set()
+    producer.join(10)
+    TIMINGS["journey: redis restart, back to accepting"] = time.monotonic() - began
+    assert set(codes) <= {202, 503}, codes
+    wait_for(lambda: all_done(url, accepted), timeout=120, interval=0.5, message="every accepted message done")
+    print(f"redis restart under a producer: {codes.get(202, 0)} accepted, {codes.get(503, 0)} answered 503, "
+          "0 lost")
+    workers_after = {c: project.inspect(c, "{{.State.StartedAt}}") for c in project.containers("worker")}
+    assert workers_after == workers_before  # no worker exited or was restarted
+
+
+def test_a_fibonacci_job_and_both_dashboards(project):
+    url = project.url()
+    job = requests.post(f"{url}/api/jobs/fib", json={"n": 90, "algorithm": "fast"}, timeout=10).json()
+    done = wait_for(lambda: (s := requests.get(f"{url}/api/jobs/{job['id']}", timeout=5).json())["status"]
+                    == "finished" and s, timeout=60, message="the job finished")
+    assert done["result"] == "2880067194370816120"
+    assert done["worker"]
+    queues = f"{project.url('DASHBOARD_PORT')}/0/data/queues.json"
+    assert requests.get(queues, timeout=10).status_code == 401
+    auth = (project.values["DASHBOARD_USERNAME"], project.values["DASHBOARD_PASSWORD"])
+    listed = requests.get(queues, auth=auth, timeout=10).json()["queues"]
+    assert "fib" in [q["name"] for q in listed]
+    clients = project.redis_cli("CLIENT", "LIST")
+    assert "name=redis-commander" in clients  # Redis Commander holds a connection to this Redis
+    assert requests.get(f"{project.url('COMMANDER_PORT')}/healthcheck", timeout=10).text.strip() == "ok"
+
+
+def test_stopping_the_workers_is_warm_and_loses_nothing(project):
+    url = project.url()
+    ids = post_messages(url, [{"work_ms": 20, "i": i} for i in range(400)])
+    wait_for(lambda: requests.get(f"{url}/api/queues", timeout=5).json()["queues"][0]["in_flight"] > 0,
+             timeout=30, message="work in flight")
+    workers = project.containers("worker")
+    began = time.monotonic()
+    project.compose("stop", "worker", timeout=120)
+    stopped_in = time.monotonic() - began
+    TIMINGS["journey: compose stop worker"] = stopped_in
+    assert stopped_in < 30  # the grace period
+    assert [project.inspect(c, "{{.State.ExitCode}}") for c in workers] == ["0"] * len(workers)
+    queues = requests.get(f"{url}/api/queues", timeout=5).json()["queues"][0]
+    assert queues["in_flight"] == 0  # what was in hand was stored or given back
+    project.compose("start", "worker", timeout=120)
+    wait_for(lambda: all_done(url, ids), timeout=90, interval=0.5, message="every message done after the restart")
+
+
+def test_down_then_up_keeps_the_data(project):
+    url = project.url()
+    (message_id,) = post_messages(url, [{"text": "antes do down"}])
+    wait_for(lambda: all_done(url, [message_id]), timeout=30, message="done before down")
+    project.compose("down", timeout=300)
+    assert project.compose("ps", "-a", "-q").stdout.strip() == ""
+    began = time.monotonic()
+    project.compose("up", "-d", "--wait", timeout=300)
+    TIMINGS["journey: up again after down (healthy)"] = time.monotonic() - began
+    assert requests.get(f"{url}/get/curso", timeout=10).text == "Valor recuperado: Redis"
+    assert requests.get(f"{url}/api/messages/{message_id}", timeout=10).json()["status"] == "done"
