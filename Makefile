@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m scripts.run
+	$(BIN)/fila run
 
 test: $(STAMP)
 	sh scripts/test-packages.sh
@@ -25,6 +25,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile.web Dockerfile.worker
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
 

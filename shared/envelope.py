@@ -1,7 +1,8 @@
 """The JSON envelope a message travels in on the queue list.
 
-The layout is fixed, `{"id":...,"attempts":N,"enqueued_at":T,"body":...}`, so that the
-Lua scripts can read the id and bump the attempts without re-encoding the body.
+The layout is fixed, `{"id":...,"attempts":N,"enqueued_at":T,"body":...}`, so that the Lua
+scripts can read the id and bump the attempts without re-encoding the body. The pieces below
+are the one definition of that layout: `shared.lua` hands them to the scripts.
 """
 
 from __future__ import annotations
@@ -11,7 +12,11 @@ from typing import Any, NamedTuple
 from shared.codec import dumps, loads
 from shared.ids import new_id
 
-_HEAD = '{"id":"'
+HEAD = '{"id":"'
+ATTEMPTS = '","attempts":'
+ENQUEUED_AT = ',"enqueued_at":'
+BODY = ',"body":'
+_DIGITS = frozenset("0123456789")
 
 
 class Envelope(NamedTuple):
@@ -32,21 +37,22 @@ class Envelope(NamedTuple):
 
 def encode(message_id: str, body_json: str, enqueued_at: float, attempts: int = 0) -> str:
     """Render an envelope; `body_json` is the body already encoded as JSON."""
-    return f'{_HEAD}{message_id}","attempts":{attempts},"enqueued_at":{enqueued_at:.6f},"body":{body_json}}}'
+    return f"{HEAD}{message_id}{ATTEMPTS}{attempts}{ENQUEUED_AT}{enqueued_at:.6f}{BODY}{body_json}}}"
 
 
 def envelope_id(raw: str) -> str | None:
     """Return the id of an envelope (read from its fixed head), or None for a raw entry."""
-    if raw.startswith(_HEAD):
-        end = raw.find('"', len(_HEAD))
-        if end > 0 and raw.startswith('","attempts":', end):
-            return raw[len(_HEAD):end]
+    if raw.startswith(HEAD):
+        end = raw.find('"', len(HEAD))
+        digit = end + len(ATTEMPTS)
+        if end > 0 and raw.startswith(ATTEMPTS, end) and raw[digit:digit + 1] in _DIGITS:
+            return raw[len(HEAD):end]
     return None
 
 
 def decode(raw: str, now: float) -> Envelope:
     """Read a queue entry; an entry that is not an envelope (a raw LPUSH) is wrapped as a body."""
-    if raw.startswith(_HEAD):
+    if raw.startswith(HEAD):
         try:
             data = loads(raw)
             return Envelope(data["id"], data["body"], float(data["enqueued_at"]), int(data["attempts"]), raw)

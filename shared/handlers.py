@@ -7,14 +7,14 @@ import importlib
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from shared.settings import Settings
 
 Handler = Callable[[Any, Settings], Any]
 
 
-def analyse(body: Any, settings: Settings) -> dict:
+def analyse(body: Any, settings: Settings) -> dict[str, Any]:
     """Count words and characters, upper-case and hash the body's text.
 
     A body that is an object with a numeric `work_ms` sleeps that long first (capped
@@ -24,7 +24,8 @@ def analyse(body: Any, settings: Settings) -> dict:
         work_ms = body.get("work_ms")
         if isinstance(work_ms, (int, float)) and not isinstance(work_ms, bool) and work_ms > 0:
             time.sleep(min(float(work_ms), settings.work_ms_max) / 1000.0)
-        text = body.get("text") if isinstance(body.get("text"), str) else json.dumps(body, ensure_ascii=False)
+        given = body.get("text")
+        text = given if isinstance(given, str) else json.dumps(body, ensure_ascii=False)
     elif isinstance(body, str):
         text = body
     else:
@@ -45,4 +46,4 @@ def load(path: str) -> Handler:
     handler = getattr(importlib.import_module(module_name), attr)
     if not callable(handler):
         raise ValueError(f"HANDLER {path!r} is not callable")
-    return handler
+    return cast(Handler, handler)

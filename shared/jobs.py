@@ -1,20 +1,42 @@
-"""RQ job functions. Workers import them by name; arguments and results are JSON."""
+"""The RQ side: the Fibonacci job function RQ workers run, and the job queue the web app reads and writes.
+
+Arguments and results are JSON (RQ's JSONSerializer): pickle would let anyone who can write
+to Redis run code on the workers. Every rq call gets its connection explicitly.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
-from rq import get_current_job
+import redis
+from rq import Queue, Retry, get_current_job
+from rq.command import send_stop_job_command
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.registry import (
+    DeferredJobRegistry,
+    FailedJobRegistry,
+    FinishedJobRegistry,
+    ScheduledJobRegistry,
+    StartedJobRegistry,
+)
+from rq.serializers import JSONSerializer
+from rq.worker import Worker
 
 from shared import keys
 from shared.fibonacci import Algorithm, compute, to_decimal
+from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
+#: Results longer than this are summarised (head...tail) and served whole at their own URL.
+SUMMARY_DIGITS = 80
+
 
 def fibonacci(n: int, algorithm: str, cache_ttl: int) -> str:
-    """Compute F(n), cache it under `fib:<n>` for `cache_ttl` seconds, return it in decimal."""
+    """Compute F(n), cache it under `fib:<n>` for `cache_ttl` seconds, return it in decimal (the job)."""
     start = time.perf_counter()
     result = to_decimal(compute(n, Algorithm(algorithm)))
     elapsed = time.perf_counter() - start
@@ -23,3 +45,95 @@ def fibonacci(n: int, algorithm: str, cache_ttl: int) -> str:
         job.connection.set(keys.fib(n), result, ex=cache_ttl)
     log.info("fib(%s, %s) = %s digits in %.4fs", n, algorithm, len(result), elapsed)
     return result
+
+
+def summarise(result: str | None) -> dict[str, Any]:
+    """Describe a decimal result: whole when short, head...tail and digit count when long."""
+    if result is None:
+        return {"result": None}
+    if len(result) <= SUMMARY_DIGITS:
+        return {"result": result, "digits": len(result)}
+    return {"result": f"{result[:30]}...{result[-30:]}", "digits": len(result), "truncated": True}
+
+
+class JobQueue:
+    """Fibonacci jobs on RQ: enqueue, fetch, cancel, and the figures and latest jobs for the pages."""
+
+    def __init__(self, connection: redis.Redis, settings: Settings):
+        """Use `connection` (RQ needs `decode_responses=False`)."""
+        self.redis = connection
+        self.settings = settings
+        self.rq = Queue(settings.job_queue_name, connection=connection, serializer=JSONSerializer)
+
+    def enqueue(self, n: int, algorithm: Algorithm) -> Job:
+        """Enqueue F(n) with fila's timeouts, TTLs and retries."""
+        settings = self.settings
+        # RQ types the intervals as int; it sleeps on them, so fractions of a second work too.
+        intervals: list[int] = list(settings.job_retry_intervals)  # type: ignore[arg-type]
+        retry = Retry(max=settings.job_retries, interval=intervals) if settings.job_retries > 0 else None
+        job = self.rq.enqueue(
+            fibonacci, args=(n, algorithm.value, settings.fib_cache_ttl),
+            # No user text in the description: rq-dashboard renders it (stored XSS, rq-dashboard #526).
+            description=f"fib({n}, {algorithm.value})",
+            job_timeout=settings.job_timeout, result_ttl=settings.job_result_ttl,
+            failure_ttl=settings.job_failure_ttl, retry=retry)
+        log.info("rq enqueue %s fib(%s, %s)", job.id, n, algorithm.value)
+        return job
+
+    def fetch(self, job_id: str) -> Job | None:
+        """Return a job, or None when it does not exist (or has expired)."""
+        try:
+            return Job.fetch(job_id, connection=self.redis, serializer=JSONSerializer)
+        except NoSuchJobError:
+            return None
+
+    def position(self, job: Job) -> int | None:
+        """Return a queued job's place in the queue (0: next)."""
+        return self.rq.get_job_position(job.id)
+
+    def cancel(self, job: Job) -> str:
+        """Stop a running job, cancel a waiting one, delete an ended one; return what was done.
+
+        Raises rq's InvalidJobOperation when a running job cannot be stopped.
+        """
+        status = job.get_status()
+        if status == JobStatus.STARTED:
+            send_stop_job_command(self.redis, job.id, serializer=JSONSerializer)
+            action = "stopped"
+        elif status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
+            job.cancel()
+            action = "canceled"
+        else:
+            job.delete()
+            action = "deleted"
+        log.info("rq %s job %s (was %s)", action, job.id, status)
+        return action
+
+    def figures(self) -> dict[str, Any]:
+        """Return the queue's figures: waiting, running, finished, failed, deferred, scheduled, workers."""
+        q = self.rq
+        return {
+            "name": q.name, "kind": "rq", "length": q.count,
+            "started": StartedJobRegistry(queue=q).count,
+            "finished": FinishedJobRegistry(queue=q).count,
+            "failed": FailedJobRegistry(queue=q).count,
+            "deferred": DeferredJobRegistry(queue=q).count,
+            "scheduled": ScheduledJobRegistry(queue=q).count,  # type: ignore[no-untyped-call]
+            "workers": Worker.count(connection=self.redis, queue=self.rq),
+        }
+
+    def recent(self, per_state: int) -> list[dict[str, Any]]:
+        """Return the latest jobs: waiting, running, finished and failed, newest first."""
+        q = self.rq
+        ids = [*q.get_job_ids(0, per_state), *StartedJobRegistry(queue=q).get_job_ids(0, per_state - 1),
+               *FinishedJobRegistry(queue=q).get_job_ids(0, per_state - 1, desc=True),
+               *FailedJobRegistry(queue=q).get_job_ids(0, per_state - 1, desc=True)]
+        out = []
+        for job in Job.fetch_many(ids, connection=self.redis, serializer=JSONSerializer):
+            if job is None:
+                continue
+            status = job.get_status(refresh=False)
+            result = job.return_value() if status == JobStatus.FINISHED else None
+            out.append({"id": job.id, "description": job.description, "status": status,
+                        "ended_at": job.ended_at.isoformat() if job.ended_at else None, **summarise(result)})
+        return out

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import redis
 
-from shared import keys
+from shared import envelope, keys, record
 from shared.codec import loads
-from shared.ids import id_minute, id_time, is_valid
+from shared.ids import id_minute, is_valid
 from shared.settings import Settings
 from shared.status import MessageStatus
 
@@ -23,47 +24,28 @@ class QueueMonitor:
     def __init__(self, connection: redis.Redis, settings: Settings):
         self.redis = connection
         self.settings = settings
-        self.name = settings.queue
+        self.name = settings.queue_name
 
-    def record(self, message_id: str) -> dict | None:
+    def lookup(self, message_id: str) -> dict[str, Any] | None:
         """Return a message's stored record, or a plain "queued" one while it is pending, or None."""
         with self.redis.pipeline(transaction=False) as pipe:
             pipe.hget(keys.results(self.name, id_minute(message_id)), message_id)
             pipe.sismember(keys.pending(self.name), message_id)
             stored, pending = pipe.execute()
         if stored is not None:
-            return loads(stored)
+            return record.parse(stored)
         if pending:
-            return {"status": MessageStatus.QUEUED.value, "attempts": 0, "enqueued_at": id_time(message_id)}
+            return record.queued(message_id)
         return None
 
-    def message(self, message_id: str) -> dict | None:
+    def message(self, message_id: str) -> dict[str, Any] | None:
         """Return a message's status, result, worker, attempts and timings, or None."""
-        data = self.record(message_id)
+        data = self.lookup(message_id)
         if data is None:
             return None
         if data.get("status") == MessageStatus.QUEUED.value and (holder := self.holder(message_id)):
             data = {**data, "status": MessageStatus.PROCESSING.value, "worker": holder}
-        return self.describe(message_id, data)
-
-    @staticmethod
-    def describe(message_id: str, data: dict) -> dict:
-        """Turn a stored record into the API's view of a message."""
-        status, worker = data.get("status"), data.get("worker")
-        enqueued, finished, ms = data.get("enqueued_at"), data.get("finished_at"), data.get("ms")
-        return {
-            "id": message_id,
-            "status": status,
-            "result": data.get("result"),
-            "error": data.get("error"),
-            "worker": worker,
-            "attempts": data.get("attempts", 0),
-            "enqueued_at": enqueued,
-            "started_at": round(finished - ms / 1000, 6) if finished and ms is not None else None,
-            "finished_at": finished,
-            "ms": ms,
-            "latency_ms": round((finished - enqueued) * 1000, 3) if finished and enqueued else None,
-        }
+        return record.describe(message_id, data)
 
     def holder(self, message_id: str) -> str | None:
         """Return the worker whose processing list holds the message, if any (derived, not stored)."""
@@ -72,7 +54,7 @@ class QueueMonitor:
             for name in names:
                 pipe.lrange(keys.processing(name), 0, -1)
             lists = pipe.execute()
-        needle = f'{{"id":"{message_id}",'
+        needle = f"{envelope.HEAD}{message_id}{envelope.ATTEMPTS}"
         for name, entries in zip(names, lists, strict=True):
             if any(entry.startswith(needle) for entry in entries):
                 return name
@@ -80,9 +62,9 @@ class QueueMonitor:
 
     def worker_names(self) -> list[str]:
         """Return every registered worker name, alive or not yet reaped."""
-        return sorted(self.redis.smembers(keys.WORKERS))
+        return sorted(str(name) for name in self.redis.smembers(keys.WORKERS))
 
-    def workers(self) -> list[dict]:
+    def workers(self) -> list[dict[str, Any]]:
         """Return the live workers (a worker whose heartbeat expired is left out)."""
         names = self.worker_names()
         with self.redis.pipeline(transaction=False) as pipe:
@@ -118,7 +100,7 @@ class QueueMonitor:
         values = self.redis.mget([keys.rate(self.name, second) for second in range(now - seconds + 1, now + 1)])
         return [int(v or 0) for v in values]
 
-    def queue(self) -> dict:
+    def figures(self) -> dict[str, Any]:
         """Return the queue's length, in flight, done, failed, dead and rate over the last minute."""
         names = self.worker_names()
         with self.redis.pipeline(transaction=False) as pipe:
@@ -145,16 +127,16 @@ class QueueMonitor:
             "rate_1m": round(sum(per_second) / 60.0, 3),
         }
 
-    def stored(self, message_ids: list[str]) -> list[dict | None]:
+    def records(self, message_ids: list[str]) -> list[dict[str, Any] | None]:
         """Return the stored records of many messages in one round trip (None where there is none)."""
         with self.redis.pipeline(transaction=False) as pipe:
             for message_id in message_ids:
                 pipe.hget(keys.results(self.name, id_minute(message_id)), message_id)
-            return [loads(record) if record else None for record in pipe.execute()]
+            return [record.parse(stored) if stored else None for stored in pipe.execute()]
 
-    def dead(self, limit: int = 100) -> list[dict]:
+    def dead(self, limit: int = 100) -> list[dict[str, Any]]:
         """Return up to `limit` dead letters, newest first, with their last error."""
-        parsed = []
+        parsed: list[dict[str, Any]] = []
         for entry in self.redis.lrange(keys.dead(self.name), 0, limit - 1):
             try:
                 item = loads(entry)
@@ -162,18 +144,17 @@ class QueueMonitor:
                 item = None
             parsed.append(item if isinstance(item, dict) and is_valid(str(item.get("id"))) else
                           {"id": None, "body": entry})
-        records = self.stored([item["id"] for item in parsed if item["id"]])
-        errors = iter(records)
+        errors = iter(self.records([item["id"] for item in parsed if item["id"]]))
         for item in parsed:
-            record = next(errors) if item["id"] else None
-            item["error"] = record.get("error") if record else None
+            stored = next(errors) if item["id"] else None
+            item["error"] = stored.get("error") if stored else None
         return parsed
 
-    def recent(self, count: int = 10) -> list[dict]:
+    def recent(self, count: int = 10) -> list[dict[str, Any]]:
         """Return the latest results, newest first (two round trips in all)."""
-        ids = [i for i in self.redis.lrange(keys.RECENT, 0, count - 1) if is_valid(i)]
+        ids = [str(i) for i in self.redis.lrange(keys.RECENT, 0, count - 1) if is_valid(str(i))]
         results = []
-        for message_id, record in zip(ids, self.stored(ids), strict=True):
-            if record:
-                results.append(self.describe(message_id, record))
+        for message_id, stored in zip(ids, self.records(ids), strict=True):
+            if stored:
+                results.append(record.describe(message_id, stored))
         return results

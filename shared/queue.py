@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import redis
 
-from shared import keys, scripts
+from shared import keys, lua, record
 from shared.envelope import encode, envelope_id
 from shared.ids import id_minute, new_ids
 from shared.settings import Settings
@@ -35,13 +35,13 @@ class MessageQueue:
     def __init__(self, connection: redis.Redis, settings: Settings):
         self.redis = connection
         self.settings = settings
-        self.name = settings.queue
-        self._enqueue = connection.register_script(scripts.ENQUEUE)
-        self._take = connection.register_script(scripts.TAKE)
-        self._settle = connection.register_script(scripts.SETTLE)
-        self._give_back = connection.register_script(scripts.GIVE_BACK)
-        self._reclaim = connection.register_script(scripts.RECLAIM)
-        self._requeue_dead = connection.register_script(scripts.REQUEUE_DEAD)
+        self.name = settings.queue_name
+        self._enqueue = connection.register_script(lua.ENQUEUE)
+        self._take = connection.register_script(lua.TAKE)
+        self._settle = connection.register_script(lua.SETTLE)
+        self._give_back = connection.register_script(lua.GIVE_BACK)
+        self._reclaim = connection.register_script(lua.RECLAIM)
+        self._requeue_dead = connection.register_script(lua.REQUEUE_DEAD)
 
     def enqueue(self, bodies_json: Sequence[str]) -> list[str]:
         """LPUSH one envelope per JSON body and record the ids as pending; return the ids."""
@@ -57,14 +57,16 @@ class MessageQueue:
 
     def take(self, worker: str, count: int) -> list[str]:
         """Move up to `count` of the oldest entries into the worker's processing list, without blocking."""
-        return self._take(keys=[self.name, keys.processing(worker)], args=[count])
+        taken: list[str] = self._take(keys=[self.name, keys.processing(worker)], args=[count])
+        return taken
 
     def take_blocking(self, worker: str, timeout: float) -> str | None:
         """BLMOVE one entry to the tail of the worker's processing list, waiting up to `timeout` seconds.
 
         The tail, like TAKE: entries are settled from the head, in the order they were taken.
         """
-        return self.redis.blmove(self.name, keys.processing(worker), timeout, "RIGHT", "RIGHT")
+        entry = self.redis.blmove(self.name, keys.processing(worker), timeout, "RIGHT", "RIGHT")  # type: ignore[arg-type]
+        return cast(str | None, entry)
 
     def forget(self, entry: str) -> None:
         """Drop a queue entry's id from the pending set (it was taken off the list by hand)."""
@@ -74,16 +76,16 @@ class MessageQueue:
 
     def holding(self, worker: str) -> list[str]:
         """Return what the worker's processing list holds, head (oldest) first."""
-        return self.redis.lrange(keys.processing(worker), 0, -1)
+        return cast(list[str], self.redis.lrange(keys.processing(worker), 0, -1))
 
     def pop(self, count: int) -> list[str]:
         """RPOP up to `count` entries (at-most-once delivery), without blocking."""
-        return self.redis.rpop(self.name, count) or []
+        return cast(list[str], self.redis.rpop(self.name, count) or [])
 
     def pop_blocking(self, timeout: float) -> str | None:
         """BRPOP one entry, the handout's loop."""
         item = self.redis.brpop([self.name], timeout)
-        return item[1] if item else None
+        return cast(str, item[1]) if item else None
 
     def settle(self, worker: str, entries: Sequence[str], settled: Sequence[Settled], *,
                reliable: bool) -> tuple[int, int, int]:
@@ -94,10 +96,10 @@ class MessageQueue:
         """
         now = time.time()
         ok = sorted((id_minute(item.id), item.id, item.record) for item in settled if item.outcome is Outcome.OK)
-        args: list[object] = [keys.results_prefix(self.name), self.settings.result_ttl, RATE_TTL,
+        args: list[str | int | float] = [keys.results_prefix(self.name), self.settings.result_ttl, RATE_TTL,
                               1 if reliable else 0, len(entries), entries[0], entries[-1], len(ok)]
-        for minute, message_id, record in ok:
-            args += (minute, message_id, record)
+        for minute, message_id, stored in ok:
+            args += (minute, message_id, stored)
         for item in settled:
             if item.outcome is not Outcome.OK:
                 args += (id_minute(item.id), item.id, item.record, item.envelope, item.outcome.value)
@@ -112,20 +114,23 @@ class MessageQueue:
         """Put entries taken but not processed back at the consumer end of the queue."""
         if not entries:
             return 0
-        return self._give_back(keys=[keys.processing(worker) if reliable else "", self.name],
-                               args=[1 if reliable else 0, *entries])
+        given: int = self._give_back(keys=[keys.processing(worker) if reliable else "", self.name],
+                                     args=[1 if reliable else 0, *entries])
+        return given
 
     def reclaim(self, worker: str, reason: str) -> tuple[int, int]:
         """Move a dead worker's in-flight entries back (attempts + 1) or to the dead letters."""
+        now = time.time()
         requeued, died = self._reclaim(
             keys=[keys.processing(worker), self.name, keys.dead(self.name), keys.stats(self.name),
                   keys.pending(self.name)],
-            args=[keys.results_prefix(self.name), self.settings.max_attempts, f"{time.time():.6f}",
-                  self.settings.result_ttl, reason])
+            args=[keys.results_prefix(self.name), self.settings.max_attempts, f"{now:.6f}",
+                  self.settings.result_ttl, record.reclaimed_template(reason, now)])
         return requeued, died
 
     def requeue_dead(self, ids: Sequence[str] = ()) -> int:
         """Put dead letters (all, or those with these ids) back on the queue with attempts reset."""
-        return self._requeue_dead(keys=[keys.dead(self.name), self.name, keys.stats(self.name),
-                                        keys.pending(self.name)],
-                                  args=[keys.results_prefix(self.name), *ids])
+        count: int = self._requeue_dead(keys=[keys.dead(self.name), self.name, keys.stats(self.name),
+                                              keys.pending(self.name)],
+                                        args=[keys.results_prefix(self.name), *ids])
+        return count

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from enum import Enum, StrEnum
 
@@ -37,7 +37,7 @@ class Settings:
     redis_socket_timeout: float = field(default=0.5, metadata={"env": "REDIS_SOCKET_TIMEOUT"})
     redis_retries: int = field(default=1, metadata={"env": "REDIS_RETRIES"})
 
-    queue: str = field(default="fila", metadata={"env": "QUEUE_NAME"})
+    queue_name: str = field(default="fila", metadata={"env": "QUEUE_NAME"})
     max_attempts: int = field(default=5, metadata={"env": "MAX_ATTEMPTS"})
     message_max_bytes: int = field(default=65536, metadata={"env": "MESSAGE_MAX_BYTES"})
     batch_max: int = field(default=10000, metadata={"env": "BATCH_MAX"})
@@ -62,7 +62,7 @@ class Settings:
     fib_fast_max: int = field(default=1_000_000, metadata={"env": "FIB_FAST_MAX"})
     fib_cache_ttl: int = field(default=60, metadata={"env": "FIB_CACHE_TTL"})
 
-    rq_queue: str = field(default="fib", metadata={"env": "RQ_QUEUE"})
+    job_queue_name: str = field(default="fib", metadata={"env": "RQ_QUEUE"})
     job_timeout: int = field(default=60, metadata={"env": "JOB_TIMEOUT"})
     job_result_ttl: int = field(default=3600, metadata={"env": "JOB_RESULT_TTL"})
     job_failure_ttl: int = field(default=3 * 86400, metadata={"env": "JOB_FAILURE_TTL"})
@@ -88,17 +88,17 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from the environment; a bad value raises ValueError naming its variable."""
         env = os.environ if environ is None else environ
-        values = {}
+        values: dict[str, object] = {}
         for spec in fields(cls):
             name = spec.metadata["env"]
             if name not in env:
                 continue
             raw = env[name]
             try:
-                values[spec.name] = _convert(spec.type, raw)
+                values[spec.name] = _convert(str(spec.type), raw)
             except ValueError as exc:
                 raise ValueError(f"{name}={raw!r}: {exc}") from None
-        settings = cls(**values)
+        settings = cls(**values)  # type: ignore[arg-type]
         settings.validate()
         return settings
 
@@ -113,12 +113,12 @@ class Settings:
             raise ValueError("worker_block_timeout and heartbeat_ttl must be positive")
         if self.redis_connect_timeout <= 0 or self.redis_socket_timeout <= 0:
             raise ValueError("Redis timeouts must be positive")
-        if not self.queue or not self.rq_queue:
+        if not self.queue_name or not self.job_queue_name:
             raise ValueError("queue names must not be empty")
 
     def env(self) -> dict[str, str]:
         """Render these settings as environment variables (for child processes)."""
-        out = {}
+        out: dict[str, str] = {}
         for spec in fields(self):
             value = getattr(self, spec.name)
             if isinstance(value, tuple):
@@ -142,8 +142,8 @@ class Settings:
         return [(spec.metadata["env"], spec.name, spec.default) for spec in fields(Settings)]
 
 
-def _convert(kind: str, raw: str):
-    converters = {
+def _convert(kind: str, raw: str) -> object:
+    converters: dict[str, Callable[[str], object]] = {
         "str": str,
         "int": lambda s: int(s.replace("_", "")),
         "float": float,

@@ -39,6 +39,18 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture
+def web_url(settings):
+    """The web app served by granian (as make run and compose serve it) on a free port."""
+    from tests.support.processes import start_granian
+    from tests.support.redis_server import free_port
+
+    port = free_port()
+    server = start_granian(settings, port, workers=1, threads=2)
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
 OPTED_OUT_BANNER = (
     "!" * 78 + "\n"
     "!! CONTAINER TESTS LEFT OUT: FILA_CONTAINER_TESTS=skip was set.\n"

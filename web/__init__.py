@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
 
@@ -10,20 +11,33 @@ from shared import logs
 from shared.settings import Settings
 
 
-def create_app(config: Mapping | None = None) -> Flask:
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app; `config` may carry `SETTINGS` (a Settings) and Flask options."""
-    from web import bulk, context, errors, handout, health, jobs, kv, messages, metrics, panel
+    from web import (
+        bulk,
+        dead_letters,
+        errors,
+        handout,
+        health,
+        jobs,
+        kv,
+        messages,
+        metrics,
+        panel,
+        queues,
+        services,
+    )
 
     app = Flask(__name__)
-    config = dict(config or {})
-    settings = config.pop("SETTINGS", None) or Settings.from_env()
+    options = dict(config or {})
+    settings = options.pop("SETTINGS", None) or Settings.from_env()
     logs.configure(settings.log_level)
     app.config.update(MAX_CONTENT_LENGTH=settings.request_max_bytes)
-    app.json.sort_keys = False  # results keep their handler's order
-    app.config.update(config)
-    fila = context.init_app(app, settings)
-    metrics.init_app(app, fila)
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # results keep their handler's order
+    app.config.update(options)
+    built = services.init_app(app, settings)
+    metrics.init_app(app, built)
     errors.register(app)
-    for module in (handout, kv, messages, jobs, bulk, panel, health, metrics):
+    for module in (handout, kv, messages, queues, dead_letters, jobs, bulk, panel, health, metrics):
         app.register_blueprint(module.bp)
     return app

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from shared.settings import Settings
-from web.context import fila
-from web.responses import error
+from web.errors import refuse
+from web.services import services
 from web.validation import name_problem, value_problem
 
 bp = Blueprint("bulk", __name__, url_prefix="/api")
@@ -24,8 +24,13 @@ class Parsed:
     """The good pairs of a CSV, and the reason each bad line was refused."""
 
     pairs: dict[str, str] = field(default_factory=dict)
-    rejected: list[dict] = field(default_factory=list)
+    rejected: list[dict[str, object]] = field(default_factory=list)
     lines: int = 0
+
+
+def _line_problem(key: str, value: str, settings: Settings) -> str | None:
+    found = name_problem(key, settings, writing=True) or value_problem(value, settings)
+    return found.reason if found else None
 
 
 def parse_csv(text: str, settings: Settings) -> Parsed:
@@ -36,8 +41,7 @@ def parse_csv(text: str, settings: Settings) -> Parsed:
         if not line.strip():
             continue
         key, comma, value = line.rstrip("\r").partition(",")
-        problem = "no comma: a line is chave,valor" if not comma else (
-            name_problem(key, settings, writing=True) or value_problem(value, settings))
+        problem = _line_problem(key, value, settings) if comma else "no comma: a line is chave,valor"
         if problem:
             parsed.rejected.append({"line": number, "error": problem})
         else:
@@ -46,18 +50,18 @@ def parse_csv(text: str, settings: Settings) -> Parsed:
 
 
 @bp.post("/bulk")
-def load():
+def load() -> Response:
     """SET every good `chave,valor` line (MSET, pipelined); report bad lines by number."""
     raw = request.get_data(cache=False)
     if not raw.strip():
-        return error(400, "the request body is empty: send chave,valor lines (text/csv)")
+        refuse(400, "empty_body", "the request body is empty: send chave,valor lines (text/csv)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return error(400, "the CSV must be UTF-8")
-    parsed = parse_csv(text, fila().settings)
+        refuse(400, "bad_encoding", "the CSV must be UTF-8")
+    parsed = parse_csv(text, services().settings)
     items = list(parsed.pairs.items())
-    with fila().redis.pipeline(transaction=False) as pipe:
+    with services().redis.pipeline(transaction=False) as pipe:
         for start in range(0, len(items), CHUNK):
             pipe.mset(dict(items[start:start + CHUNK]))
         pipe.execute()

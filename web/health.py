@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify
 
-from web.context import fila
+from web.services import services
 
 bp = Blueprint("health", __name__)
 
 
 @bp.route("/healthz")
-def alive():
+def alive() -> Response:
     """Say the process is up (no Redis call)."""
     return jsonify({"status": "ok"})
 
 
 @bp.route("/readyz")
-def ready():
+def ready() -> Response:
     """Say whether Redis answers PING (503 from the error handler when it does not)."""
-    fila().redis.ping()
+    services().redis.ping()
     return jsonify({"status": "ready", "redis": "ok"})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, jsonify, request
 
 
@@ -20,19 +22,10 @@ def text(body: str, status: int = 200, mimetype: str = "text/plain") -> Response
     return response
 
 
-def reply(message: str, data: dict, status: int = 200) -> Response:
+def reply(message: str, data: dict[str, Any], status: int = 200) -> Response:
     """Return `data` as JSON or `message` as text, as the client prefers."""
     if wants_json():
         response = jsonify(data)
         response.status_code = status
         return response
     return text(message, status)
-
-
-def error(status: int, message: str, **extra) -> Response:
-    """Return an error as JSON `{"error": ...}` or as a text line."""
-    if wants_json():
-        response = jsonify({"error": message, **extra})
-        response.status_code = status
-        return response
-    return text(f"Erro: {message}", status)

@@ -1,4 +1,4 @@
-"""`python -m worker` (also `fila-worker`): run one message worker until SIGTERM or SIGINT."""
+"""`python -m worker` (also `fila worker`): run one message worker until SIGTERM or SIGINT."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from worker.consumer import Consumer
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Read the command line (each option overrides its environment variable)."""
-    parser = argparse.ArgumentParser(prog="fila-worker", description=__doc__)
+    parser = argparse.ArgumentParser(prog="fila worker", description=__doc__)
     parser.add_argument("--delivery", choices=[d.value for d in Delivery],
                         help="brpop: the handout's loop, at most once; reliable (default): BLMOVE, at least once")
     parser.add_argument("--name", help="worker name (default: host-pid)")
@@ -31,13 +31,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     settings = Settings.from_env()
     overrides = {"worker_delivery": Delivery(args.delivery) if args.delivery else None, "worker_name": args.name,
-                 "handler": args.handler, "queue": args.queue, "worker_batch_max": args.batch_max}
+                 "handler": args.handler, "queue_name": args.queue, "worker_batch_max": args.batch_max}
     settings = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
     logs.configure(settings.log_level)
     connection = connect(settings, block_timeout=settings.worker_block_timeout, name="fila-worker")
     consumer = Consumer(connection, settings, load(settings.handler))
 
-    def stop_warm(signum, _frame):
+    def stop_warm(signum: int, _frame: object) -> None:
         # Later signals are ignored: a second one (honcho sends SIGINT then SIGTERM) must not
         # kill the worker while it stores its last results and leaves the registry.
         for each in (signal.SIGTERM, signal.SIGINT):

@@ -1,72 +1,64 @@
-"""The worker loop: take a batch, run the handler on each message, settle the results."""
+"""The worker loop: take a batch, run the handler on each message, hand the results to the settler."""
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
 
 import redis
 
-from shared import logs
+from shared import logs, record
 from shared.codec import dumps
 from shared.connection import UNAVAILABLE
 from shared.envelope import Envelope, decode, encode
 from shared.handlers import Handler
 from shared.queue import MessageQueue, Settled
-from shared.settings import Delivery, Settings
+from shared.settings import Settings
 from shared.status import MessageStatus, Outcome
 from shared.timings import Timings
 from worker.backoff import Backoff
 from worker.heartbeat import Heartbeat
+from worker.reaper import Reaper
 from worker.settler import Settler
+from worker.state import WorkerState, default_name
 
 log = logging.getLogger(__name__)
 message_log = logging.getLogger(logs.MESSAGES)
-
-
-def default_name() -> str:
-    """Name a worker after its host and pid (stable for a container's PID 1)."""
-    return f"{socket.gethostname()}-{os.getpid()}"
 
 
 class Consumer:
     """Consume one queue with BRPOP (at most once) or BLMOVE (reliable, at least once)."""
 
     def __init__(self, connection: redis.Redis, settings: Settings, handler: Handler, name: str | None = None):
-        self.redis = connection
         self.settings = settings
         self.handler = handler
-        self.name = name or settings.worker_name or default_name()
-        self.reliable = settings.worker_delivery is Delivery.RELIABLE
-        self.queue = MessageQueue(connection, settings)
+        self.state = WorkerState(name or settings.worker_name or default_name(), settings)
+        self.name = self.state.name
+        self.reliable = self.state.reliable
+        self.messages = MessageQueue(connection, settings)
         self.stopping = threading.Event()
-        self.current: str | None = None
         self.batch_size = 1
         self.avg_ms: float | None = None
-        self.processed = 0
         self.timings = Timings()
         self.log_messages = settings.log_messages and message_log.isEnabledFor(logging.INFO)
         self.lines: list[str] = []
         self.name_json = dumps(self.name)
         #: A batch's last group of results, stored right after the next TAKE (see _take).
         self.held: tuple[list[str], list[Settled]] | None = None
-        self.heartbeat = Heartbeat(connection, settings, self.name, info={
-            "host": socket.gethostname(), "pid": str(os.getpid()), "delivery": settings.worker_delivery.value,
-            "queue": settings.queue, "started_at": f"{time.time():.3f}"}, current=lambda: self.current,
-            timings=self.timings)
-        self.settler = Settler(self.name, self._settle, on_crash=self.stop)
+        interval = max(0.05, settings.heartbeat_ttl / 3)
+        self.heartbeat = Heartbeat(connection, self.state, self.timings,
+                                   Reaper(connection, self.state, self.messages, interval))
+        self.settler = Settler(self.state, self.messages, self.stopping, on_crash=self.stop)
 
-    def stop(self, *_args) -> None:
+    def stop(self, *_args: object) -> None:
         """Ask the loop to stop after the message in hand (safe from a signal handler)."""
         self.stopping.set()
 
     def run(self) -> int:
         """Consume until stopped; return the process exit code."""
         log.info("%s starting: queue=%s delivery=%s handler=%s batch_max=%s block=%ss heartbeat_ttl=%ss redis=%s",
-                 self.name, self.settings.queue, self.settings.worker_delivery.value, self.settings.handler,
+                 self.name, self.settings.queue_name, self.settings.worker_delivery.value, self.settings.handler,
                  self.settings.worker_batch_max, self.settings.worker_block_timeout, self.settings.heartbeat_ttl,
                  redis_location(self.settings.redis_url))
         backoff = Backoff()
@@ -90,13 +82,13 @@ class Consumer:
                     log.warning("%s redis unavailable (%s); retrying in %.2fs", self.name, exc, delay)
                 self.stopping.wait(delay)
         self._finish(started)
-        log.info("%s stopped: processed=%s", self.name, self.processed)
+        log.info("%s stopped: processed=%s", self.name, self.state.processed)
         return 1 if self.settler.crashed else 0
 
     def _start(self) -> None:
         self.heartbeat.beat()
         if self.reliable:
-            requeued, died = self.queue.reclaim(self.name, f"worker {self.name} restarted")
+            requeued, died = self.messages.reclaim(self.name, f"worker {self.name} restarted")
             if requeued or died:
                 log.warning("%s recovered its own in-flight messages: %s requeued, %s dead-lettered",
                             self.name, requeued, died)
@@ -113,9 +105,9 @@ class Consumer:
         self.settler.drain()
         if not self.reliable:
             return
-        orphans = self.queue.holding(self.name)
+        orphans = self.messages.holding(self.name)
         if orphans:
-            given = self.queue.give_back(self.name, orphans, reliable=True)
+            given = self.messages.give_back(self.name, orphans, reliable=True)
             log.warning("%s gave back %s message(s) taken while Redis was failing", self.name, given)
 
     def _finish(self, started: bool) -> None:
@@ -137,16 +129,16 @@ class Consumer:
         """
         count = self.batch_size
         if self.reliable:
-            entries = self.queue.take(self.name, count)
+            entries = self.messages.take(self.name, count)
         else:
-            entries = self.queue.pop(count) if count > 1 else []
+            entries = self.messages.pop(count) if count > 1 else []
         self._submit_held()
         if entries:
             return entries
         if self.reliable:
-            entry = self.queue.take_blocking(self.name, self.settings.worker_block_timeout)
+            entry = self.messages.take_blocking(self.name, self.settings.worker_block_timeout)
         else:
-            entry = self.queue.pop_blocking(self.settings.worker_block_timeout)
+            entry = self.messages.pop_blocking(self.settings.worker_block_timeout)
         return [entry] if entry is not None else []
 
     def _submit_held(self) -> None:
@@ -171,9 +163,9 @@ class Consumer:
             if self.stopping.is_set() and index > 0:
                 self._submit(entries[first:index], settled, wait=True)
                 settled = []
-                given = self.queue.give_back(self.name, entries[index:], reliable=self.reliable)
+                given = self.messages.give_back(self.name, entries[index:], reliable=self.reliable)
                 log.info("%s stopping: gave %s unprocessed message(s) back to %s", self.name, given,
-                         self.settings.queue)
+                         self.settings.queue_name)
                 break
             settled.append(self._run_one(entry, now))
             if (time.perf_counter() - flush_start) * 1000 >= target_ms:
@@ -186,7 +178,7 @@ class Consumer:
                 self.held = (entries[first:], settled) if settled else None
             else:
                 self._submit(entries[first:], settled, wait=True)
-        self.current = None
+        self.state.current = None
         self._adapt(len(entries), (time.perf_counter() - batch_start) * 1000)
 
     def _submit(self, entries: list[str], settled: list[Settled], *, wait: bool = False) -> None:
@@ -205,7 +197,7 @@ class Consumer:
 
     def _run_one(self, entry: str, now: float) -> Settled:
         envelope = decode(entry, now)
-        self.current = envelope.id
+        self.state.current = envelope.id
         start = time.perf_counter()
         try:
             payload = dumps(self.handler(envelope.body, self.settings))
@@ -215,11 +207,8 @@ class Consumer:
         self.timings.observe(ms)
         if self.log_messages:
             self.lines.append(f"{self.name} {envelope.id} done attempt={envelope.attempts + 1} {ms:.3f}ms")
-        # The record is written as it is read back: built here with the result's JSON inside.
-        record = (f'{{"status":"done","worker":{self.name_json},"attempts":{envelope.attempts},'
-                  f'"enqueued_at":{envelope.enqueued_at:.6f},"finished_at":{time.time():.6f},'
-                  f'"ms":{ms:.3f},"result":{payload}}}')
-        return Settled(envelope.id, Outcome.OK, record)
+        done = record.done(self.name_json, envelope.attempts, envelope.enqueued_at, time.time(), ms, payload)
+        return Settled(envelope.id, Outcome.OK, done)
 
     def _failed(self, entry: str, envelope: Envelope, error: str, start: float) -> Settled:
         ms = (time.perf_counter() - start) * 1000
@@ -228,36 +217,10 @@ class Consumer:
         outcome = Outcome.DEAD if attempts >= self.settings.max_attempts else Outcome.RETRY
         log.warning("%s %s failed attempt=%s %.3fms error=%s -> %s", self.name, envelope.id, attempts, ms, error,
                     "dead letter" if outcome is Outcome.DEAD else "retry")
-        record = dumps({"status": MessageStatus.DEAD if outcome is Outcome.DEAD else MessageStatus.QUEUED,
-                        "error": error, "worker": self.name, "attempts": attempts,
-                        "enqueued_at": envelope.enqueued_at, "finished_at": time.time(), "ms": round(ms, 3)})
+        status = MessageStatus.DEAD if outcome is Outcome.DEAD else MessageStatus.QUEUED
+        failure = record.failed(status, error, self.name, attempts, envelope.enqueued_at, time.time(), ms)
         requeue = encode(envelope.id, dumps(envelope.body), envelope.enqueued_at) if envelope.wrapped else entry
-        return Settled(envelope.id, outcome, record, requeue)
-
-    def _settle(self, entries: list[str], settled: list[Settled]) -> None:
-        """Store results (in the settler thread); while Redis is down keep trying (nothing runs again)."""
-        backoff = Backoff()
-        while True:
-            try:
-                done, _retried, died = self.queue.settle(self.name, entries, settled, reliable=self.reliable)
-                if done < 0:
-                    log.warning("%s no longer holds %s message(s) (reaped while alive?); results not stored, "
-                                "they run again elsewhere", self.name, len(settled))
-                    return
-                self.processed += done
-                if died:
-                    log.warning("%s dead-lettered %s message(s) after %s attempts", self.name, died,
-                                self.settings.max_attempts)
-                return
-            except UNAVAILABLE as exc:
-                if self.stopping.is_set() and backoff.failures >= 3:
-                    what = "they stay in flight for the reaper" if self.reliable else "they are LOST (brpop mode)"
-                    log.error("%s could not store %s result(s) before stopping: %s", self.name, len(settled), what)
-                    return
-                delay = backoff.next()
-                log.warning("%s storing %s result(s) failed (%s); retrying in %.2fs", self.name, len(settled), exc,
-                            delay)
-                time.sleep(delay)
+        return Settled(envelope.id, outcome, failure, requeue)
 
     def _adapt(self, count: int, elapsed_ms: float) -> None:
         """Size the next batch so that it takes about WORKER_BATCH_TARGET_MS (slow start from 1)."""

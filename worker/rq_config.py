@@ -9,5 +9,5 @@ from worker.rq_logging import dict_config
 _settings = Settings.from_env()
 
 REDIS_URL = _settings.redis_url
-QUEUES = [_settings.rq_queue]
+QUEUES = [_settings.job_queue_name]
 DICT_CONFIG = dict_config(_settings.log_level)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 #: RQ's per-job INFO chatter; the "Successfully completed ..." line (and every warning or error) stays.
 _CHATTER = (
@@ -21,7 +22,7 @@ class OneLinePerJob(logging.Filter):
         return record.levelno > logging.INFO or record.msg not in _CHATTER
 
 
-def dict_config(level: str) -> dict:
+def dict_config(level: str) -> dict[str, Any]:
     """Return the logging.config dict that RQ's CLI applies (DICT_CONFIG)."""
     return {
         "version": 1,

@@ -2,51 +2,60 @@
 
 Redis spends about as long storing a batch as Python spends running it; doing both at once
 nearly doubles a worker's throughput. At most one batch waits, so a slow Redis slows the loop
-down instead of piling results up in memory.
+down instead of piling results up in memory. While Redis is down the settler keeps trying:
+a result it holds is never lost, and the message is not run again.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
+import time
 from collections.abc import Callable
+from queue import Queue
 
-from shared.queue import Settled
+from shared.connection import UNAVAILABLE
+from shared.queue import MessageQueue, Settled
+from worker.backoff import Backoff
+from worker.state import WorkerState
 
 log = logging.getLogger(__name__)
 
-Store = Callable[[list[str], list[Settled]], None]
+#: Give up storing after this many failures, once the worker is stopping.
+STOPPING_TRIES = 3
 
 
 class Settler(threading.Thread):
-    """One thread that calls `store(entries, settled)` for each submitted batch, in order."""
+    """One thread that settles each submitted batch on the message queue, in order, retrying on Redis errors."""
 
-    def __init__(self, name: str, store: Store, on_crash: Callable[[], None]):
-        super().__init__(name=f"settler-{name}", daemon=True)
-        self.store = store
+    def __init__(self, state: WorkerState, messages: MessageQueue, stopping: threading.Event,
+                 on_crash: Callable[[], None]):
+        super().__init__(name=f"settler-{state.name}", daemon=True)
+        self.state = state
+        self.messages = messages
+        self.stopping = stopping
         self.on_crash = on_crash
         self.crashed = False
-        self._batches: queue.Queue[tuple[list[str], list[Settled]] | None] = queue.Queue(maxsize=1)
+        self._mailbox: Queue[tuple[list[str], list[Settled]] | None] = Queue(maxsize=1)
 
     def submit(self, entries: list[str], settled: list[Settled]) -> None:
         """Hand a batch over (waits while the previous one is still being stored)."""
         if settled:
-            self._batches.put((entries, settled))
+            self._mailbox.put((entries, settled))
 
     def drain(self) -> None:
         """Wait until every submitted batch is stored."""
-        self._batches.join()
+        self._mailbox.join()
 
     def close(self) -> None:
         """Store what is pending, then end the thread."""
-        self._batches.put(None)
+        self._mailbox.put(None)
         self.join()
 
     def run(self) -> None:
         """Store batches until closed; on an unexpected error stop the worker (its messages stay in flight)."""
         while True:
-            item = self._batches.get()
+            item = self._mailbox.get()
             try:
                 if item is None:
                     return
@@ -57,4 +66,30 @@ class Settler(threading.Thread):
                 self.crashed = True
                 self.on_crash()
             finally:
-                self._batches.task_done()
+                self._mailbox.task_done()
+
+    def store(self, entries: list[str], settled: list[Settled]) -> None:
+        """Settle one batch; while Redis is down keep trying (with backoff) unless the worker is stopping."""
+        name, reliable = self.state.name, self.state.reliable
+        backoff = Backoff()
+        while True:
+            try:
+                done, _retried, died = self.messages.settle(name, entries, settled, reliable=reliable)
+            except UNAVAILABLE as exc:
+                if self.stopping.is_set() and backoff.failures >= STOPPING_TRIES:
+                    what = "they stay in flight for the reaper" if reliable else "they are LOST (brpop mode)"
+                    log.error("%s could not store %s result(s) before stopping: %s", name, len(settled), what)
+                    return
+                delay = backoff.next()
+                log.warning("%s storing %s result(s) failed (%s); retrying in %.2fs", name, len(settled), exc, delay)
+                time.sleep(delay)
+                continue
+            if done < 0:
+                log.warning("%s no longer holds %s message(s) (reaped while alive?); results not stored, "
+                            "they run again elsewhere", name, len(settled))
+            else:
+                self.state.processed += done
+                if died:
+                    log.warning("%s dead-lettered %s message(s) after %s attempts", name, died,
+                                self.state.settings.max_attempts)
+            return

@@ -1,4 +1,4 @@
-"""Bulk load of the handout's CSV: fila-load (/api/bulk) against the handout's curl loop."""
+"""Bulk load of the handout's CSV: fila load (/api/bulk) against the handout's curl loop."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ from pathlib import Path
 
 import redis
 
+from cli.load import load
 from shared.settings import Settings
 from tests.benchmarks.table import Row
 from tests.support.processes import ROOT, child_env, start_granian
 from tests.support.redis_server import free_port
-from web.load import load
 
 
 def bulk(settings: Settings, client: redis.Redis, quick: bool) -> list[Row]:
-    """100,000 rows through fila-load; the curl loop timed on a sample and scaled."""
+    """100,000 rows through fila load; the curl loop timed on a sample and scaled."""
     rows, sample = (20_000, 100) if quick else (100_000, 300)
     client.flushall()
     port = free_port()
@@ -40,6 +40,6 @@ def bulk(settings: Settings, client: redis.Redis, quick: bool) -> list[Row]:
         web.stop()
         client.flushall()
     rate = rows / totals["seconds"]
-    return [Row("bulk", f"{rows:,} rows, fila-load -> /api/bulk ({totals['seconds']:.2f}s)", rate, "rows/s",
+    return [Row("bulk", f"{rows:,} rows, fila load -> /api/bulk ({totals['seconds']:.2f}s)", rate, "rows/s",
                 f"curl loop ({sample} rows, scaled: {rows / loop_rate:,.0f}s for {rows:,})", loop_rate,
                 ">= 500x the curl loop", rate >= 500 * loop_rate)]

@@ -52,7 +52,7 @@ def jobs_per_second(settings: Settings, client: redis.Redis, processes: int, cou
         queue = Queue("default", connection=rq_connection)
         command = [str(BIN / "rq"), "worker", "--burst", "--url", settings.redis_url, "default"]
     else:
-        queue = Queue(settings.rq_queue, connection=rq_connection, serializer=JSONSerializer)
+        queue = Queue(settings.job_queue_name, connection=rq_connection, serializer=JSONSerializer)
         command = [str(BIN / "rq"), "worker", "--burst", "-c", "worker.rq_config", "--serializer", "json"]
     for n in range(count):
         queue.enqueue(fibonacci, args=(n % 50, "fast", 60), description=f"fib({n % 50}, fast)")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
 
-from tests.support.processes import BIN, ROOT
+from tests.support.processes import ROOT
 
 _VARIABLE = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
 
@@ -47,12 +46,6 @@ def load(variables: Mapping[str, str] | None = None) -> dict:
     """Return compose.yaml interpolated with .env.example (and `variables` on top), anchors merged."""
     values = {**read_env_file(ROOT / ".env.example"), **(variables or {})}
     return yaml.safe_load(interpolate((ROOT / "compose.yaml").read_text(), values))
-
-
-def local_argv(argv: list[str]) -> list[str]:
-    """Map a container command to this machine: python is this interpreter, tools come from the venv."""
-    head = sys.executable if argv[0] == "python" else str(BIN / argv[0])
-    return [head, *argv[1:]]
 
 
 def service_env(service: dict) -> dict[str, str]:

@@ -121,7 +121,7 @@ def _start_dockerd(timeout: float = 60) -> tuple[dict[str, str], subprocess.Pope
         return env, None  # type: ignore[return-value]
     pid_file = CACHE / "dockerd.pid"
     pid_file.unlink(missing_ok=True)
-    log = open(CACHE / "dockerd.log", "ab")  # noqa: SIM115 - dockerd writes to it until it stops
+    log = open(CACHE / "dockerd.log", "ab")
     process = subprocess.Popen(["dockerd", "--data-root", str(CACHE / "data"), "--exec-root", str(CACHE / "exec"),
                                 "--pidfile", str(pid_file), "--host", env["DOCKER_HOST"]],
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -141,7 +141,7 @@ def start() -> Engine:
     timings: dict[str, float] = {}
     candidates = [{"DOCKER_HOST": os.environ["DOCKER_HOST"]}] if os.environ.get("DOCKER_HOST") else [
         {"DOCKER_HOST": "unix:///var/run/docker.sock"}]
-    if not shutil.which("docker") or not shutil.which("dockerd") and not any(map(_answers, candidates)):
+    if not shutil.which("docker") or (not shutil.which("dockerd") and not any(map(_answers, candidates))):
         _install_packages()
         timings["install packages"] = time.monotonic() - began
     process = None

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import redis
 
-from scripts.redis_binary import find_redis_server
+from cli.redis import find_redis_server
 
 
 def free_port() -> int:

@@ -1,4 +1,4 @@
-"""`python -m web.load dados.csv` (also `fila-load`): send a `chave,valor` CSV to /api/bulk, with progress.
+"""`fila load dados.csv`: send a `chave,valor` CSV to /api/bulk, with progress.
 
 The file goes in chunks of lines; each chunk is one request. Bad lines are reported with
 their line number in the file; the good ones still load.
@@ -13,30 +13,33 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
 
-def post_chunk(url: str, lines: list[str]) -> dict:
+def post_chunk(url: str, lines: list[str]) -> dict[str, Any]:
     """POST lines to /api/bulk and return its JSON answer."""
     request = urllib.request.Request(url, data="\n".join(lines).encode("utf-8"), method="POST",
                                      headers={"Content-Type": "text/csv; charset=utf-8"})
     try:
         with urllib.request.urlopen(request, timeout=60) as reply:
-            return json.loads(reply.read())
+            answer: dict[str, Any] = json.loads(reply.read())
+            return answer
     except urllib.error.HTTPError as exc:
         body = exc.read()
         try:
-            return json.loads(body)
+            refused: dict[str, Any] = json.loads(body)
+            return refused
         except ValueError:
             raise SystemExit(f"{url}: HTTP {exc.code}: {body[:200]!r}") from None
 
 
-def load(path: Path, base_url: str, chunk: int, quiet: bool = False) -> dict:
+def load(path: Path, base_url: str, chunk: int, quiet: bool = False) -> dict[str, Any]:
     """Send the file; return the totals (loaded, lines, rejected with file line numbers)."""
     lines = path.read_text(encoding="utf-8").splitlines()
     url = base_url.rstrip("/") + "/api/bulk"
-    totals = {"loaded": 0, "lines": len(lines), "rejected": []}
+    totals: dict[str, Any] = {"loaded": 0, "lines": len(lines), "rejected": []}
     start = time.perf_counter()
     with tqdm(total=len(lines), unit="line", disable=quiet, file=sys.stderr) as bar:
         for offset in range(0, len(lines), chunk):
@@ -53,7 +56,7 @@ def load(path: Path, base_url: str, chunk: int, quiet: bool = False) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     """Load a CSV; exit 0 when every line loaded, 1 when some were rejected."""
-    parser = argparse.ArgumentParser(prog="fila-load", description=__doc__,
+    parser = argparse.ArgumentParser(prog="fila load", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("csv", type=Path, help="file of chave,valor lines")
     parser.add_argument("--url", default="http://localhost:5000", help="fila's web address")

@@ -1,14 +1,10 @@
-"""Bulk load: /api/bulk, the fila-load command and the handout's curl loop, against real servers."""
+"""Bulk load: /api/bulk and the handout's curl loop, against real servers."""
 
 from __future__ import annotations
 
 import subprocess
-import sys
 
-import pytest
-
-from tests.support.processes import ROOT, child_env, start_granian
-from tests.support.redis_server import free_port
+from tests.support.processes import ROOT, child_env
 
 
 def test_bulk_loads_good_rows_and_reports_bad_ones(client, rdb):
@@ -30,29 +26,9 @@ def test_bulk_refuses_empty_and_all_bad(client, rdb):
     assert rdb.dbsize() == 0
 
 
-@pytest.fixture
-def web(settings):
-    port = free_port()
-    server = start_granian(settings, port, workers=1, threads=2)
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
-
-
-def test_fila_load_command(web, rdb, tmp_path, settings):
-    rows = [f"chave{i},valor{i}" for i in range(2500)] + ["linha ruim"] + ["rq:proibido,x"]
-    path = tmp_path / "dados.csv"
-    path.write_text("\n".join(rows) + "\n")
-    run = subprocess.run([sys.executable, "-m", "web.load", str(path), "--url", web, "--chunk", "1000", "--quiet"],
-                         capture_output=True, text=True, env=child_env(settings), timeout=60)
-    assert run.returncode == 1
-    assert "2500 key(s) loaded from 2502 line(s)" in run.stdout
-    assert "line 2501: no comma" in run.stdout and "line 2502: names starting with 'rq:'" in run.stdout
-    assert rdb.get("chave2499") == "valor2499" and rdb.dbsize() == 2500
-
-
-def test_handout_curl_loop_still_works(web, rdb, settings):
+def test_handout_curl_loop_still_works(web_url, rdb, settings):
     run = subprocess.run(["bash", str(ROOT / "scripts/carga.sh"), str(ROOT / "docs/dados.csv")],
-                         capture_output=True, text=True, env=child_env(settings, {"FILA_URL": web}), timeout=60)
+                         capture_output=True, text=True, env=child_env(settings, {"FILA_URL": web_url}), timeout=60)
     assert run.returncode == 0
     assert "Valor valor1 foi armazenado com a chave chave1 Inserido chave1: valor1" in run.stdout
     assert rdb.mget("chave1", "chave2", "chave3") == ["valor1", "valor2", "valor3"]

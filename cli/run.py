@@ -1,0 +1,150 @@
+"""`fila run` (`make run`): the whole system on this machine, like `docker compose up`, under honcho.
+
+Starts a private redis-server under var/ unless REDIS_URL is set, then the web app on
+WEB_PORT and WEB_ALT_PORT (5000 and 8500, the handout uses both), WORKERS message workers,
+one RQ worker, rq-dashboard, and Redis Commander when Node is present. Every line is
+prefixed with its process. Ctrl-C stops everything, Redis last.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from cli.redis import find_redis_server
+from shared.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+VAR = ROOT / "var"
+COMMANDER_VERSION = "0.9.0"
+
+
+def port_free(port: int) -> bool:
+    """Tell whether nothing listens on 127.0.0.1:port."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def check_ports(wanted: dict[str, tuple[int, str]]) -> list[str]:
+    """Return one clear line per taken port, saying how to pick another."""
+    problems = []
+    for name, (port, variable) in wanted.items():
+        if not port_free(port):
+            problems.append(f"port {port} ({name}) is taken: stop what listens there "
+                            f"(ss -ltnp 'sport = :{port}') or pick another, e.g. {variable}={port + 1} make run")
+    return problems
+
+
+def install_commander() -> Path | None:
+    """Install Redis Commander (pinned) from npm into var/commander; None when Node is missing."""
+    binary = VAR / "commander/node_modules/.bin/redis-commander"
+    if binary.exists():
+        return binary
+    if not shutil.which("npm") or not shutil.which("node"):
+        return None
+    print(f"installing redis-commander@{COMMANDER_VERSION} from npm into var/commander ...", flush=True)
+    result = subprocess.run(["npm", "install", "--prefix", str(VAR / "commander"), "--no-audit", "--no-fund",
+                             f"redis-commander@{COMMANDER_VERSION}"], capture_output=True, text=True)
+    if result.returncode != 0:
+        print(f"could not install redis-commander: {result.stderr.strip()[-500:]}")
+        return None
+    return binary if binary.exists() else None
+
+
+def granian(settings: Settings, port: int, workers: int) -> str:
+    """Return the command that serves the web app on 127.0.0.1:port."""
+    return (f"{_bin('granian')} --interface wsgi --host 127.0.0.1 --port {port} --workers {workers} "
+            f"--blocking-threads {settings.web_threads} --no-ws --factory web:create_app")
+
+
+def _bin(name: str) -> str:
+    return shlex.quote(str(Path(sys.executable).parent / name))
+
+
+def commander_args(settings: Settings, redis_url: str) -> list[str]:
+    """Return Redis Commander's options for the Redis at `redis_url`."""
+    target = urlsplit(redis_url)
+    args = ["--address", "127.0.0.1", "--port", str(settings.commander_port), "--redis-host",
+            target.hostname or "127.0.0.1", "--redis-port", str(target.port or 6379), "--redis-db",
+            (target.path or "/0").strip("/") or "0"]
+    if target.password:
+        args += ["--redis-password", target.password]
+    return args
+
+
+def procfile(settings: Settings, redis_port: int | None, redis_url: str, commander: Path | None) -> str:
+    """Return the Procfile honcho runs: one line per process, Redis first when it is fila's own."""
+    python = shlex.quote(sys.executable)
+    wait = f"{python} -m cli redis wait && exec"
+    lines = {}
+    if redis_port is not None:
+        lines["redis"] = (f"exec {python} -m cli redis serve --port {redis_port} --bind 127.0.0.1 --dir var/redis "
+                          "--appendonly yes --appendfsync everysec --save '' --protected-mode yes")
+    lines["web"] = f"{wait} {granian(settings, settings.web_port, settings.web_workers)}"
+    lines["web8500"] = f"{wait} {granian(settings, settings.web_alt_port, 1)}"
+    lines["worker"] = f"exec {python} -m worker"
+    lines["rqworker"] = f"{wait} {_bin('rq')} worker -c worker.rq_config --with-scheduler --serializer json"
+    lines["dashboard"] = (f"{wait} {_bin('rq-dashboard')} --bind 127.0.0.1 --port {settings.dashboard_port} "
+                          f"--redis-url {shlex.quote(redis_url)} --json --disable-delete")
+    if commander is not None:
+        args = " ".join(shlex.quote(a) for a in commander_args(settings, redis_url))
+        lines["commander"] = f"{wait} {shlex.quote(str(commander))} {args}"
+    return "".join(f"{name}: {command}\n" for name, command in lines.items())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Prepare the environment and hand over to honcho (which takes this process over)."""
+    settings = Settings.from_env()
+    own_redis = "REDIS_URL" not in Settings.provided()
+    env = dict(settings.env())
+    ports = {"web": (settings.web_port, "WEB_PORT"), "web, handout's second port": (settings.web_alt_port,
+             "WEB_ALT_PORT"), "rq-dashboard": (settings.dashboard_port, "DASHBOARD_PORT")}
+    redis_port = None
+    if own_redis:
+        if find_redis_server() is None:
+            print("no redis-server found: install one (apt-get install redis-server) or set REDIS_URL")
+            return 1
+        redis_port = settings.redis_port
+        if not port_free(redis_port) and "REDIS_PORT" not in Settings.provided():
+            redis_port = next(p for p in range(redis_port + 1, redis_port + 100) if port_free(p))
+            print(f"port {settings.redis_port} is taken (another Redis?): fila's own redis-server uses {redis_port}")
+        ports["redis"] = (redis_port, "REDIS_PORT")
+        (VAR / "redis").mkdir(parents=True, exist_ok=True)
+        env.update(REDIS_PORT=str(redis_port), REDIS_URL=f"redis://127.0.0.1:{redis_port}/0")
+    commander = install_commander()
+    if commander:
+        ports["redis-commander"] = (settings.commander_port, "COMMANDER_PORT")
+    else:
+        print("Redis Commander needs Node.js and npm (apt-get install nodejs npm); running without it.")
+    problems = check_ports(ports)
+    if problems:
+        print("\n".join(problems))
+        return 1
+    urls = [f"  web           http://localhost:{settings.web_port}/  (and http://localhost:{settings.web_alt_port}/)",
+            f"  live page     http://localhost:{settings.web_port}/painel",
+            f"  rq-dashboard  http://localhost:{settings.dashboard_port}/"]
+    if commander:
+        urls.append(f"  Redis Cmdr    http://localhost:{settings.commander_port}/")
+    urls.append(f"  redis         {env['REDIS_URL']}" + ("  (its data in var/redis)" if own_redis else ""))
+    print("fila is starting:\n" + "\n".join(urls) + "\nCtrl-C stops everything.\n", flush=True)
+    VAR.mkdir(exist_ok=True)
+    (VAR / "Procfile").write_text(procfile(settings, redis_port, env["REDIS_URL"], commander))
+    full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+    honcho = [str(Path(sys.executable).parent / "honcho"), "start", "-f", str(VAR / "Procfile"), "-d", str(ROOT),
+              "-c", f"worker={settings.workers}"]
+    os.execvpe(honcho[0], honcho, full_env)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""fila's Lua scripts, one `.lua` file each, read once at import.
+
+Each script is its file with `helpers.lua` prepended, and before it the envelope's head as
+Lua constants, built from `shared.envelope` (the one definition both languages use).
+Key names reach the scripts through KEYS or as a prefix in ARGV, both built by `shared.keys`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shared import envelope
+
+_HERE = Path(__file__).parent
+_LUA_MAGIC = "^$()%.[]*+-?"
+
+
+def _literal(text: str) -> str:
+    """Quote text as a Lua string literal."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _pattern(text: str) -> str:
+    """Escape text for use inside a Lua pattern."""
+    return "".join(f"%{char}" if char in _LUA_MAGIC else char for char in text)
+
+
+def _prelude() -> str:
+    head, attempts = _pattern(envelope.HEAD), _pattern(envelope.ATTEMPTS)
+    constants = {
+        "ENVELOPE_HEAD": _literal(envelope.HEAD),
+        "ENVELOPE_ATTEMPTS": _literal(envelope.ATTEMPTS),
+        "ENVELOPE_ENQUEUED_AT": _literal(envelope.ENQUEUED_AT),
+        "ENVELOPE_BODY": _literal(envelope.BODY),
+        "ENVELOPE_ID_PATTERN": _literal(f'^{head}([^"]*){attempts}%d+'),
+        "ENVELOPE_ATTEMPTS_PATTERN": _literal(f'^{head}[^"]*{attempts}(%d+)'),
+        "ENVELOPE_PREFIX_PATTERN": _literal(f'^({head}[^"]*{attempts})%d+'),
+    }
+    return "".join(f"local {name} = {value}\n" for name, value in constants.items())
+
+
+#: What every script starts with: the envelope's constants, then helpers.lua.
+HELPERS = _prelude() + (_HERE / "helpers.lua").read_text()
+
+
+def _load(name: str) -> str:
+    return HELPERS + (_HERE / f"{name}.lua").read_text()
+
+
+ENQUEUE = _load("enqueue")
+TAKE = _load("take")
+SETTLE = _load("settle")
+GIVE_BACK = _load("give_back")
+RECLAIM = _load("reclaim")
+REQUEUE_DEAD = _load("requeue_dead")

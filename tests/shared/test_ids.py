@@ -1,0 +1,14 @@
+"""ULIDs: sortable by time, unique in a batch."""
+
+from __future__ import annotations
+
+from shared.ids import id_minute, id_time, is_valid, new_id, new_ids
+
+
+def test_ids_sort_by_time_and_are_unique():
+    early, late = new_id(1000.0), new_id(2000.0)
+    assert early < late
+    assert id_time(late) == 2000.0 and id_time("nope") is None
+    assert id_minute(new_id(3600.0)) == 60
+    batch = new_ids(1000, 3000.0)
+    assert len(set(batch)) == 1000 and all(is_valid(i) for i in batch)

@@ -1,0 +1,36 @@
+"""MessageQueue's Lua operations on a real redis-server: what each stores, and that it stores it once."""
+
+from __future__ import annotations
+
+import json
+
+from shared import keys, record
+from shared.ids import id_minute
+from shared.queue import MessageQueue, Settled
+from shared.status import MessageStatus, Outcome
+
+
+def test_reclaim_writes_the_record_module_s_record(settings, rdb):
+    queue = MessageQueue(rdb, settings)
+    (message_id,) = queue.enqueue(['"x"'])
+    assert queue.take("w1", 10)
+    rdb.lpush(keys.processing("w1"), "a raw value")  # a raw LPUSH taken by BLMOVE
+    requeued, died = queue.reclaim("w1", "worker w1 died 100% of the time")
+    assert (requeued, died) == (2, 0)
+    stored = json.loads(rdb.hget(keys.results("fila", id_minute(message_id)), message_id))
+    expected = json.loads(record.reclaimed(MessageStatus.QUEUED, 1, "worker w1 died 100% of the time",
+                                           stored["finished_at"]))
+    assert stored == expected
+    wrapped = [json.loads(e) for e in rdb.lrange("fila", 0, -1) if json.loads(e)["id"] != message_id]
+    assert wrapped[0]["body"] == "a raw value" and wrapped[0]["attempts"] == 1
+
+
+def test_settle_stores_once_even_when_retried(settings, rdb):
+    queue = MessageQueue(rdb, settings)
+    ids = queue.enqueue(['"a"', '"b"'])
+    entries = queue.take("w1", 10)
+    settled = [Settled(i, Outcome.OK, record.done('"w1"', 0, 1.0, 2.0, 1.0, '"r"')) for i in ids]
+    assert queue.settle("w1", entries, settled, reliable=True) == (2, 0, 0)
+    assert queue.settle("w1", entries, settled, reliable=True) == (-1, 0, 0)
+    assert int(rdb.hget(keys.stats("fila"), "done")) == 2
+    assert rdb.scard(keys.pending("fila")) == 0 and rdb.llen(keys.processing("w1")) == 0

@@ -1,0 +1,74 @@
+"""Heartbeat and reaper logic with fakeredis (the server is not the point; the worker tests use a real one)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import fakeredis
+import pytest
+
+from shared import keys
+from shared.settings import Settings
+from shared.timings import Timings
+from worker.heartbeat import Heartbeat
+from worker.reaper import Reaper
+from worker.state import WorkerState
+
+
+class Reclaims:
+    """Stands in for MessageQueue: records which workers were reclaimed."""
+
+    def __init__(self) -> None:
+        self.reclaimed: list[str] = []
+
+    def reclaim(self, worker: str, reason: str) -> tuple[int, int]:
+        self.reclaimed.append(worker)
+        return 3, 0
+
+
+@pytest.fixture
+def client():
+    return fakeredis.FakeRedis(decode_responses=True)
+
+
+def beating(client, name: str, ttl: float = 10.0) -> tuple[Heartbeat, Reclaims]:
+    state = WorkerState(name, dataclasses.replace(Settings(), heartbeat_ttl=ttl))
+    reclaims = Reclaims()
+    return Heartbeat(client, state, Timings(), Reaper(client, state, reclaims, interval=ttl / 3)), reclaims
+
+
+def test_beat_registers_with_a_ttl_and_publishes_the_message_in_hand(client):
+    heartbeat, _ = beating(client, "w1")
+    heartbeat.state.current = "01M8AKS6Q7JGTGH5J7BPCXBTED"
+    heartbeat.beat()
+    data = client.hgetall(keys.worker("w1"))
+    assert data["current"] == "01M8AKS6Q7JGTGH5J7BPCXBTED" and data["delivery"] == "reliable"
+    assert 0 < client.pttl(keys.worker("w1")) <= 10_000
+    assert client.smembers(keys.WORKERS) == {"w1"}
+    heartbeat.deregister()
+    assert client.smembers(keys.WORKERS) == set() and not client.exists(keys.worker("w1"))
+
+
+def test_a_worker_with_messages_in_flight_stays_registered_for_the_reaper(client):
+    heartbeat, _ = beating(client, "w1")
+    heartbeat.beat()
+    client.rpush(keys.processing("w1"), "entry")
+    heartbeat.deregister()
+    assert client.smembers(keys.WORKERS) == {"w1"}
+
+
+def test_only_a_worker_connected_for_a_whole_ttl_reaps_and_one_at_a_time(client):
+    first, reclaims = beating(client, "alive", ttl=0.3)
+    second, other = beating(client, "also-alive", ttl=0.3)
+    client.sadd(keys.WORKERS, "dead")  # registered, no heartbeat hash: dead
+    first.beat()
+    second.beat()
+    assert first.reaper.reap() == 0  # connected for less than a TTL: the dead may just be restarting
+    time.sleep(0.31)
+    first.beat()
+    second.beat()
+    assert first.reaper.reap() == 1
+    assert second.reaper.reap() == 0  # the lock: one reaper per round
+    assert reclaims.reclaimed == ["dead"] and other.reclaimed == []
+    assert client.smembers(keys.WORKERS) == {"alive", "also-alive"}

@@ -1,0 +1,42 @@
+"""What the app factory builds once and every request uses: settings, Redis clients, queues."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+from redis import Redis
+
+from shared.connection import connect
+from shared.jobs import JobQueue
+from shared.monitor import QueueMonitor
+from shared.queue import MessageQueue
+from shared.settings import Settings
+
+
+@dataclass
+class Services:
+    """The app's Redis clients and the objects that work on the message queue and the job queue."""
+
+    settings: Settings
+    redis: Redis
+    rq_redis: Redis
+    messages: MessageQueue
+    monitor: QueueMonitor
+    jobs: JobQueue
+
+
+def init_app(app: Flask, settings: Settings) -> Services:
+    """Create the clients (they connect lazily) and attach them to the app."""
+    client = connect(settings, name="fila-web")
+    rq_client = connect(settings, decode=False, name="fila-web-rq")
+    built = Services(settings=settings, redis=client, rq_redis=rq_client, messages=MessageQueue(client, settings),
+                     monitor=QueueMonitor(client, settings), jobs=JobQueue(rq_client, settings))
+    app.extensions["fila"] = built
+    return built
+
+
+def services() -> Services:
+    """Return the current app's services."""
+    built: Services = current_app.extensions["fila"]
+    return built

@@ -1,0 +1,56 @@
+"""The reaper: give the messages of dead workers (heartbeat expired) back to the queue, one reaper at a time."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import redis
+
+from shared import keys
+from shared.queue import MessageQueue
+from worker.state import WorkerState
+
+log = logging.getLogger(__name__)
+
+
+class Reaper:
+    """Reclaim what dead workers held; run by a worker's heartbeat thread after each beat."""
+
+    def __init__(self, connection: redis.Redis, state: WorkerState, messages: MessageQueue, interval: float):
+        self.redis = connection
+        self.state = state
+        self.messages = messages
+        self.interval = interval
+        #: When this worker's heartbeat last (re)connected to Redis; None while it cannot.
+        self.connected_since: float | None = None
+
+    def reap(self) -> int:
+        """Reclaim the messages of workers whose heartbeat expired; return how many workers were reaped.
+
+        Only a worker that has been connected for a whole heartbeat TTL reaps, so that after a
+        Redis restart every live worker has had the time to beat again first. The lock lives
+        one heartbeat interval: one reaper per round across all workers.
+        """
+        ttl = self.state.settings.heartbeat_ttl
+        if self.connected_since is None or time.monotonic() - self.connected_since < ttl:
+            return 0
+        if not self.redis.set(keys.REAPER_LOCK, self.state.name, nx=True, px=int(self.interval * 1000)):
+            return 0
+        names = [str(n) for n in self.redis.smembers(keys.WORKERS) if n != self.state.name]
+        if not names:
+            return 0
+        with self.redis.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.exists(keys.worker(name))
+            alive = pipe.execute()
+        reaped = 0
+        for name, is_alive in zip(names, alive, strict=True):
+            if is_alive:
+                continue
+            requeued, died = self.messages.reclaim(name, f"worker {name} died while processing")
+            self.redis.srem(keys.WORKERS, name)
+            reaped += 1
+            log.warning("%s reaped dead worker %s: %s message(s) requeued, %s dead-lettered",
+                        self.state.name, name, requeued, died)
+        return reaped

@@ -1,0 +1,39 @@
+"""What a running worker knows about itself, shared by its loop, its settler and its heartbeat."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+
+from shared.settings import Delivery, Settings
+
+
+def default_name() -> str:
+    """Name a worker after its host and pid (stable for a container's PID 1)."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+@dataclass
+class WorkerState:
+    """A worker's name and identity, the message in hand, and how many it has stored."""
+
+    name: str
+    settings: Settings
+    started_at: float = field(default_factory=time.time)
+    #: The id of the message the handler is running, if any.
+    current: str | None = None
+    #: Messages done and stored.
+    processed: int = 0
+
+    @property
+    def reliable(self) -> bool:
+        """Tell whether the worker takes messages reliably (BLMOVE/TAKE) rather than with BRPOP."""
+        return self.settings.worker_delivery is Delivery.RELIABLE
+
+    def identity(self) -> dict[str, str]:
+        """Return what the heartbeat publishes about this worker besides its pulse."""
+        return {"host": socket.gethostname(), "pid": str(os.getpid()),
+                "delivery": self.settings.worker_delivery.value, "queue": self.settings.queue_name,
+                "started_at": f"{self.started_at:.3f}"}
