@@ -4,10 +4,15 @@ Starts a private redis-server under var/ unless REDIS_URL is set, then the web a
 WEB_PORT and WEB_ALT_PORT (5000 and 8500, the handout uses both), WORKERS message workers,
 one RQ worker, rq-dashboard, and Redis Commander when Node is present. Every line is
 prefixed with its process. Ctrl-C stops everything, Redis last.
+
+Settings come from the environment and from `.env` (the file compose reads), the shell
+winning as it does in compose; honcho is handed an empty env file so that it cannot put
+`.env` back over the shell.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import shlex
 import shutil
@@ -17,11 +22,14 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from honcho.environ import parse as parse_env_file
+
 from cli.redis import find_redis_server
 from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-VAR = ROOT / "var"
+#: Where Redis Commander is installed from npm (shared by every run: it is a tool, not data).
+COMMANDER_HOME = ROOT / "var" / "commander"
 COMMANDER_VERSION = "0.9.0"
 
 
@@ -48,13 +56,13 @@ def check_ports(wanted: dict[str, tuple[int, str]]) -> list[str]:
 
 def install_commander() -> Path | None:
     """Install Redis Commander (pinned) from npm into var/commander; None when Node is missing."""
-    binary = VAR / "commander/node_modules/.bin/redis-commander"
+    binary = COMMANDER_HOME / "node_modules/.bin/redis-commander"
     if binary.exists():
         return binary
     if not shutil.which("npm") or not shutil.which("node"):
         return None
     print(f"installing redis-commander@{COMMANDER_VERSION} from npm into var/commander ...", flush=True)
-    result = subprocess.run(["npm", "install", "--prefix", str(VAR / "commander"), "--no-audit", "--no-fund",
+    result = subprocess.run(["npm", "install", "--prefix", str(COMMANDER_HOME), "--no-audit", "--no-fund",
                              f"redis-commander@{COMMANDER_VERSION}"], capture_output=True, text=True)
     if result.returncode != 0:
         print(f"could not install redis-commander: {result.stderr.strip()[-500:]}")
@@ -65,17 +73,34 @@ def install_commander() -> Path | None:
 def granian(settings: Settings, port: int, workers: int) -> str:
     """Return the command that serves the web app on 127.0.0.1:port."""
     return (f"{_bin('granian')} --interface wsgi --host 127.0.0.1 --port {port} --workers {workers} "
-            f"--blocking-threads {settings.web_threads} --no-ws --factory web:create_app")
+            f"--blocking-threads {settings.web_threads} --respawn-failed-workers --no-ws --factory web:create_app")
 
 
 def _bin(name: str) -> str:
     return shlex.quote(str(Path(sys.executable).parent / name))
 
 
+def commander_config(var: Path) -> Path:
+    """Give this run's Redis Commander a config folder of its own: the package's defaults, no saved connections.
+
+    Redis Commander saves every connection it is started with into its config folder and
+    reconnects to all of them at the next start; `fila run` picks a new Redis port when 6379 is
+    taken, so the list would grow with every run, each stale entry logging errors every second.
+    """
+    source = COMMANDER_HOME / "node_modules/redis-commander/config"
+    target = var / "commander-config"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for file in source.glob("*.json"):
+        if not file.name.startswith("local"):
+            shutil.copy(file, target / file.name)
+    return target
+
+
 def commander_args(settings: Settings, redis_url: str) -> list[str]:
-    """Return Redis Commander's options for the Redis at `redis_url`."""
+    """Return Redis Commander's options for the Redis at `redis_url` (only that one, never saved)."""
     target = urlsplit(redis_url)
-    args = ["--address", "127.0.0.1", "--port", str(settings.commander_port), "--redis-host",
+    args = ["--nosave", "--address", "127.0.0.1", "--port", str(settings.commander_port), "--redis-host",
             target.hostname or "127.0.0.1", "--redis-port", str(target.port or 6379), "--redis-db",
             (target.path or "/0").strip("/") or "0"]
     if target.password:
@@ -83,14 +108,15 @@ def commander_args(settings: Settings, redis_url: str) -> list[str]:
     return args
 
 
-def procfile(settings: Settings, redis_port: int | None, redis_url: str, commander: Path | None) -> str:
+def procfile(settings: Settings, redis_port: int | None, redis_url: str, commander: Path | None, var: Path) -> str:
     """Return the Procfile honcho runs: one line per process, Redis first when it is fila's own."""
     python = shlex.quote(sys.executable)
     wait = f"{python} -m cli redis wait && exec"
     lines = {}
     if redis_port is not None:
-        lines["redis"] = (f"exec {python} -m cli redis serve --port {redis_port} --bind 127.0.0.1 --dir var/redis "
-                          "--appendonly yes --appendfsync everysec --save '' --protected-mode yes")
+        lines["redis"] = (f"exec {python} -m cli redis serve --port {redis_port} --bind 127.0.0.1 "
+                          f"--dir {shlex.quote(str(var / 'redis'))} --appendonly yes --appendfsync everysec --save '' "
+                          "--protected-mode yes")
     lines["web"] = f"{wait} {granian(settings, settings.web_port, settings.web_workers)}"
     lines["web8500"] = f"{wait} {granian(settings, settings.web_alt_port, 1)}"
     lines["worker"] = f"exec {python} -m worker"
@@ -103,10 +129,23 @@ def procfile(settings: Settings, redis_port: int | None, redis_url: str, command
     return "".join(f"{name}: {command}\n" for name, command in lines.items())
 
 
+def environment(env_file: Path) -> dict[str, str]:
+    """Return the environment fila runs with: `env_file`'s values, under the shell's (as compose does)."""
+    from_file = parse_env_file(env_file.read_text()) if env_file.is_file() else {}
+    return {**from_file, **os.environ}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Prepare the environment and hand over to honcho (which takes this process over)."""
-    settings = Settings.from_env()
-    own_redis = "REDIS_URL" not in Settings.provided()
+    parser = argparse.ArgumentParser(prog="fila run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--var", type=Path, default=ROOT / "var", help="where Redis' data goes (default: var/)")
+    args = parser.parse_args(argv)
+    var = args.var.resolve()
+    merged = environment(ROOT / ".env")
+    settings = Settings.from_env(merged)
+    provided = Settings.provided(merged)
+    own_redis = "REDIS_URL" not in provided
     env = dict(settings.env())
     ports = {"web": (settings.web_port, "WEB_PORT"), "web, handout's second port": (settings.web_alt_port,
              "WEB_ALT_PORT"), "rq-dashboard": (settings.dashboard_port, "DASHBOARD_PORT")}
@@ -116,15 +155,16 @@ def main(argv: list[str] | None = None) -> int:
             print("no redis-server found: install one (apt-get install redis-server) or set REDIS_URL")
             return 1
         redis_port = settings.redis_port
-        if not port_free(redis_port) and "REDIS_PORT" not in Settings.provided():
+        if not port_free(redis_port) and "REDIS_PORT" not in provided:
             redis_port = next(p for p in range(redis_port + 1, redis_port + 100) if port_free(p))
             print(f"port {settings.redis_port} is taken (another Redis?): fila's own redis-server uses {redis_port}")
         ports["redis"] = (redis_port, "REDIS_PORT")
-        (VAR / "redis").mkdir(parents=True, exist_ok=True)
+        (var / "redis").mkdir(parents=True, exist_ok=True)
         env.update(REDIS_PORT=str(redis_port), REDIS_URL=f"redis://127.0.0.1:{redis_port}/0")
     commander = install_commander()
     if commander:
         ports["redis-commander"] = (settings.commander_port, "COMMANDER_PORT")
+        env["NODE_CONFIG_DIR"] = str(commander_config(var))
     else:
         print("Redis Commander needs Node.js and npm (apt-get install nodejs npm); running without it.")
     problems = check_ports(ports)
@@ -133,16 +173,19 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     urls = [f"  web           http://localhost:{settings.web_port}/  (and http://localhost:{settings.web_alt_port}/)",
             f"  live page     http://localhost:{settings.web_port}/painel",
+            f"  API           http://localhost:{settings.web_port}/api/docs",
             f"  rq-dashboard  http://localhost:{settings.dashboard_port}/"]
     if commander:
         urls.append(f"  Redis Cmdr    http://localhost:{settings.commander_port}/")
-    urls.append(f"  redis         {env['REDIS_URL']}" + ("  (its data in var/redis)" if own_redis else ""))
+    urls.append(f"  redis         {env['REDIS_URL']}" + (f"  (its data in {var / 'redis'})" if own_redis else ""))
     print("fila is starting:\n" + "\n".join(urls) + "\nCtrl-C stops everything.\n", flush=True)
-    VAR.mkdir(exist_ok=True)
-    (VAR / "Procfile").write_text(procfile(settings, redis_port, env["REDIS_URL"], commander))
-    full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
-    honcho = [str(Path(sys.executable).parent / "honcho"), "start", "-f", str(VAR / "Procfile"), "-d", str(ROOT),
-              "-c", f"worker={settings.workers}"]
+    var.mkdir(parents=True, exist_ok=True)
+    (var / "Procfile").write_text(procfile(settings, redis_port, env["REDIS_URL"], commander, var))
+    no_env_file = var / "empty.env"  # honcho would load .env over the shell: give it nothing to load
+    no_env_file.write_text("")
+    full_env = {**merged, **env, "PYTHONUNBUFFERED": "1"}
+    honcho = [str(Path(sys.executable).parent / "honcho"), "start", "-f", str(var / "Procfile"), "-d", str(ROOT),
+              "-e", str(no_env_file), "-c", f"worker={settings.workers}"]
     os.execvpe(honcho[0], honcho, full_env)
 
 

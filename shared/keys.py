@@ -69,18 +69,18 @@ def timings(queue: str) -> str:
     return f"{PREFIX}timings:{queue}"
 
 
-def reserved_reason(name: str, queue: str, *, allow_queue: bool = False) -> str | None:
-    """Say why a user may not write `name`, or return None when it is free.
+#: Prefixes a user may not write under, and whose keys they are.
+RESERVED_PREFIXES = (PREFIX, RQ_PREFIX, FIB_PREFIX)
+
+
+def reserved_owner(name: str, queue: str, *, allow_queue: bool = False) -> str | None:
+    """Return what owns `name` when a user may not write it (the queue, `hits`, or a reserved prefix), else None.
 
     The message queue list itself is allowed when `allow_queue` is set: it is how
     the handout's `/push/fila/<valor>` feeds the workers.
     """
     if name == queue:
-        return None if allow_queue else f"'{name}' is fila's message queue (use /push/{name}/<valor>)"
+        return None if allow_queue else queue
     if name == HITS:
-        return f"'{HITS}' is the hit counter of /"
-    for prefix, owner in ((PREFIX, "fila's internal keys"), (RQ_PREFIX, "RQ's keys"),
-                          (FIB_PREFIX, "the Fibonacci cache")):
-        if name.startswith(prefix):
-            return f"names starting with '{prefix}' are reserved for {owner}"
-    return None
+        return HITS
+    return next((prefix for prefix in RESERVED_PREFIXES if name.startswith(prefix)), None)

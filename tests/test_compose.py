@@ -70,3 +70,9 @@ def test_nothing_sensitive_is_published_to_the_world():
     assert "redis:7." in spec["services"]["redis"]["image"] and "alpine" in spec["services"]["redis"]["image"]
     with pytest.raises(KeyError, match="REDIS_PASSWORD"):
         compose.load({"REDIS_PASSWORD": ""})
+
+
+def test_a_dead_web_worker_is_replaced_in_the_image_and_in_compose():
+    spec = compose.load()
+    assert "--respawn-failed-workers" in spec["services"]["web"]["command"]
+    assert '"--respawn-failed-workers"' in (ROOT / "Dockerfile.web").read_text()

@@ -14,7 +14,7 @@ README = (ROOT / "README.md").read_text()
 def test_every_route_is_in_the_readme():
     app = create_app({"SETTINGS": Settings(log_level="WARNING")})
     missing = []
-    aliases = {"message_id": "id", "job_id": "id", "raw": "n"}
+    aliases = {"message_id": "id", "job_id": "id"}
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue
@@ -39,3 +39,15 @@ def test_the_lab_walkthrough_covers_the_handout():
     for step in ("/set/curso/Redis", "/get/curso", "/usuario/Jose", "/push/minhaLista/valor1", "/fib-cache/30",
                  "KEYS *", "LRANGE minhaLista 0 -1", "INFO", "scripts/carga.sh", "--scale worker=4"):
         assert step in lab, step
+
+
+def test_the_license_is_the_one_pyproject_declares():
+    text = (ROOT / "LICENSE").read_text()
+    assert text.startswith("MIT License") and "WITHOUT WARRANTY OF ANY KIND" in text
+    assert 'license = "MIT"' in (ROOT / "pyproject.toml").read_text()
+    for dockerfile in ("Dockerfile.web", "Dockerfile.worker"):
+        assert "LICENSE" in (ROOT / dockerfile).read_text()  # shipped in the images too
+
+
+def test_the_readme_links_the_api_reference():
+    assert "/api/docs" in README and "/openapi.json" in README

@@ -14,6 +14,7 @@ from shared.settings import Settings
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app; `config` may carry `SETTINGS` (a Settings) and Flask options."""
     from web import (
+        api_docs,
         bulk,
         dead_letters,
         errors,
@@ -37,7 +38,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(options)
     built = services.init_app(app, settings)
     metrics.init_app(app, built)
+    api_docs.init_app(app)
     errors.register(app)
-    for module in (handout, kv, messages, queues, dead_letters, jobs, bulk, panel, health, metrics):
+    for module in (handout, kv, messages, queues, dead_letters, jobs, bulk, panel, health, metrics, api_docs):
         app.register_blueprint(module.bp)
     return app

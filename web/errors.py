@@ -1,8 +1,10 @@
 """The one way a view fails: raise a Refusal (or let Werkzeug or Redis raise); it is rendered here.
 
-JSON where the client wants JSON, plain text on the handout's routes; Redis down is a 503,
-a key of another type (WRONGTYPE, from a command, a pipeline or a Lua script) a 409 naming
-the key's actual type, and never a traceback.
+JSON `{"error": <code>, "message": <what was wrong and what to do>, ...}` where the client wants
+JSON; on the handout's text routes the handout's own words, or `Erro: ` and the reason in
+Portuguese. Redis down is a 503, a key of another type (WRONGTYPE, from a command, a pipeline
+or a Lua script) a 409 naming the key's actual type, and never a traceback.
+Every code is listed in CODES, which /openapi.json publishes.
 """
 
 from __future__ import annotations
@@ -19,42 +21,100 @@ from web.responses import text, wants_json
 
 log = logging.getLogger(__name__)
 
+#: Every error code fila answers with, and what it means for the client.
+CODES: dict[str, str] = {
+    "bad_name": "The key or list name is empty, too long (KEY_MAX_LEN) or holds characters other than "
+                "letters, digits and _ . : -.",
+    "reserved_name": "The name belongs to fila (fila:*, hits, the queue list), to RQ (rq:*) or to the "
+                     "Fibonacci cache (fib:*): choose another.",
+    "bad_value": "The value is empty, too long (VALUE_MAX_LEN) or holds control characters.",
+    "bad_number": "n is not a whole number within the limits.",
+    "too_large": "n is above the limit of this route or algorithm; the message says which route takes it.",
+    "bad_algorithm": 'algorithm is neither "naive" nor "fast".',
+    "bad_ttl": "ttl is not a positive whole number of seconds.",
+    "bad_body": "The request body is not the JSON object the operation documents.",
+    "empty_body": "The request has no body.",
+    "bad_json": "The body is not valid JSON.",
+    "bad_encoding": "The body is not UTF-8.",
+    "bad_message": 'An item of the batch is not an object {"body": ...}.',
+    "no_messages": "The request holds no message.",
+    "batch_too_large": "More messages than BATCH_MAX in one request: split the batch.",
+    "message_too_large": "A message body is larger than MESSAGE_MAX_BYTES.",
+    "unsupported_media_type": "The Content-Type is not one this operation reads.",
+    "bad_id": "The id is not a message id (a ULID, 26 characters).",
+    "bad_ids": "ids is not a non-empty list of message ids.",
+    "bad_limit": "limit is not a whole number within the documented range.",
+    "key_not_found": "The key does not exist (or has expired).",
+    "list_empty": "The list is empty or does not exist.",
+    "unknown_message": "No message has this id, or its result has expired (RESULT_TTL).",
+    "unknown_job": "No job has this id, or it has expired.",
+    "not_cached": "F(n) is not in the cache: enqueue it with POST /api/jobs/fib.",
+    "not_finished": "The job has not finished: poll its status first.",
+    "cannot_stop": "The running job could not be stopped.",
+    "wrong_type": "The key holds a value of another Redis type (WRONGTYPE); the message names both.",
+    "not_found": "No route has this path: see /api/docs.",
+    "method_not_allowed": "The route does not take this method; the Allow header lists those it takes.",
+    "payload_too_large": "The request body is larger than REQUEST_MAX_BYTES.",
+    "bad_request": "The request is malformed.",
+    "redis_unavailable": "Redis cannot be reached right now: retry after Retry-After seconds.",
+    "redis_error": "Redis refused the command.",
+    "internal_error": "Something fila did not expect went wrong; the server log has the details.",
+}
+
+_TYPES_PT = {"string": "um texto (string)", "list": "uma lista", "hash": "um hash", "set": "um conjunto (set)",
+             "zset": "um conjunto ordenado (zset)", "stream": "um stream"}
+
 
 class Refusal(HTTPException):
-    """Why fila will not do what a request asks: a status, a stable code, the reason, extra fields."""
+    """Why fila will not do what a request asks: a status, a code of CODES, the reason, extra fields."""
 
-    def __init__(self, status: int, error: str, message: str, *, text: str | None = None, **extra: Any):
-        """`text` is the plain-text body on text routes (the handout's words); it defaults to the reason."""
+    def __init__(self, status: int, error: str, message: str, *, pt: str | None = None, text: str | None = None,
+                 **extra: Any):
+        """`pt`: the reason in Portuguese, for text routes; `text`: the whole text body (the handout's own words)."""
+        if error not in CODES:
+            raise ValueError(f"{error!r} is not an error code of web.errors.CODES")
         super().__init__(description=message)
         self.code = status
         self.error = error
-        self.text = text
+        self.text = text if text is not None else f"Erro: {pt or message}"
         self.extra = extra
 
 
-def refuse(status: int, error: str, message: str, *, text: str | None = None, **extra: Any) -> NoReturn:
+def refuse(status: int, error: str, message: str, *, pt: str | None = None, text: str | None = None,
+           **extra: Any) -> NoReturn:
     """Raise a Refusal."""
-    raise Refusal(status, error, message, text=text, **extra)
+    raise Refusal(status, error, message, pt=pt, text=text, **extra)
 
 
-def render(status: int, error: str, message: str, body_text: str | None = None, **extra: Any) -> Response:
-    """Render a failure as JSON `{"error": reason, ...}` or as a line of text."""
+def render(exc: Refusal) -> Response:
+    """Render a refusal as JSON or as its line of text."""
+    status = exc.code or 400
     if wants_json():
-        response = jsonify({"error": message, **extra})
+        response = jsonify({"error": exc.error, "message": exc.description, **exc.extra})
         response.status_code = status
         return response
-    return text(body_text if body_text is not None else f"Erro: {message}", status)
-
-
-def _refusal(exc: Refusal) -> Response:
-    return render(exc.code or 400, exc.error, exc.description or "", exc.text, **exc.extra)
+    return text(exc.text, status)
 
 
 def _http_error(exc: HTTPException) -> Response:
     """Render Werkzeug's own errors (404, 405, 413...) the same way."""
-    code = (exc.name or "error").lower().replace(" ", "_")
-    response = render(exc.code or 500, code, exc.description or exc.name)
-    if exc.code == 405 and getattr(exc, "valid_methods", None):
+    status = exc.code or 500
+    if status == 405 and getattr(exc, "valid_methods", None):
+        allowed = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+        refusal = Refusal(405, "method_not_allowed", f"this route takes {allowed}",
+                          pt=f"esta rota aceita {allowed}")
+    elif status == 404:
+        refusal = Refusal(404, "not_found", "no such route: the routes are listed at /api/docs",
+                          pt="rota não encontrada: as rotas estão em /api/docs")
+    elif status == 413:
+        refusal = Refusal(413, "payload_too_large", "the request body is too large (REQUEST_MAX_BYTES)",
+                          pt="o corpo da requisição é grande demais (REQUEST_MAX_BYTES)")
+    elif status < 500:
+        refusal = Refusal(status, "bad_request", exc.description or exc.name)
+    else:
+        refusal = Refusal(status, "internal_error", exc.description or exc.name)
+    response = render(refusal)
+    if status == 405 and getattr(exc, "valid_methods", None):
         response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
     return response
 
@@ -62,7 +122,8 @@ def _http_error(exc: HTTPException) -> Response:
 def _redis_unavailable(exc: Exception) -> Response:
     """Answer 503 when Redis cannot be reached; the next request tries again."""
     log.warning("redis unavailable: %s", exc)
-    response = render(503, "redis_unavailable", "Redis is unavailable, try again shortly (Redis indisponível)")
+    response = render(Refusal(503, "redis_unavailable", "Redis is unavailable, try again shortly",
+                              pt="o Redis está indisponível; tente de novo em instantes"))
     response.headers["Retry-After"] = "1"
     return response
 
@@ -73,7 +134,7 @@ def _key_type(name: str) -> str:
     try:
         return str(services().redis.type(name))
     except redis.exceptions.RedisError:
-        return "another type"
+        return "value of another type"
 
 
 def _redis_error(exc: redis.exceptions.ResponseError) -> Response:
@@ -81,13 +142,16 @@ def _redis_error(exc: redis.exceptions.ResponseError) -> Response:
     if "WRONGTYPE" in str(exc):
         declared = g.get("user_key")
         if declared is None:
-            return render(409, "wrong_type", "that key holds a value of another type (WRONGTYPE)")
+            return render(Refusal(409, "wrong_type", "that key holds a value of another type (WRONGTYPE)",
+                                  pt="essa chave guarda um valor de outro tipo (WRONGTYPE)"))
         name, wanted = declared
         actual = _key_type(name)
-        return render(409, "wrong_type", f"'{name}' holds a {actual}, not a {wanted} (WRONGTYPE): use another name",
-                      key=name, type=actual)
+        return render(Refusal(
+            409, "wrong_type", f"'{name}' holds a {actual}, not a {wanted} (WRONGTYPE): use another name",
+            pt=f"a chave '{name}' guarda {_TYPES_PT.get(actual, actual)}, não {_TYPES_PT.get(wanted, wanted)} "
+               "(WRONGTYPE): use outro nome", key=name, type=actual))
     log.error("redis error: %s", exc)
-    return render(500, "redis_error", "Redis refused the command")
+    return render(Refusal(500, "redis_error", "Redis refused the command", pt="o Redis recusou o comando"))
 
 
 def register(app: Flask) -> None:
@@ -95,5 +159,5 @@ def register(app: Flask) -> None:
     for kind in UNAVAILABLE:
         app.register_error_handler(kind, _redis_unavailable)
     app.register_error_handler(redis.exceptions.ResponseError, _redis_error)
-    app.register_error_handler(Refusal, _refusal)
+    app.register_error_handler(Refusal, render)
     app.register_error_handler(HTTPException, _http_error)

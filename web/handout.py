@@ -76,7 +76,8 @@ def set_value(chave: str, valor: str) -> Response:
     settings = services().settings
     user_key(chave, settings, kind="string", writing=True)
     user_value(valor, settings)
-    services().redis.set(chave, valor)
+    # GET makes Redis refuse (WRONGTYPE) to replace a list, a hash... with a string: nothing is lost.
+    services().redis.set(chave, valor, get=True)
     log.info("redis SET %s", chave)
     return reply(f"Valor {valor} foi armazenado com a chave {chave}", {"key": chave, "value": valor})
 
@@ -88,7 +89,8 @@ def get_value(chave: str) -> Response:
     value = cast(str | None, services().redis.get(chave))
     log.info("redis GET %s -> %s", chave, "hit" if value is not None else "miss")
     if value is None:
-        refuse(404, "key_not_found", "key not found", text="Chave não encontrada", key=chave)
+        refuse(404, "key_not_found", f"key '{chave}' not found: store it first with /set/{chave}/<valor>",
+               text="Chave não encontrada", key=chave)
     return reply(f"Valor recuperado: {value}", {"key": chave, "value": value})
 
 
@@ -110,7 +112,8 @@ def pop(lista: str) -> Response:
     value = cast(str | None, services().redis.lpop(lista))
     log.info("redis LPOP %s -> %s", lista, "value" if value is not None else "empty")
     if value is None:
-        refuse(404, "list_empty", "list is empty", text=f"Lista {lista} está vazia ou não existe", list=lista)
+        refuse(404, "list_empty", f"list '{lista}' is empty or does not exist: add to it with /push/{lista}/<valor>",
+               text=f"Lista {lista} está vazia ou não existe", list=lista)
     if lista == services().settings.queue_name:
         services().messages.forget(value)  # taken by hand: no worker will settle it
     return reply(f"Valor retirado da lista {lista}: {value}", {"list": lista, "value": value})
@@ -135,7 +138,8 @@ def list_values(lista: str) -> Response:
 def whole_number(raw: str, limit: int) -> int:
     """Return n from the URL, or refuse it (400) unless it is a whole number of at most 9 digits."""
     if not _NUMBER.fullmatch(raw):
-        refuse(400, "bad_number", f"n must be a whole number from 0 to {limit}, got {raw!r}")
+        refuse(400, "bad_number", f"n must be a whole number from 0 to {limit}, got {raw!r}",
+               pt=f"n deve ser um número inteiro de 0 a {limit}, e veio {raw!r}")
     return int(raw)
 
 
@@ -146,7 +150,9 @@ def fib_without_cache(n: str) -> Response:
     value = whole_number(n, limit)
     if value > limit:
         refuse(400, "too_large", f"n={value} is too large for the naive recursion in a request (max {limit}); "
-                                 f"use /fib-job/{value} to compute it in the background", max=limit)
+                                 f"use /fib-job/{value} to compute it in the background",
+               pt=f"n={value} é grande demais para a recursão ingênua numa requisição (máximo {limit}); "
+                  f"use /fib-job/{value} para calcular em segundo plano", max=limit)
     start = time.perf_counter()
     result = fib_naive(value)
     elapsed = time.perf_counter() - start
@@ -171,7 +177,9 @@ def fib_with_cache(n: str) -> Response:
         log.info("redis GET %s -> miss; SETEX %s %s", key, key, settings.fib_cache_ttl)
     else:
         refuse(400, "too_large", f"Fibonacci({value}) is not cached and too large to compute in a request "
-                                 f"(max {settings.fib_naive_max}); use /fib-job/{value}", max=settings.fib_naive_max)
+                                 f"(max {settings.fib_naive_max}); use /fib-job/{value}",
+               pt=f"Fibonacci({value}) não está no cache e é grande demais para calcular numa requisição "
+                  f"(máximo {settings.fib_naive_max}); use /fib-job/{value}", max=settings.fib_naive_max)
     elapsed = time.perf_counter() - start
     return reply(f"[COM CACHE] Fibonacci({value}) = {result} ({label}) (tempo: {elapsed:.4f} segundos)",
                  {"n": value, "result": result, "source": source, "elapsed_s": elapsed,

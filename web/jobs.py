@@ -27,14 +27,17 @@ def checked_job(n: object, algorithm: object) -> tuple[int, Algorithm]:
     """Return n and the algorithm when they are within the limits, or refuse them (400)."""
     settings = services().settings
     if not isinstance(algorithm, str) or algorithm not in {a.value for a in Algorithm}:
-        refuse(400, "bad_algorithm", 'algorithm must be "naive" or "fast"')
+        refuse(400, "bad_algorithm", 'algorithm must be "naive" or "fast"', pt='o algoritmo deve ser "naive" ou "fast"')
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        refuse(400, "bad_number", "n must be a whole number >= 0")
+        refuse(400, "bad_number", "n must be a whole number >= 0", pt="n deve ser um número inteiro >= 0")
     chosen = Algorithm(algorithm)
     limit = settings.fib_job_naive_max if chosen is Algorithm.NAIVE else settings.fib_fast_max
     if n > limit:
-        hint = ' (use "algorithm": "fast")' if chosen is Algorithm.NAIVE and n <= settings.fib_fast_max else ""
-        refuse(400, "too_large", f"n={n} is above the {chosen.value} limit of {limit}{hint}")
+        hint = chosen is Algorithm.NAIVE and n <= settings.fib_fast_max
+        refuse(400, "too_large", f"n={n} is above the {chosen.value} limit of {limit}"
+                                 + (' (use "algorithm": "fast")' if hint else ": choose a smaller n"),
+               pt=f"n={n} passa do limite de {limit} do algoritmo {chosen.value}"
+                  + (" (use ?algorithm=fast)" if hint else ": escolha um n menor"))
     return n, chosen
 
 
@@ -65,17 +68,18 @@ def create() -> Response:
     return response
 
 
-@bp.get("/fib-job/<raw>")
-def create_text(raw: str) -> Response:
+@bp.get("/fib-job/<n>")
+def create_text(n: str) -> Response:
     """The handout-style route: enqueue F(n) (`?algorithm=naive`), or answer from the cache."""
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
-        refuse(400, "bad_number", f"n must be a whole number, got {raw!r}")
-    n, algorithm = checked_job(int(raw), request.args.get("algorithm", Algorithm.FAST.value))
-    status, payload, headers = submit(n, algorithm)
+    if not n.isascii() or not n.isdigit() or len(n) > 9:
+        refuse(400, "bad_number", f"n must be a whole number, got {n!r}",
+               pt=f"n deve ser um número inteiro, e veio {n!r}")
+    number, algorithm = checked_job(int(n), request.args.get("algorithm", Algorithm.FAST.value))
+    status, payload, headers = submit(number, algorithm)
     if status == 200:
-        message = f"[CACHE] Fibonacci({n}) = {payload['result']} (Redis (cache))"
+        message = f"[CACHE] Fibonacci({number}) = {payload['result']} (Redis (cache))"
     else:
-        message = (f"[JOB] Fibonacci({n}) enfileirado no RQ: job {payload['id']}\n"
+        message = (f"[JOB] Fibonacci({number}) enfileirado no RQ: job {payload['id']}\n"
                    f"Acompanhe: curl {request.host_url.rstrip('/')}{payload['status_url']}")
     response = reply(message, payload, status)
     response.headers.update(headers)

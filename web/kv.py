@@ -13,14 +13,19 @@ from web.validation import user_key, user_value
 bp = Blueprint("kv", __name__, url_prefix="/api/kv")
 log = logging.getLogger(__name__)
 
+#: The longest TTL a key may get: ten years (Redis refuses expire times near 2**63 ms).
+TTL_MAX = 10 * 365 * 86400
+
 
 def ttl_seconds(raw: object) -> int | None:
-    """Return the TTL a request asks for (None: none), or refuse it (400)."""
+    """Return the TTL a request asks for: a whole number of seconds (JSON), or its digits (the query); None: none."""
     if raw is None or raw == "":
         return None
-    if isinstance(raw, bool) or not str(raw).isdigit() or int(str(raw)) <= 0:
-        refuse(400, "bad_ttl", "ttl must be a positive whole number of seconds")
-    return int(str(raw))
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit():
+        raw = int(raw)
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw <= TTL_MAX:
+        refuse(400, "bad_ttl", f"ttl must be a whole number of seconds from 1 to {TTL_MAX} (or null for none)")
+    return raw
 
 
 @bp.get("/<key>")
@@ -33,7 +38,7 @@ def read(key: str) -> Response:
         value, ttl = pipe.execute()
     log.info("redis GET %s -> %s", key, "hit" if value is not None else "miss")
     if value is None:
-        refuse(404, "key_not_found", "key not found", key=key)
+        refuse(404, "key_not_found", f"key '{key}' not found: create it with PUT /api/kv/{key}", key=key)
     return jsonify({"key": key, "value": value, "ttl": ttl if ttl >= 0 else None})
 
 
@@ -42,14 +47,17 @@ def write(key: str) -> Response:
     """SET a key from `{"value": ..., "ttl": seconds}` or a text/plain body with `?ttl=`."""
     settings = services().settings
     user_key(key, settings, kind="string", writing=True)
+    query_ttl = ttl_seconds(request.args.get("ttl"))
     if request.is_json:
         payload = request.get_json(silent=True)
         if not isinstance(payload, dict) or not isinstance(payload.get("value"), str):
             refuse(400, "bad_body", 'send a JSON object {"value": "<text>", "ttl": <seconds, optional>}')
-        value, raw_ttl = payload["value"], payload.get("ttl")
+        given = payload.get("ttl", query_ttl)
+        if isinstance(given, str):  # JSON numbers only: "30" is not a number of seconds
+            refuse(400, "bad_ttl", f"ttl must be a whole number of seconds from 1 to {TTL_MAX} (or null for none)")
+        value, ttl = payload["value"], ttl_seconds(given)
     else:
-        value, raw_ttl = request.get_data(as_text=True), request.args.get("ttl")
-    ttl = ttl_seconds(raw_ttl)
+        value, ttl = request.get_data(as_text=True), query_ttl
     user_value(value, settings)
     existed = services().redis.set(key, value, ex=ttl, get=True) is not None
     log.info("redis SET %s (ttl %s)", key, ttl)
@@ -62,8 +70,9 @@ def write(key: str) -> Response:
 def delete(key: str) -> Response:
     """DEL a key (404 when it did not exist)."""
     user_key(key, services().settings, kind="string", writing=True)
-    removed = services().redis.delete(key)
-    log.info("redis DEL %s -> %s", key, removed)
+    # GETDEL deletes strings only (WRONGTYPE otherwise): this API stores strings, it does not drop lists.
+    removed = services().redis.getdel(key) is not None
+    log.info("redis GETDEL %s -> %s", key, removed)
     if not removed:
-        refuse(404, "key_not_found", "key not found", key=key)
+        refuse(404, "key_not_found", f"key '{key}' not found: nothing to delete", key=key)
     return Response(status=204)

@@ -65,6 +65,33 @@ def test_every_service_is_up_and_healthy(project):
     assert len(states) == len(SERVICES) + 1  # two workers (WORKERS=2 in .env.example)
 
 
+#: Run in the web container: the granian worker processes (children of PID 1), or kill one of them.
+GRANIAN_WORKERS = """
+import os, signal, sys
+children = [int(p) for p in os.listdir("/proc") if p.isdigit()
+            and open(f"/proc/{p}/stat").read().split(") ")[1].split()[1] == "1"]
+if sys.argv[1:] == ["kill"]:
+    os.kill(children[0], signal.SIGKILL)
+print(" ".join(map(str, sorted(children))))
+"""
+
+
+def test_a_killed_web_worker_is_replaced_in_its_container(project):
+    (web,) = project.containers("web")
+    started = project.inspect(web, "{{.State.StartedAt}}")
+    before = project.engine.run("exec", web, "python", "-c", GRANIAN_WORKERS).stdout.split()
+    assert len(before) == 2  # --workers 2
+    killed = project.engine.run("exec", web, "python", "-c", GRANIAN_WORKERS, "kill").stdout.split()[0]
+
+    def replaced() -> bool:
+        now = project.engine.run("exec", web, "python", "-c", GRANIAN_WORKERS).stdout.split()
+        return len(now) == 2 and killed not in now
+
+    wait_for(replaced, timeout=30, message="granian replaced its worker")
+    assert [requests.get(f"{project.url()}/sem-redis", timeout=5).status_code for _ in range(10)] == [200] * 10
+    assert project.inspect(web, "{{.State.StartedAt}}") == started  # the container did not restart
+
+
 def test_the_handout_curl_lines(project):
     base, alt = project.url(), project.url("WEB_ALT_PORT")
 

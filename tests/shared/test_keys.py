@@ -11,9 +11,9 @@ from shared import keys
 @given(st.text(min_size=1, max_size=40))
 def test_reserved_prefixes_always_refused(suffix):
     for prefix in (keys.PREFIX, keys.RQ_PREFIX, keys.FIB_PREFIX):
-        assert keys.reserved_reason(prefix + suffix, "fila") is not None
-    assert keys.reserved_reason("hits", "fila")
-    assert keys.reserved_reason("fila", "fila") and keys.reserved_reason("fila", "fila", allow_queue=True) is None
+        assert keys.reserved_owner(prefix + suffix, "fila") is not None
+    assert keys.reserved_owner("hits", "fila")
+    assert keys.reserved_owner("fila", "fila") and keys.reserved_owner("fila", "fila", allow_queue=True) is None
 
 
 def test_internal_keys_share_the_prefix():

@@ -62,7 +62,8 @@ def test_get_missing_is_404(client):
     response = client.get("/get/naoexiste")
     assert response.status_code == 404
     assert response.get_data(as_text=True) == "Chave não encontrada"
-    assert client.get("/get/naoexiste", headers=JSON).get_json()["error"] == "key not found"
+    missing = client.get("/get/naoexiste", headers=JSON).get_json()
+    assert missing["error"] == "key_not_found" and "/set/naoexiste/" in missing["message"]
 
 
 def test_push_pop_listar(client, rdb):

@@ -129,7 +129,7 @@ def test_failing_job_is_retried_then_failed(client, settings, rq_worker):
 ])
 def test_bad_requests_are_400_and_enqueue_nothing(client, rdb, payload, reason):
     reply = client.post("/api/jobs/fib", json=payload)
-    assert reply.status_code == 400 and reason in reply.get_json()["error"]
+    assert reply.status_code == 400 and reason in reply.get_json()["message"]
     assert rdb.keys("rq:job:*") == []
 
 

@@ -37,4 +37,4 @@ def test_bad_requests(client, rdb):
     assert client.post("/api/kv/x").status_code == 405
     assert rdb.dbsize() == 0
     reply = client.put("/api/kv/fib:9", json={"value": "1"}).get_json()
-    assert "Fibonacci cache" in reply["error"]
+    assert reply["error"] == "reserved_name" and "Fibonacci cache" in reply["message"]

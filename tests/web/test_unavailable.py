@@ -41,7 +41,8 @@ def test_down_then_back(own_server):
         response = client.post(path, json=payload)
         assert response.status_code == 503 and time.monotonic() - start < 1.0, path
     assert client.post("/api/bulk", data=b"a,b", content_type="text/csv").status_code == 503
-    assert client.get("/api/kv/curso").get_json()["error"].startswith("Redis is unavailable")
+    unavailable = client.get("/api/kv/curso").get_json()
+    assert unavailable["error"] == "redis_unavailable" and unavailable["message"].startswith("Redis is unavailable")
     assert client.get("/healthz").status_code == 200
     assert client.get("/sem-redis").status_code == 200
     own_server.start()

@@ -1,0 +1,153 @@
+"""`fila run` (make run) as a user runs it: the whole system under honcho, with its own redis-server.
+
+Each test starts everything (Redis, web on two ports, a worker, the RQ worker, rq-dashboard and
+Redis Commander) on free ports, with data in a temp folder. The .env is the checkout's own, where
+both `fila run` and honcho look for it: a developer's .env is set aside for the test and put back.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+
+from tests.support.polling import wait_for
+from tests.support.processes import ROOT, Proc, child_env
+from tests.support.redis_server import free_port
+
+pytestmark = pytest.mark.slow
+
+PORTS = ("WEB_PORT", "WEB_ALT_PORT", "DASHBOARD_PORT", "COMMANDER_PORT", "REDIS_PORT")
+
+
+@pytest.fixture
+def dot_env():
+    """Write the checkout's .env for one test (setting a developer's own aside), remove it after."""
+    path, aside = ROOT / ".env", ROOT / ".env.set-aside-by-tests"
+    if path.exists():
+        path.rename(aside)
+    yield lambda values: path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+    path.unlink(missing_ok=True)
+    if aside.exists():
+        aside.rename(path)
+
+
+def fila_run(tmp: Path, shell: dict[str, str]) -> Proc:
+    """Start `fila run` with these shell variables, as `make run` does; wait for its banner."""
+    env = child_env_without_settings()
+    env.update({"WORKERS": "1", **shell})
+    proc = Proc([sys.executable, "-m", "cli", "run", "--var", str(tmp / "var")], env, name="fila-run")
+    proc.wait_for_line(r"fila is starting", timeout=120)
+    return proc
+
+
+def child_env_without_settings() -> dict[str, str]:
+    from shared.settings import Settings
+
+    env = child_env(Settings())
+    for name, _, _ in Settings.variables():
+        env.pop(name, None)
+    return env
+
+
+def stop(proc: Proc) -> None:
+    """Stop honcho as Ctrl-C does, and wait for everything it started."""
+    if proc.alive():
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.process.wait(30)
+        except Exception:
+            proc.kill()
+
+
+def free_ports() -> dict[str, str]:
+    return {name: str(free_port()) for name in PORTS}
+
+
+def served(port: str) -> bool:
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def test_the_shell_wins_over_dot_env_and_the_printed_urls_are_served(tmp_path, dot_env):
+    shell, in_file = free_ports(), free_ports()
+    dot_env({**in_file, "QUEUE_NAME": "fila_do_arquivo"})
+    proc = fila_run(tmp_path, {**shell, "QUEUE_NAME": "fila_do_shell"})
+    try:
+        wait_for(lambda: served(shell["WEB_PORT"]), timeout=60, message="the shell's WEB_PORT answers")
+        printed = proc.output()
+        assert f"http://localhost:{shell['WEB_PORT']}/" in printed
+        assert in_file["WEB_PORT"] not in printed
+        assert served(shell["WEB_ALT_PORT"])
+        assert not served(in_file["WEB_PORT"]) and not served(in_file["WEB_ALT_PORT"])
+        # Every process got the shell's value, not only the ones whose command line carries it.
+        url = f"http://127.0.0.1:{shell['WEB_PORT']}"
+        (message_id,) = requests.post(f"{url}/api/messages", json={"body": "x"}, timeout=5).json()["ids"]
+        assert requests.get(f"{url}/api/queues", timeout=5).json()["queues"][0]["name"] == "fila_do_shell"
+        wait_for(lambda: requests.get(f"{url}/api/messages/{message_id}", timeout=5).json()["status"] == "done",
+                 timeout=30, message="the worker consumed the shell's queue")
+    finally:
+        stop(proc)
+
+
+def test_dot_env_still_sets_what_the_shell_does_not(tmp_path, dot_env):
+    ports = free_ports()
+    dot_env({"WEB_PORT": ports["WEB_PORT"]})
+    proc = fila_run(tmp_path, {k: v for k, v in ports.items() if k != "WEB_PORT"})
+    try:
+        wait_for(lambda: served(ports["WEB_PORT"]), timeout=60, message=".env's WEB_PORT answers")
+        assert f"http://localhost:{ports['WEB_PORT']}/" in proc.output()
+    finally:
+        stop(proc)
+
+
+def commander_connections(port: str) -> list[int]:
+    reply = requests.get(f"http://127.0.0.1:{port}/connections", timeout=2).json()
+    return [c["options"]["port"] for c in reply["connections"]]
+
+
+def test_redis_commander_shows_exactly_this_run_s_redis(tmp_path):
+    seen = []
+    for run in range(2):  # each run on another Redis port, as when 6379 is taken by something else
+        ports = free_ports()
+        proc = fila_run(tmp_path / f"run{run}", ports)
+        try:
+            wait_for(lambda p=ports: commander_connections(p["COMMANDER_PORT"]), timeout=60,
+                     message="Redis Commander answers")
+            seen.append(commander_connections(ports["COMMANDER_PORT"]))
+            assert seen[-1] == [int(ports["REDIS_PORT"])]
+        finally:
+            stop(proc)
+    assert len(seen) == 2 and seen[0] != seen[1]
+
+
+def test_a_killed_web_worker_is_replaced_and_the_web_keeps_answering(tmp_path):
+    ports = free_ports()
+    proc = fila_run(tmp_path, {**ports, "WEB_WORKERS": "2"})
+    try:
+        url = f"http://127.0.0.1:{ports['WEB_PORT']}"
+        wait_for(lambda: served(ports["WEB_PORT"]), timeout=60, message="web answers")
+
+        def workers() -> list[psutil.Process]:
+            serving = f"--port {ports['WEB_PORT']} "
+            main = next(p for p in psutil.Process(proc.pid).children(recursive=True)
+                        if "granian" in (line := " ".join(p.cmdline())) and serving in line)
+            return [c for c in main.children() if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+
+        before = wait_for(lambda: len(workers()) == 2 and workers(), timeout=30, message="two granian workers")
+        victim = before[0]
+        victim.kill()
+        wait_for(lambda: len(workers()) == 2 and victim.pid not in {w.pid for w in workers()}, timeout=30,
+                 message="the killed worker replaced")
+        answers = [requests.get(f"{url}/sem-redis", timeout=2).status_code for _ in range(20)]
+        assert answers == [200] * 20
+        assert proc.alive()  # honcho (and so the whole of fila) is still up
+    finally:
+        stop(proc)
