@@ -27,7 +27,7 @@ def message_workers(settings: Settings, host: str) -> list[str]:
     """Return the names of this host's message workers with a fresh heartbeat."""
     workers = QueueMonitor(connect(settings), settings).workers()
     return [w["name"] for w in workers
-            if w["host"] == host and time.time() - w["heartbeat_at"] < settings.heartbeat_ttl]
+            if w["host"] == host and w["state"] == "alive" and time.time() - w["heartbeat_at"] < settings.heartbeat_ttl]
 
 
 def rq_workers(settings: Settings, host: str) -> list[str]:

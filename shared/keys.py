@@ -35,8 +35,13 @@ def results(queue: str, minute: int) -> str:
 
 
 def worker(name: str) -> str:
-    """Name a worker's heartbeat hash (it expires when the worker dies)."""
+    """Name a worker's hash: who it is, what it holds, what it did (kept until it leaves or is reaped)."""
     return f"{PREFIX}worker:{name}"
+
+
+def heartbeat(name: str) -> str:
+    """Name a worker's heartbeat: a key with a TTL that is there while the worker lives."""
+    return f"{PREFIX}heartbeat:{name}"
 
 
 def processing(name: str) -> str:
@@ -45,13 +50,28 @@ def processing(name: str) -> str:
 
 
 def dead(queue: str) -> str:
-    """Name a queue's dead-letter list."""
+    """Name a queue's dead-letter index: a sorted set of ids, scored by when they died (ms)."""
     return f"{PREFIX}dead:{queue}"
 
 
+def dead_letters(queue: str) -> str:
+    """Name the hash of a queue's dead letters: id -> the record, with the envelope to requeue."""
+    return f"{PREFIX}dead-letters:{queue}"
+
+
 def pending(queue: str) -> str:
-    """Name the set of ids enqueued through the API and not yet settled (what makes them "queued")."""
+    """Name the hash of ids enqueued and not yet settled: id -> the worker holding it ('' while queued)."""
     return f"{PREFIX}pending:{queue}"
+
+
+def paused(queue: str) -> str:
+    """Name the flag that pauses a queue: workers take nothing while it exists."""
+    return f"{PREFIX}paused:{queue}"
+
+
+def history(queue: str, minute: int) -> str:
+    """Name the hash of one minute's done, failed and dead counts (kept a day)."""
+    return f"{PREFIX}history:{queue}:{minute}"
 
 
 def stats(queue: str) -> str:

@@ -1,17 +1,25 @@
-"""Read-only views of the message queue: a message's status, queue figures, live workers."""
+"""Read-only views of the message queue: a message's status, queue figures, workers, dead letters.
+
+Every view is a fixed number of O(1) or O(log n) commands per item shown: none reads a whole
+list, set or hash, so each costs the same with ten messages or ten million.
+"""
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 import redis
 
-from shared import envelope, keys, record
-from shared.codec import loads
-from shared.ids import id_minute, is_valid
+from shared import keys, record
+from shared.codec import dumps, loads
+from shared.envelope import envelope_id
+from shared.ids import id_minute, id_time, is_valid
 from shared.settings import Settings
 from shared.status import MessageStatus
+
+#: Characters of a dead letter's body shown in lists.
+PREVIEW_CHARS = 200
 
 
 def _number(value: str | None) -> float | None:
@@ -27,60 +35,48 @@ class QueueMonitor:
         self.name = settings.queue_name
 
     def lookup(self, message_id: str) -> dict[str, Any] | None:
-        """Return a message's stored record, or a plain "queued" one while it is pending, or None."""
+        """Return a message's record: dead, stored, or derived from the pending hash (queued or held); else None."""
         with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hget(keys.dead_letters(self.name), message_id)
             pipe.hget(keys.results(self.name, id_minute(message_id)), message_id)
-            pipe.sismember(keys.pending(self.name), message_id)
-            stored, pending = pipe.execute()
-        if stored is not None:
-            return record.parse(stored)
-        if pending:
-            return record.queued(message_id)
-        return None
+            pipe.hget(keys.pending(self.name), message_id)
+            dead, stored, holder = pipe.execute()
+        if dead is not None:
+            return record.parse(dead)
+        data = record.parse(stored) if stored is not None else (record.queued(message_id) if holder is not None
+                                                                else None)
+        if data is not None and holder and data.get("status") == MessageStatus.QUEUED.value:
+            data = {**data, "status": MessageStatus.PROCESSING.value, "worker": holder}
+        return data
 
     def message(self, message_id: str) -> dict[str, Any] | None:
         """Return a message's status, result, worker, attempts and timings, or None."""
         data = self.lookup(message_id)
-        if data is None:
-            return None
-        if data.get("status") == MessageStatus.QUEUED.value and (holder := self.holder(message_id)):
-            data = {**data, "status": MessageStatus.PROCESSING.value, "worker": holder}
-        return record.describe(message_id, data)
-
-    def holder(self, message_id: str) -> str | None:
-        """Return the worker whose processing list holds the message, if any (derived, not stored)."""
-        names = self.worker_names()
-        with self.redis.pipeline(transaction=False) as pipe:
-            for name in names:
-                pipe.lrange(keys.processing(name), 0, -1)
-            lists = pipe.execute()
-        needle = f"{envelope.HEAD}{message_id}{envelope.ATTEMPTS}"
-        for name, entries in zip(names, lists, strict=True):
-            if any(entry.startswith(needle) for entry in entries):
-                return name
-        return None
+        return None if data is None else record.describe(message_id, data)
 
     def worker_names(self) -> list[str]:
         """Return every registered worker name, alive or not yet reaped."""
         return sorted(str(name) for name in self.redis.smembers(keys.WORKERS))
 
     def workers(self) -> list[dict[str, Any]]:
-        """Return the live workers (a worker whose heartbeat expired is left out)."""
+        """Return the registered workers; one whose heartbeat stopped is `lost` until a reaper takes its messages."""
         names = self.worker_names()
         with self.redis.pipeline(transaction=False) as pipe:
             for name in names:
                 pipe.hgetall(keys.worker(name))
+                pipe.exists(keys.heartbeat(name))
                 pipe.llen(keys.processing(name))
             replies = pipe.execute()
         now = time.time()
         out = []
         for i, name in enumerate(names):
-            data, in_flight = replies[2 * i], replies[2 * i + 1]
-            if not data:
-                continue
+            data, alive, in_flight = replies[3 * i], replies[3 * i + 1], replies[3 * i + 2]
+            if not data and not in_flight:
+                continue  # left between SMEMBERS and the reads
             beat = _number(data.get("heartbeat_at")) or 0.0
             out.append({
                 "name": name,
+                "state": "alive" if alive else "lost",
                 "host": data.get("host"),
                 "pid": int(data.get("pid", 0) or 0),
                 "delivery": data.get("delivery"),
@@ -101,23 +97,27 @@ class QueueMonitor:
         return [int(v or 0) for v in values]
 
     def figures(self) -> dict[str, Any]:
-        """Return the queue's length, in flight, done, failed, dead and rate over the last minute."""
+        """Return the queue's length, in flight, counters, dead letters, rate, the oldest message's age, paused."""
         names = self.worker_names()
         with self.redis.pipeline(transaction=False) as pipe:
             pipe.llen(self.name)
-            pipe.llen(keys.dead(self.name))
+            pipe.zcard(keys.dead(self.name))
             pipe.hgetall(keys.stats(self.name))
+            pipe.lindex(self.name, -1)
+            pipe.exists(keys.paused(self.name))
             for name in names:
                 pipe.llen(keys.processing(name))
             replies = pipe.execute()
-        length, dead, stats = replies[0], replies[1], replies[2]
+        length, dead, stats, oldest, paused = replies[:5]
         per_second = self.throughput(60)
         counters = {k: int(v) for k, v in stats.items()}
+        oldest_id = envelope_id(oldest) if oldest else None
+        enqueued_at = id_time(oldest_id) if oldest_id else None
         return {
             "name": self.name,
             "kind": "messages",
             "length": length,
-            "in_flight": sum(replies[3:]),
+            "in_flight": sum(replies[5:]),
             "enqueued": counters.get("enqueued", 0),
             "done": counters.get("done", 0),
             "failed": counters.get("failed", 0),
@@ -125,6 +125,8 @@ class QueueMonitor:
             "dead_lettered": counters.get("dead", 0),
             "reclaimed": counters.get("reclaimed", 0),
             "rate_1m": round(sum(per_second) / 60.0, 3),
+            "oldest_age_s": round(max(0.0, time.time() - enqueued_at), 3) if enqueued_at else 0.0,
+            "paused": bool(paused),
         }
 
     def records(self, message_ids: list[str]) -> list[dict[str, Any] | None]:
@@ -134,21 +136,45 @@ class QueueMonitor:
                 pipe.hget(keys.results(self.name, id_minute(message_id)), message_id)
             return [record.parse(stored) if stored else None for stored in pipe.execute()]
 
-    def dead(self, limit: int = 100) -> list[dict[str, Any]]:
-        """Return up to `limit` dead letters, newest first, with their last error."""
-        parsed: list[dict[str, Any]] = []
-        for entry in self.redis.lrange(keys.dead(self.name), 0, limit - 1):
-            try:
-                item = loads(entry)
-            except ValueError:
-                item = None
-            parsed.append(item if isinstance(item, dict) and is_valid(str(item.get("id"))) else
-                          {"id": None, "body": entry})
-        errors = iter(self.records([item["id"] for item in parsed if item["id"]]))
-        for item in parsed:
-            stored = next(errors) if item["id"] else None
-            item["error"] = stored.get("error") if stored else None
-        return parsed
+    def dead(self, limit: int = 100, before_ms: float | None = None) -> list[dict[str, Any]]:
+        """Return up to `limit` dead letters, newest first (dead before `before_ms`, to page), with a preview."""
+        top = f"({before_ms}" if before_ms is not None else "+inf"
+        scored = cast(list[tuple[str, float]], self.redis.zrevrangebyscore(
+            keys.dead(self.name), top, "-inf", start=0, num=limit, withscores=True))
+        if not scored:
+            return []
+        stored = cast(list[str | None],
+                      self.redis.hmget(keys.dead_letters(self.name), [message_id for message_id, _ in scored]))
+        now = time.time()
+        return [self._dead_letter(message_id, died_ms, raw, now, preview=True)
+                for (message_id, died_ms), raw in zip(scored, stored, strict=True)]
+
+    def dead_letter(self, message_id: str) -> dict[str, Any] | None:
+        """Return one dead letter with its whole body, or None."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zscore(keys.dead(self.name), message_id)
+            pipe.hget(keys.dead_letters(self.name), message_id)
+            died_ms, raw = pipe.execute()
+        if raw is None:
+            return None
+        return self._dead_letter(message_id, died_ms or 0.0, raw, time.time(), preview=False)
+
+    @staticmethod
+    def _dead_letter(message_id: str, died_ms: float, raw: str | None, now: float, *, preview: bool) -> dict[str, Any]:
+        data = record.parse(raw) if raw else {}
+        try:
+            body = loads(record.envelope(data) or "null").get("body")
+        except (ValueError, AttributeError):
+            body = None
+        text = body if isinstance(body, str) else dumps(body)
+        item: dict[str, Any] = {
+            "id": message_id, "error": data.get("error"), "attempts": data.get("attempts", 0),
+            "worker": data.get("worker"), "enqueued_at": data.get("enqueued_at") or id_time(message_id),
+            "died_at": died_ms / 1000, "age_s": round(max(0.0, now - died_ms / 1000), 3),
+            "preview": text[:PREVIEW_CHARS], "size": len(text)}
+        if not preview:
+            item["body"] = body
+        return item
 
     def recent(self, count: int = 10) -> list[dict[str, Any]]:
         """Return the latest results, newest first (two round trips in all)."""

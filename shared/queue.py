@@ -1,9 +1,14 @@
-"""The message queue: put messages on the list, take them off, settle them, reclaim them."""
+"""The message queue: put messages on the list, take them off, settle them, reclaim them, handle dead letters.
+
+Every operation is atomic and bounded: one Lua call (or a native command) per step, over at most
+WORKER_BATCH_MAX messages, CHUNK messages or DEAD_CHUNK dead letters. Nothing grows with the
+length of the queue or of the dead letters, so no call blocks Redis for long at any size.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple, cast
 
 import redis
@@ -16,6 +21,12 @@ from shared.status import Outcome
 
 #: Per-second throughput counters are kept this long (the live page charts them).
 RATE_TTL = 660
+#: Per-minute history (done, failed, dead) is kept a day and an hour.
+HISTORY_TTL = 25 * 3600
+#: Messages per ENQUEUE call: a BATCH_MAX request goes as several calls in one round trip.
+CHUNK = 1000
+#: Dead letters per REQUEUE_DEAD call or purge step (about 2 ms of Redis each; make bench scale).
+DEAD_CHUNK = 200
 
 
 class Settled(NamedTuple):
@@ -25,12 +36,12 @@ class Settled(NamedTuple):
     outcome: Outcome
     #: The message's status record, as JSON (what GET /api/messages/<id> shows).
     record: str
-    #: The envelope to requeue or dead-letter, for a failure.
+    #: For a failure: the envelope to requeue, its attempts already counted.
     envelope: str = ""
 
 
 class MessageQueue:
-    """Operations on one message queue list, each atomic and in one round trip."""
+    """Operations on one message queue list."""
 
     def __init__(self, connection: redis.Redis, settings: Settings):
         self.redis = connection
@@ -44,38 +55,58 @@ class MessageQueue:
         self._requeue_dead = connection.register_script(lua.REQUEUE_DEAD)
 
     def enqueue(self, bodies_json: Sequence[str]) -> list[str]:
-        """LPUSH one envelope per JSON body and record the ids as pending; return the ids."""
+        """LPUSH one envelope per JSON body and record the ids as pending; return the ids.
+
+        A batch goes as ENQUEUE calls of CHUNK messages, all in one round trip: each call is
+        short, so a big batch never holds Redis up. If the connection drops halfway through, a
+        part may be enqueued and the request still answered 503; a retry then enqueues those
+        again (at least once, never lost).
+        """
         if not bodies_json:
             return []
         now = time.time()
         ids = new_ids(len(bodies_json), now)
-        args: list[str] = []
-        for message_id, body in zip(ids, bodies_json, strict=True):
-            args += (message_id, encode(message_id, body, now))
-        self._enqueue(keys=[self.name, keys.stats(self.name), keys.pending(self.name)], args=args)
+        queue_keys = [self.name, keys.stats(self.name), keys.pending(self.name)]
+        with self.redis.pipeline(transaction=False) as pipe:
+            for start in range(0, len(ids), CHUNK):
+                args: list[str] = []
+                for message_id, body in zip(ids[start:start + CHUNK], bodies_json[start:start + CHUNK], strict=True):
+                    args += (message_id, encode(message_id, body, now))
+                self._enqueue(keys=queue_keys, args=args, client=pipe)
+            pipe.execute()
         return ids
 
-    def take(self, worker: str, count: int) -> list[str]:
-        """Move up to `count` of the oldest entries into the worker's processing list, without blocking."""
-        taken: list[str] = self._take(keys=[self.name, keys.processing(worker)], args=[count])
-        return taken
+    def take(self, worker: str, count: int) -> list[str] | None:
+        """Move up to `count` of the oldest entries into the worker's processing list; None while paused."""
+        taken = self._take(keys=[self.name, keys.processing(worker), keys.pending(self.name), keys.paused(self.name)],
+                           args=[count, worker])
+        return None if taken is None else cast(list[str], taken)
 
     def take_blocking(self, worker: str, timeout: float) -> str | None:
         """BLMOVE one entry to the tail of the worker's processing list, waiting up to `timeout` seconds.
 
         The tail, like TAKE: entries are settled from the head, in the order they were taken.
+        The pending hash is told who holds it right after (one more round trip, on the idle path only).
         """
-        entry = self.redis.blmove(self.name, keys.processing(worker), timeout, "RIGHT", "RIGHT")  # type: ignore[arg-type]
-        return cast(str | None, entry)
+        entry = cast(str | None, self.redis.blmove(self.name, keys.processing(worker), timeout,  # type: ignore[arg-type]
+                                                   "RIGHT", "RIGHT"))
+        message_id = envelope_id(entry) if entry is not None else None
+        if message_id:
+            self.redis.hset(keys.pending(self.name), message_id, worker)
+        return entry
+
+    def paused(self) -> bool:
+        """Tell whether the queue is paused."""
+        return bool(self.redis.exists(keys.paused(self.name)))
 
     def forget(self, entry: str) -> None:
-        """Drop a queue entry's id from the pending set (it was taken off the list by hand)."""
+        """Drop a queue entry's id from the pending hash (it was taken off the list by hand)."""
         message_id = envelope_id(entry)
         if message_id:
-            self.redis.srem(keys.pending(self.name), message_id)
+            self.redis.hdel(keys.pending(self.name), message_id)
 
     def holding(self, worker: str) -> list[str]:
-        """Return what the worker's processing list holds, head (oldest) first."""
+        """Return what the worker's processing list holds, head (oldest) first (at most a batch or two)."""
         return cast(list[str], self.redis.lrange(keys.processing(worker), 0, -1))
 
     def pop(self, count: int) -> list[str]:
@@ -96,8 +127,9 @@ class MessageQueue:
         """
         now = time.time()
         ok = sorted((id_minute(item.id), item.id, item.record) for item in settled if item.outcome is Outcome.OK)
-        args: list[str | int | float] = [keys.results_prefix(self.name), self.settings.result_ttl, RATE_TTL,
-                              1 if reliable else 0, len(entries), entries[0], entries[-1], len(ok)]
+        args: list[str | int | float] = [
+            keys.results_prefix(self.name), self.settings.result_ttl, RATE_TTL, 1 if reliable else 0, len(entries),
+            entries[0], entries[-1], len(ok), int(now * 1000), HISTORY_TTL]
         for minute, message_id, stored in ok:
             args += (minute, message_id, stored)
         for item in settled:
@@ -105,8 +137,9 @@ class MessageQueue:
                 args += (id_minute(item.id), item.id, item.record, item.envelope, item.outcome.value)
         done, retried, died = self._settle(
             keys=[keys.processing(worker) if reliable else "", self.name, keys.dead(self.name),
-                  keys.stats(self.name), keys.worker(worker), keys.rate(self.name, int(now)), keys.RECENT,
-                  keys.pending(self.name)],
+                  keys.dead_letters(self.name), keys.stats(self.name), keys.worker(worker),
+                  keys.rate(self.name, int(now)), keys.RECENT, keys.pending(self.name),
+                  keys.history(self.name, int(now) // 60)],
             args=args)
         return done, retried, died
 
@@ -114,7 +147,8 @@ class MessageQueue:
         """Put entries taken but not processed back at the consumer end of the queue."""
         if not entries:
             return 0
-        given: int = self._give_back(keys=[keys.processing(worker) if reliable else "", self.name],
+        given: int = self._give_back(keys=[keys.processing(worker) if reliable else "", self.name,
+                                           keys.pending(self.name)],
                                      args=[1 if reliable else 0, *entries])
         return given
 
@@ -122,15 +156,68 @@ class MessageQueue:
         """Move a dead worker's in-flight entries back (attempts + 1) or to the dead letters."""
         now = time.time()
         requeued, died = self._reclaim(
-            keys=[keys.processing(worker), self.name, keys.dead(self.name), keys.stats(self.name),
-                  keys.pending(self.name)],
-            args=[keys.results_prefix(self.name), self.settings.max_attempts, f"{now:.6f}",
-                  self.settings.result_ttl, record.reclaimed_template(reason, now)])
+            keys=[keys.processing(worker), self.name, keys.dead(self.name), keys.dead_letters(self.name),
+                  keys.stats(self.name), keys.pending(self.name), keys.history(self.name, int(now) // 60)],
+            args=[keys.results_prefix(self.name), self.settings.max_attempts, f"{now:.6f}", self.settings.result_ttl,
+                  record.reclaimed_template(reason, now), record.dead_template(reason, now), HISTORY_TTL])
         return requeued, died
 
-    def requeue_dead(self, ids: Sequence[str] = ()) -> int:
-        """Put dead letters (all, or those with these ids) back on the queue with attempts reset."""
-        count: int = self._requeue_dead(keys=[keys.dead(self.name), self.name, keys.stats(self.name),
-                                              keys.pending(self.name)],
-                                        args=[keys.results_prefix(self.name), *ids])
+    def requeue_dead(self, ids: Sequence[str]) -> int:
+        """Put the dead letters with these ids back on the queue, attempts reset; return how many went."""
+        count = 0
+        for start in range(0, len(ids), DEAD_CHUNK):
+            count += int(self._requeue_dead(
+                keys=[keys.dead(self.name), keys.dead_letters(self.name), self.name, keys.stats(self.name),
+                      keys.pending(self.name)],
+                args=[keys.results_prefix(self.name), *ids[start:start + DEAD_CHUNK]]))
         return count
+
+    def dead_ids(self, until_ms: int, most: int) -> Iterator[list[str]]:
+        """Yield the ids of up to `most` dead letters that died up to `until_ms`, oldest first, DEAD_CHUNK at a time.
+
+        Each step reads from the start of what is left, so it is meant for callers that remove
+        what they are given (requeue, purge).
+        """
+        left = most
+        while left > 0:
+            chunk = cast(list[str], self.redis.zrangebyscore(keys.dead(self.name), "-inf", until_ms, 0,
+                                                             min(DEAD_CHUNK, left)))
+            if not chunk:
+                return
+            left -= len(chunk)
+            yield chunk
+
+    def dead_count(self, until_ms: int) -> int:
+        """Count the dead letters that died up to `until_ms`."""
+        return int(self.redis.zcount(keys.dead(self.name), "-inf", until_ms))
+
+    def requeue_all_dead(self, until_ms: int, most: int) -> int:
+        """Requeue up to `most` of the messages dead by `until_ms`, DEAD_CHUNK per call (later deaths stay dead)."""
+        return sum(self.requeue_dead(chunk) for chunk in self.dead_ids(until_ms, most))
+
+    def delete_dead(self, message_id: str) -> bool:
+        """Delete one dead letter; tell whether there was one."""
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hdel(keys.dead_letters(self.name), message_id)
+            pipe.zrem(keys.dead(self.name), message_id)
+            deleted, _ = pipe.execute()
+        return bool(deleted)
+
+    def purge_dead(self, until_ms: int, most: int) -> int:
+        """Delete up to `most` of the messages dead by `until_ms`, DEAD_CHUNK per call; return how many."""
+        count = 0
+        for chunk in self.dead_ids(until_ms, most):
+            with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hdel(keys.dead_letters(self.name), *chunk)
+                pipe.zrem(keys.dead(self.name), *chunk)
+                deleted, _ = pipe.execute()
+            count += int(deleted)
+        return count
+
+    def pause(self) -> None:
+        """Pause the queue: workers finish what they hold and take nothing more (enqueueing goes on)."""
+        self.redis.set(keys.paused(self.name), f"{time.time():.3f}")
+
+    def resume(self) -> None:
+        """Let workers take again."""
+        self.redis.delete(keys.paused(self.name))

@@ -6,6 +6,8 @@ Records are JSON objects stored in the per-minute results hashes (`shared.keys.r
 
 `attempts` counts the runs of the message that did not succeed (failed, or cut short when its
 worker died): 0 for a message done at the first try, MAX_ATTEMPTS for a dead letter.
+A dead letter's record (in the dead letters hash, not the results) also holds its `envelope`,
+the text to put back on the queue when it is requeued.
 A done record is written on every message's fast path, so it is one f-string around the
 result's JSON; failures are rarer and go through the codec.
 """
@@ -27,29 +29,46 @@ def done(worker_json: str, attempts: int, enqueued_at: float, finished_at: float
 
 
 def failed(status: MessageStatus, error: str, worker: str, attempts: int, enqueued_at: float, finished_at: float,
-           ms: float) -> str:
-    """Build the record of a run that raised: back to `queued` for a retry, or `dead`."""
-    return dumps({"status": status.value, "error": error, "worker": worker, "attempts": attempts,
-                  "enqueued_at": enqueued_at, "finished_at": finished_at, "ms": round(ms, 3)})
+           ms: float, envelope: str | None = None) -> str:
+    """Build the record of a run that raised: back to `queued` for a retry, or `dead` (with its envelope)."""
+    data: dict[str, Any] = {"status": status.value, "error": error, "worker": worker, "attempts": attempts,
+                            "enqueued_at": enqueued_at, "finished_at": finished_at, "ms": round(ms, 3)}
+    if envelope is not None:
+        data["envelope"] = envelope
+    return dumps(data)
 
 
 def reclaimed_template(error: str, finished_at: float) -> str:
     """Return the record of a message taken back from a dead worker, as a `string.format` template.
 
-    The RECLAIM script fills in `%s` (the status, queued or dead) and `%d` (the attempts).
+    The RECLAIM script fills in `%d` (the attempts).
     """
-    error_json = dumps(error).replace("%", "%%")
-    return f'{{"status":"%s","error":{error_json},"attempts":%d,"finished_at":{finished_at:.6f}}}'
+    return f'{{"status":"queued","error":{_json(error)},"attempts":%d,"finished_at":{finished_at:.6f}}}'
 
 
-def reclaimed(status: MessageStatus, attempts: int, error: str, finished_at: float) -> str:
-    """Build the record RECLAIM writes (the same template, filled in by Python)."""
-    return reclaimed_template(error, finished_at) % (status.value, attempts)
+def dead_template(error: str, finished_at: float) -> str:
+    """Return the dead letter RECLAIM writes when a dead worker's message has no attempts left, as a template.
+
+    RECLAIM fills in `%d` (the attempts) and `%s` (the envelope, encoded as a JSON string).
+    """
+    return (f'{{"status":"dead","error":{_json(error)},"attempts":%d,"finished_at":{finished_at:.6f},'
+            f'"envelope":%s}}')
+
+
+def _json(text: str) -> str:
+    """Encode text as JSON for a template (a literal % doubled)."""
+    return dumps(text).replace("%", "%%")
 
 
 def queued(message_id: str) -> dict[str, Any]:
     """Return the record of a message still waiting (nothing is stored for it: its id is pending)."""
     return {"status": MessageStatus.QUEUED.value, "attempts": 0, "enqueued_at": id_time(message_id)}
+
+
+def envelope(data: dict[str, Any]) -> str | None:
+    """Return a dead letter's envelope (None for any other record)."""
+    value = data.get("envelope")
+    return value if isinstance(value, str) else None
 
 
 def parse(raw: str | bytes) -> dict[str, Any]:

@@ -30,6 +30,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
 
     app = Flask(__name__)
+    # A key with a "/" (`/set/a%2F/v`) must not become a redirect to another key (`/set/a/v`): no route, 404.
+    app.url_map.merge_slashes = False
     options = dict(config or {})
     settings = options.pop("SETTINGS", None) or Settings.from_env()
     logs.configure(settings.log_level)

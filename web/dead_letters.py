@@ -1,8 +1,18 @@
-"""Dead letters: list them, put them back on the queue."""
+"""Dead letters: list them (paged), look one up, requeue some or all, delete one, purge them.
+
+Every action is bounded: per Redis call (shared.queue.DEAD_CHUNK) and per request (STEP_MAX).
+"All" means the letters dead when the first request was made (`until`); each answer says how
+many are `remaining`, and the client sends `until` back until none are: a million dead letters
+take a hundred short requests, each of many short Redis calls, and an interrupted run can
+simply be sent again (nothing is moved twice, nothing is lost).
+"""
 
 from __future__ import annotations
 
 import logging
+import re
+import time
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
@@ -13,25 +23,95 @@ from web.services import services
 bp = Blueprint("dead_letters", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)
 
+#: Most dead letters listed, or named for requeueing, in one request.
+PAGE_MAX = 1000
+#: Most dead letters requeued or purged by one "all" request.
+STEP_MAX = 10_000
+#: The latest `until` a request may carry (seconds; the year 2286).
+UNTIL_MAX = 10**10
+_SECONDS = re.compile(r"[0-9]{1,12}(\.[0-9]{1,6})?")
+
+
+def message_id_or_400(message_id: str) -> str:
+    """Return the id, or refuse one that is not a message id."""
+    if not is_valid(message_id):
+        refuse(400, "bad_id", "not a message id (26 characters of Crockford base32)")
+    return message_id
+
 
 @bp.get("/dead")
 def listing() -> Response:
-    """Return dead letters, newest first (`?limit=`, default 100)."""
+    """Return dead letters, newest first: `?limit=` (1-1000, default 100), `?before=` (died_at, to page)."""
     limit = request.args.get("limit", "100")
-    if not limit.isdigit() or not 0 < int(limit) <= 10000:
-        refuse(400, "bad_limit", "limit must be a whole number from 1 to 10000")
-    return jsonify({"queue": services().settings.queue_name, "dead": services().monitor.dead(int(limit))})
+    if not limit.isdigit() or not 0 < int(limit) <= PAGE_MAX:
+        refuse(400, "bad_limit", f"limit must be a whole number from 1 to {PAGE_MAX}")
+    before = request.args.get("before")
+    if before is not None and not _SECONDS.fullmatch(before):
+        refuse(400, "bad_limit", "before must be a time in seconds (the previous page's next)")
+    before_ms = float(before) * 1000 if before is not None else None
+    dead = services().monitor.dead(int(limit), before_ms)
+    return jsonify({"queue": services().settings.queue_name, "dead": dead,
+                    "next": dead[-1]["died_at"] if len(dead) == int(limit) else None})
+
+
+@bp.get("/dead/<message_id>")
+def one(message_id: str) -> Response:
+    """Return one dead letter, its whole body included."""
+    letter = services().monitor.dead_letter(message_id_or_400(message_id))
+    if letter is None:
+        refuse(404, "unknown_message", f"no dead letter has the id {message_id}", id=message_id)
+    return jsonify(letter)
+
+
+@bp.delete("/dead/<message_id>")
+def delete(message_id: str) -> Response:
+    """Delete one dead letter for good."""
+    if not services().messages.delete_dead(message_id_or_400(message_id)):
+        refuse(404, "unknown_message", f"no dead letter has the id {message_id}", id=message_id)
+    log.info("deleted dead letter %s of %s", message_id, services().settings.queue_name)
+    return jsonify({"deleted": 1})
+
+
+def until_ms(data: dict[str, Any]) -> int:
+    """Return the `until` (ms) of an "all" request: the one the client sends back, or now."""
+    if "until" not in data:
+        return int(time.time() * 1000)
+    until = data["until"]
+    if isinstance(until, bool) or not isinstance(until, int | float) or not 0 <= until <= UNTIL_MAX:
+        refuse(400, "bad_body", "until must be the time (seconds) a previous answer gave")
+    return int(until * 1000)
+
+
+def step(action: str, count: int, until: int) -> Response:
+    """Answer a step of an "all" action: how many it did, how many are left, and the `until` to send back."""
+    left = services().messages.dead_count(until)
+    log.info("%s %s dead letter(s) of %s; %s remaining", action, count, services().settings.queue_name, left)
+    return jsonify({action: count, "remaining": left, "until": until / 1000})
 
 
 @bp.post("/dead/requeue")
 def requeue() -> Response:
-    """Put dead letters back on the queue: `{"all": true}` or `{"ids": [...]}`."""
+    """Put dead letters back on the queue: `{"ids": [...]}` (at most 1000), or `{"all": true}` a step at a time."""
     data = request.get_json(silent=True)
-    if not isinstance(data, dict) or not (data.get("all") is True or isinstance(data.get("ids"), list)):
-        refuse(400, "bad_body", 'send {"all": true} or {"ids": ["<id>", ...]}')
-    ids = [] if data.get("all") is True else data["ids"]
-    if not all(isinstance(i, str) and is_valid(i) for i in ids) or (data.get("all") is not True and not ids):
-        refuse(400, "bad_ids", "ids must be a non-empty list of message ids")
+    if not isinstance(data, dict) or ("all" in data) == ("ids" in data) or (
+            "all" in data and data["all"] is not True) or ("ids" in data and not isinstance(data["ids"], list)):
+        refuse(400, "bad_body", 'send either {"all": true} or {"ids": ["<id>", ...]}')
+    if data.get("all") is True:
+        until = until_ms(data)
+        return step("requeued", services().messages.requeue_all_dead(until, STEP_MAX), until)
+    ids = data["ids"]
+    if not ids or len(ids) > PAGE_MAX or not all(isinstance(i, str) and is_valid(i) for i in ids):
+        refuse(400, "bad_ids", f"ids must be a list of 1 to {PAGE_MAX} message ids")
     count = services().messages.requeue_dead(ids)
     log.info("requeued %s dead letter(s) on %s", count, services().settings.queue_name)
     return jsonify({"requeued": count})
+
+
+@bp.post("/dead/purge")
+def purge() -> Response:
+    """Delete dead letters for good, a step at a time; `{"confirm": true}` is required."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or data.get("confirm") is not True:
+        refuse(400, "bad_body", 'purging deletes dead letters for good: send {"confirm": true}')
+    until = until_ms(data)
+    return step("purged", services().messages.purge_dead(until, STEP_MAX), until)

@@ -19,7 +19,7 @@ TTL_MAX = 10 * 365 * 86400
 
 def ttl_seconds(raw: object) -> int | None:
     """Return the TTL a request asks for: a whole number of seconds (JSON), or its digits (the query); None: none."""
-    if raw is None or raw == "":
+    if raw is None:
         return None
     if isinstance(raw, str) and raw.isascii() and raw.isdigit():
         raw = int(raw)

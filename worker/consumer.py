@@ -26,6 +26,10 @@ from worker.state import WorkerState, default_name
 log = logging.getLogger(__name__)
 message_log = logging.getLogger(logs.MESSAGES)
 
+#: How often a worker looks whether a paused queue was resumed (a pause takes effect within a
+#: WORKER_BLOCK_TIMEOUT: a worker blocked in BLMOVE finishes that wait first).
+PAUSE_POLL_SECONDS = 0.25
+
 
 class Consumer:
     """Consume one queue with BRPOP (at most once) or BLMOVE (reliable, at least once)."""
@@ -46,6 +50,8 @@ class Consumer:
         self.name_json = dumps(self.name)
         #: A batch's last group of results, stored right after the next TAKE (see _take).
         self.held: tuple[list[str], list[Settled]] | None = None
+        #: When the worker found the queue paused (monotonic), while it is.
+        self.paused_since: float | None = None
         interval = max(0.05, settings.heartbeat_ttl / 3)
         self.heartbeat = Heartbeat(connection, self.state, self.timings,
                                    Reaper(connection, self.state, self.messages, interval))
@@ -129,17 +135,31 @@ class Consumer:
         """
         count = self.batch_size
         if self.reliable:
-            entries = self.messages.take(self.name, count)
+            taken = self.messages.take(self.name, count)
         else:
-            entries = self.messages.pop(count) if count > 1 else []
+            taken = None if self.messages.paused() else self.messages.pop(count) if count > 1 else []
         self._submit_held()
-        if entries:
-            return entries
+        if taken is None:
+            self._wait_while_paused()
+            return []
+        if self.paused_since is not None:
+            log.info("%s queue %s resumed after %.1fs; taking again", self.name, self.settings.queue_name,
+                     time.monotonic() - self.paused_since)
+            self.paused_since = None
+        if taken:
+            return taken
         if self.reliable:
             entry = self.messages.take_blocking(self.name, self.settings.worker_block_timeout)
         else:
             entry = self.messages.pop_blocking(self.settings.worker_block_timeout)
         return [entry] if entry is not None else []
+
+    def _wait_while_paused(self) -> None:
+        """Take nothing while the queue is paused (the first time, say so); look again soon."""
+        if self.paused_since is None:
+            self.paused_since = time.monotonic()
+            log.info("%s queue %s is paused: taking nothing until it is resumed", self.name, self.settings.queue_name)
+        self.stopping.wait(PAUSE_POLL_SECONDS)
 
     def _submit_held(self) -> None:
         if self.held is not None:
@@ -217,10 +237,15 @@ class Consumer:
         outcome = Outcome.DEAD if attempts >= self.settings.max_attempts else Outcome.RETRY
         log.warning("%s %s failed attempt=%s %.3fms error=%s -> %s", self.name, envelope.id, attempts, ms, error,
                     "dead letter" if outcome is Outcome.DEAD else "retry")
-        status = MessageStatus.DEAD if outcome is Outcome.DEAD else MessageStatus.QUEUED
-        failure = record.failed(status, error, self.name, attempts, envelope.enqueued_at, time.time(), ms)
-        requeue = encode(envelope.id, dumps(envelope.body), envelope.enqueued_at) if envelope.wrapped else entry
-        return Settled(envelope.id, outcome, failure, requeue)
+        # The envelope goes back (or to the dead letters) with this run counted.
+        again = encode(envelope.id, dumps(envelope.body), envelope.enqueued_at, attempts)
+        if outcome is Outcome.DEAD:
+            failure = record.failed(MessageStatus.DEAD, error, self.name, attempts, envelope.enqueued_at, time.time(),
+                                    ms, envelope=again)
+        else:
+            failure = record.failed(MessageStatus.QUEUED, error, self.name, attempts, envelope.enqueued_at,
+                                    time.time(), ms)
+        return Settled(envelope.id, outcome, failure, again)
 
     def _adapt(self, count: int, elapsed_ms: float) -> None:
         """Size the next batch so that it takes about WORKER_BATCH_TARGET_MS (slow start from 1)."""

@@ -1,4 +1,8 @@
-"""A worker's heartbeat: a hash with a TTL that says it is alive and what it is doing."""
+"""A worker's heartbeat: a key with a TTL that says it is alive, and a hash that says what it is doing.
+
+The hash outlives the heartbeat: a worker that dies without leaving shows as `lost`, with what it
+held, until a reaper gives its messages back and removes it.
+"""
 
 from __future__ import annotations
 
@@ -48,13 +52,13 @@ class Heartbeat(threading.Thread):
         self.join(timeout=self.reaper.interval + self.settings.redis_socket_timeout * 2)
 
     def beat(self) -> None:
-        """Write the heartbeat hash with a TTL, (re)register the worker, add its timings to the histogram."""
+        """Refresh the heartbeat (a TTL), the worker's hash and its registration; add its timings to the histogram."""
         now = time.time()
         name = self.state.name
         with self.redis.pipeline(transaction=True) as pipe:
             pulse = {**self.state.identity(), "heartbeat_at": f"{now:.3f}", "current": self.state.current or ""}
             pipe.hset(keys.worker(name), mapping=pulse)  # type: ignore[arg-type]
-            pipe.pexpire(keys.worker(name), int(self.settings.heartbeat_ttl * 1000))
+            pipe.set(keys.heartbeat(name), f"{now:.3f}", px=int(self.settings.heartbeat_ttl * 1000))
             pipe.sadd(keys.WORKERS, name)
             pipe.execute()
         if self.reaper.connected_since is None:
@@ -62,14 +66,17 @@ class Heartbeat(threading.Thread):
         self.timings.flush(self.redis, self.settings.queue_name)
 
     def deregister(self) -> None:
-        """Leave the registry on a clean stop (only when nothing is left in flight)."""
+        """Leave the registry on a clean stop; with messages still in flight, stop beating so a reaper takes them."""
         name = self.state.name
         self.timings.flush(self.redis, self.settings.queue_name)
         with self.redis.pipeline(transaction=False) as pipe:
-            pipe.delete(keys.worker(name))
+            pipe.delete(keys.heartbeat(name))
             pipe.llen(keys.processing(name))
             _, in_flight = pipe.execute()
         if in_flight == 0:
-            self.redis.srem(keys.WORKERS, name)
+            with self.redis.pipeline(transaction=True) as pipe:
+                pipe.delete(keys.worker(name))
+                pipe.srem(keys.WORKERS, name)
+                pipe.execute()
         else:
             log.warning("%s stops with %s message(s) in flight; a reaper will requeue them", name, in_flight)

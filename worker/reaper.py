@@ -42,14 +42,17 @@ class Reaper:
             return 0
         with self.redis.pipeline(transaction=False) as pipe:
             for name in names:
-                pipe.exists(keys.worker(name))
+                pipe.exists(keys.heartbeat(name))
             alive = pipe.execute()
         reaped = 0
         for name, is_alive in zip(names, alive, strict=True):
             if is_alive:
                 continue
             requeued, died = self.messages.reclaim(name, f"worker {name} died while processing")
-            self.redis.srem(keys.WORKERS, name)
+            with self.redis.pipeline(transaction=True) as pipe:
+                pipe.delete(keys.worker(name))
+                pipe.srem(keys.WORKERS, name)
+                pipe.execute()
             reaped += 1
             log.warning("%s reaped dead worker %s: %s message(s) requeued, %s dead-lettered",
                         self.state.name, name, requeued, died)

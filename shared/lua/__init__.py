@@ -34,6 +34,7 @@ def _prelude() -> str:
         "ENVELOPE_BODY": _literal(envelope.BODY),
         "ENVELOPE_ID_PATTERN": _literal(f'^{head}([^"]*){attempts}%d+'),
         "ENVELOPE_ATTEMPTS_PATTERN": _literal(f'^{head}[^"]*{attempts}(%d+)'),
+        "ENVELOPE_HEAD_PATTERN": _literal(f'^{head}([^"]*){attempts}(%d+)'),
         "ENVELOPE_PREFIX_PATTERN": _literal(f'^({head}[^"]*{attempts})%d+'),
     }
     return "".join(f"local {name} = {value}\n" for name, value in constants.items())

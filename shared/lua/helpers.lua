@@ -33,6 +33,12 @@ local function envelope_id(entry)
   return string.match(entry, ENVELOPE_ID_PATTERN)
 end
 
+-- The id and the attempts of an envelope in one match (nil, 0 for a raw entry).
+local function envelope_head(entry)
+  local id, attempts = string.match(entry, ENVELOPE_HEAD_PATTERN)
+  return id, tonumber(attempts) or 0
+end
+
 local function envelope_attempts(entry)
   return tonumber(string.match(entry, ENVELOPE_ATTEMPTS_PATTERN)) or 0
 end

@@ -1,38 +1,56 @@
 -- RECLAIM: give a dead worker's in-flight entries back (attempts + 1), or dead-letter them.
--- KEYS[1] the dead worker's processing list, KEYS[2] queue list, KEYS[3] dead letters,
--- KEYS[4] stats hash, KEYS[5] pending set
+-- KEYS[1] the dead worker's processing list, KEYS[2] queue list, KEYS[3] dead-letter index (zset),
+-- KEYS[4] dead letters (hash), KEYS[5] stats hash, KEYS[6] pending hash, KEYS[7] this minute's history hash
 -- ARGV[1] results prefix, ARGV[2] max attempts, ARGV[3] now (seconds), ARGV[4] record ttl,
--- ARGV[5] the record, a string.format template from shared/record.py: %s status, %d attempts
--- An entry that is not an envelope (a raw LPUSH) is wrapped in one, with a new id.
-local prefix, max_attempts, now, ttl, template = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), ARGV[5]
-local requeued, died = 0, 0
-while true do
-  local entry = redis.call('LPOP', KEYS[1])
-  if not entry then break end
-  local id = envelope_id(entry)
+-- ARGV[5] the requeued record, a string.format template from shared/record.py: %d the attempts,
+-- ARGV[6] the dead letter's record, a template too: %d the attempts, %s the envelope as JSON,
+-- ARGV[7] history ttl
+-- An entry that is not an envelope (a raw LPUSH) is wrapped in one, with a new id. A worker holds
+-- at most WORKER_BATCH_MAX entries (plus the one BLMOVE takes), so this runs in bounded time.
+local prefix, max_attempts, now, ttl = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+local entries = redis.call('LRANGE', KEYS[1], 0, -1)
+if #entries == 0 then return {0, 0} end
+redis.call('DEL', KEYS[1])
+local requeue, pending, buckets, died = {}, {}, {}, 0
+for _, entry in ipairs(entries) do
+  local id, attempts = envelope_head(entry)
   if not id then
     local clock = redis.call('TIME')
     id = new_id(tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000),
-                redis.call('HINCRBY', KEYS[4], 'raw_seq', 1))
+                redis.call('HINCRBY', KEYS[5], 'raw_seq', 1))
     entry = wrap(id, now, entry)
   end
-  local attempts = envelope_attempts(entry) + 1
+  attempts = attempts + 1
   entry = with_attempts(entry, attempts)
-  local status = 'queued'
+  local key = prefix .. id_minute(id)
   if attempts >= max_attempts then
-    status = 'dead'
-    redis.call('LPUSH', KEYS[3], entry)
-    redis.call('SREM', KEYS[5], id)
+    redis.call('HSET', KEYS[4], id, string.format(ARGV[6], attempts, cjson.encode(entry)))
+    redis.call('ZADD', KEYS[3], math.floor(tonumber(now) * 1000), id)
+    redis.call('HDEL', KEYS[6], id)
+    redis.call('HDEL', key, id)
     died = died + 1
   else
-    redis.call('RPUSH', KEYS[2], entry)
-    redis.call('SADD', KEYS[5], id)
-    requeued = requeued + 1
+    requeue[#requeue + 1] = entry
+    pending[#pending + 1] = id
+    pending[#pending + 1] = ''
+    local fields = buckets[key] or {}
+    fields[#fields + 1] = id
+    fields[#fields + 1] = string.format(ARGV[5], attempts)
+    buckets[key] = fields
   end
-  local key = prefix .. id_minute(id)
-  redis.call('HSET', key, id, string.format(template, status, attempts))
+end
+if #requeue > 0 then
+  redis.call('RPUSH', KEYS[2], unpack(requeue))
+  redis.call('HSET', KEYS[6], unpack(pending))
+  redis.call('HINCRBY', KEYS[5], 'reclaimed', #requeue)
+end
+for key, fields in pairs(buckets) do
+  redis.call('HSET', key, unpack(fields))
   redis.call('EXPIRE', key, ttl)
 end
-if requeued > 0 then redis.call('HINCRBY', KEYS[4], 'reclaimed', requeued) end
-if died > 0 then redis.call('HINCRBY', KEYS[4], 'dead', died) end
-return {requeued, died}
+if died > 0 then
+  redis.call('HINCRBY', KEYS[5], 'dead', died)
+  redis.call('HINCRBY', KEYS[7], 'dead', died)
+  redis.call('EXPIRE', KEYS[7], tonumber(ARGV[7]))
+end
+return {#requeue, died}

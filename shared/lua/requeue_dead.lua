@@ -1,25 +1,24 @@
--- REQUEUE_DEAD: put dead letters (all, or those with the given ids) back on the queue, attempts 0.
--- KEYS[1] dead letters, KEYS[2] queue list, KEYS[3] stats hash, KEYS[4] pending set
--- ARGV[1] results prefix, then the ids (none: all)
+-- REQUEUE_DEAD: put the dead letters with these ids back on the queue, attempts reset to 0.
+-- KEYS[1] dead-letter index (zset), KEYS[2] dead letters (hash), KEYS[3] queue list, KEYS[4] stats hash,
+-- KEYS[5] pending hash
+-- ARGV[1] results prefix, then the ids (shared.queue sends at most DEAD_CHUNK per call)
+-- An id that is no longer dead (requeued by another call, deleted) is skipped: a call that is
+-- interrupted and sent again moves nothing twice.
 local prefix = ARGV[1]
-local wanted = {}
-for i = 2, #ARGV do wanted[ARGV[i]] = true end
-local all = #ARGV < 2
 local count = 0
-local entries = redis.call('LRANGE', KEYS[1], 0, -1)
-for i = #entries, 1, -1 do
-  local entry = entries[i]
-  local id = envelope_id(entry)
-  if all or (id and wanted[id]) then
-    redis.call('LREM', KEYS[1], 1, entry)
-    redis.call('LPUSH', KEYS[2], with_attempts(entry, 0))
-    if id then
-      -- Back to plain "queued": the pending set says so, the old record goes.
-      redis.call('HDEL', prefix .. id_minute(id), id)
-      redis.call('SADD', KEYS[4], id)
-    end
+for i = 2, #ARGV do
+  local id = ARGV[i]
+  local record = redis.call('HGET', KEYS[2], id)
+  if record then
+    local envelope = cjson.decode(record).envelope
+    redis.call('LPUSH', KEYS[3], with_attempts(envelope, 0))
+    redis.call('HDEL', KEYS[2], id)
+    redis.call('ZREM', KEYS[1], id)
+    -- Back to plain "queued": the pending hash says so, an old retry record goes.
+    redis.call('HSET', KEYS[5], id, '')
+    redis.call('HDEL', prefix .. id_minute(id), id)
     count = count + 1
   end
 end
-if count > 0 then redis.call('HINCRBY', KEYS[3], 'revived', count) end
+if count > 0 then redis.call('HINCRBY', KEYS[4], 'revived', count) end
 return count

@@ -1,26 +1,29 @@
 -- SETTLE: store a batch's records, route its failures (retry or dead letter), release it.
--- KEYS[1] the worker's processing list ('' in brpop mode), KEYS[2] queue list, KEYS[3] dead letters,
--- KEYS[4] stats hash, KEYS[5] the worker's hash, KEYS[6] this second's rate counter,
--- KEYS[7] recent results list, KEYS[8] pending set
+-- KEYS[1] the worker's processing list ('' in brpop mode), KEYS[2] queue list, KEYS[3] dead-letter index
+-- (zset: id -> when it died, ms), KEYS[4] dead letters (hash: id -> record with the envelope),
+-- KEYS[5] stats hash, KEYS[6] the worker's hash (counted only while it exists: a reaped worker
+-- leaves no ghost), KEYS[7] this second's rate counter,
+-- KEYS[8] recent results list, KEYS[9] pending hash, KEYS[10] this minute's history hash
 -- ARGV[1] results prefix, ARGV[2] record ttl, ARGV[3] rate ttl, ARGV[4] reliable (1/0),
--- ARGV[5] entries settled, ARGV[6] first entry, ARGV[7] last entry, ARGV[8] done count,
--- then `done count` triples (bucket minute, id, record) sorted by minute, then groups of 5 for
--- the failures: bucket minute, id, record, envelope, action ('retry' or 'dead').
+-- ARGV[5] entries settled, ARGV[6] first entry, ARGV[7] last entry, ARGV[8] done count, ARGV[9] now (ms),
+-- ARGV[10] history ttl, then `done count` triples (bucket minute, id, record) sorted by minute, then
+-- groups of 5 for the failures: bucket minute, id, record, envelope (attempts already counted),
+-- action ('retry' or 'dead').
 -- Records (shared/record.py) are built by the worker; the records of a minute's messages share
--- one hash, written with one HSET per minute.
+-- one hash, written with one HSET per minute. A dead letter's record holds its envelope.
 -- Reliable mode: a worker settles in the order it took (newer batches sit behind, at the tail),
 -- so the entries settled here are the head of its processing list. When the first and last do
 -- not match, they were settled already (a retried call) or reaped: nothing is stored and -1 is
 -- returned, so a message never gets a second result.
 local prefix, ttl, rate_ttl, reliable = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4] == '1'
-local count, done = tonumber(ARGV[5]), tonumber(ARGV[8])
+local count, done, now = tonumber(ARGV[5]), tonumber(ARGV[8]), tonumber(ARGV[9])
 if reliable then
   if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[6] or redis.call('LINDEX', KEYS[1], count - 1) ~= ARGV[7] then
     return {-1, 0, 0}
   end
   redis.call('LTRIM', KEYS[1], count, -1)
 end
-local settled, fields, bucket = {}, {}, nil
+local released, fields, bucket = {}, {}, nil
 local function flush()
   if bucket then
     redis.call('HSET', prefix .. bucket, unpack(fields))
@@ -28,46 +31,54 @@ local function flush()
   end
   fields = {}
 end
-local last_ok = 8 + 3 * done
-for i = 9, last_ok, 3 do
+local last_ok = 10 + 3 * done
+for i = 11, last_ok, 3 do
   if ARGV[i] ~= bucket then
     flush()
     bucket = ARGV[i]
   end
   fields[#fields + 1] = ARGV[i + 1]
   fields[#fields + 1] = ARGV[i + 2]
-  settled[#settled + 1] = ARGV[i + 1]
+  released[#released + 1] = ARGV[i + 1]
 end
 flush()
 local retried, died = 0, 0
 for i = last_ok + 1, #ARGV, 5 do
   local key, id, record, envelope = prefix .. ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  envelope = with_attempts(envelope, envelope_attempts(envelope) + 1)
-  redis.call('HSET', key, id, record)
-  redis.call('EXPIRE', key, ttl)
   if ARGV[i + 4] == 'dead' then
-    redis.call('LPUSH', KEYS[3], envelope)
-    settled[#settled + 1] = id
+    redis.call('HSET', KEYS[4], id, record)
+    redis.call('ZADD', KEYS[3], now, id)
+    redis.call('HDEL', key, id)
+    released[#released + 1] = id
     died = died + 1
   else
+    redis.call('HSET', key, id, record)
+    redis.call('EXPIRE', key, ttl)
     redis.call('LPUSH', KEYS[2], envelope)
+    redis.call('HSET', KEYS[9], id, '')
     retried = retried + 1
   end
 end
-if #settled > 0 then redis.call('SREM', KEYS[8], unpack(settled)) end
+if #released > 0 then redis.call('HDEL', KEYS[9], unpack(released)) end
 if done > 0 then
-  redis.call('HINCRBY', KEYS[4], 'done', done)
-  if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('HINCRBY', KEYS[5], 'processed', done) end
-  redis.call('INCRBY', KEYS[6], done)
-  redis.call('EXPIRE', KEYS[6], rate_ttl)
+  redis.call('HINCRBY', KEYS[5], 'done', done)
+  if redis.call('EXISTS', KEYS[6]) == 1 then redis.call('HINCRBY', KEYS[6], 'processed', done) end
+  redis.call('INCRBY', KEYS[7], done)
+  redis.call('EXPIRE', KEYS[7], rate_ttl)
+  redis.call('HINCRBY', KEYS[10], 'done', done)
   local recent = {}
-  for i = math.max(9, last_ok - 59), last_ok, 3 do recent[#recent + 1] = ARGV[i + 1] end
-  redis.call('LPUSH', KEYS[7], unpack(recent))
-  redis.call('LTRIM', KEYS[7], 0, 49)
+  for i = math.max(11, last_ok - 59), last_ok, 3 do recent[#recent + 1] = ARGV[i + 1] end
+  redis.call('LPUSH', KEYS[8], unpack(recent))
+  redis.call('LTRIM', KEYS[8], 0, 49)
 end
 if retried + died > 0 then
-  redis.call('HINCRBY', KEYS[4], 'failed', retried + died)
-  if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('HINCRBY', KEYS[5], 'failed', retried + died) end
+  redis.call('HINCRBY', KEYS[5], 'failed', retried + died)
+  if redis.call('EXISTS', KEYS[6]) == 1 then redis.call('HINCRBY', KEYS[6], 'failed', retried + died) end
+  redis.call('HINCRBY', KEYS[10], 'failed', retried + died)
 end
-if died > 0 then redis.call('HINCRBY', KEYS[4], 'dead', died) end
+if died > 0 then
+  redis.call('HINCRBY', KEYS[5], 'dead', died)
+  redis.call('HINCRBY', KEYS[10], 'dead', died)
+end
+redis.call('EXPIRE', KEYS[10], tonumber(ARGV[10]))
 return {done, retried, died}

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from shared.settings import Settings
-from tests.benchmarks import bulk, http, jobs, workers
+from tests.benchmarks import bulk, http, jobs, scale, workers
 from tests.benchmarks.table import render
 from tests.support.redis_server import RedisServer
 
@@ -20,6 +20,7 @@ SECTIONS = {
     "http": http.producer,
     "jobs": jobs.rq_jobs,
     "bulk": bulk.bulk,
+    "scale": scale.scale,
 }
 
 

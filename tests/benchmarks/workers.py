@@ -9,18 +9,31 @@ import time
 import redis
 import requests
 
-from shared import keys
+from shared import keys, record
 from shared.codec import dumps
 from shared.connection import connect
+from shared.envelope import decode
 from shared.handlers import analyse
 from shared.ids import id_minute
-from shared.queue import MessageQueue
+from shared.queue import MessageQueue, Settled
 from shared.settings import Settings
+from shared.status import Outcome
 from tests.benchmarks.table import Row
 from tests.support.processes import start_granian, start_worker
 from tests.support.redis_server import free_port
 
 BODY = {"text": "the quick brown fox jumps over the lazy dog"}
+
+
+def settled_batch(entries: list[str]) -> list[Settled]:
+    """Return a done outcome for each entry, as a worker would settle them."""
+    now = time.time()
+    out = []
+    for entry in entries:
+        envelope = decode(entry, now)
+        out.append(Settled(envelope.id, Outcome.OK, record.done('"bench"', envelope.attempts, envelope.enqueued_at,
+                                                                 now, 0.01, '"ok"')))
+    return out
 
 
 def preload(settings: Settings, count: int) -> None:

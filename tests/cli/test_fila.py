@@ -36,6 +36,7 @@ def test_message_worker_health_needs_a_fresh_heartbeat_from_this_host(monkeypatc
     client.sadd(keys.WORKERS, "host-a-1", "host-b-1")
     for name, host in (("host-a-1", "host-a"), ("host-b-1", "host-b")):
         client.hset(keys.worker(name), mapping={"host": host, "heartbeat_at": f"{time.time():.3f}"})
+        client.set(keys.heartbeat(name), "1", px=10_000)
     assert health.message_workers(settings, "host-a") == ["host-a-1"]
     client.hset(keys.worker("host-a-1"), "heartbeat_at", f"{time.time() - 60:.3f}")
     assert health.message_workers(settings, "host-a") == []

@@ -7,7 +7,7 @@ import json
 from shared import keys, record
 from shared.ids import id_minute
 from shared.queue import MessageQueue, Settled
-from shared.status import MessageStatus, Outcome
+from shared.status import Outcome
 
 
 def test_reclaim_writes_the_record_module_s_record(settings, rdb):
@@ -18,8 +18,7 @@ def test_reclaim_writes_the_record_module_s_record(settings, rdb):
     requeued, died = queue.reclaim("w1", "worker w1 died 100% of the time")
     assert (requeued, died) == (2, 0)
     stored = json.loads(rdb.hget(keys.results("fila", id_minute(message_id)), message_id))
-    expected = json.loads(record.reclaimed(MessageStatus.QUEUED, 1, "worker w1 died 100% of the time",
-                                           stored["finished_at"]))
+    expected = json.loads(record.reclaimed_template("worker w1 died 100% of the time", stored["finished_at"]) % 1)
     assert stored == expected
     wrapped = [json.loads(e) for e in rdb.lrange("fila", 0, -1) if json.loads(e)["id"] != message_id]
     assert wrapped[0]["body"] == "a raw value" and wrapped[0]["attempts"] == 1
@@ -33,4 +32,4 @@ def test_settle_stores_once_even_when_retried(settings, rdb):
     assert queue.settle("w1", entries, settled, reliable=True) == (2, 0, 0)
     assert queue.settle("w1", entries, settled, reliable=True) == (-1, 0, 0)
     assert int(rdb.hget(keys.stats("fila"), "done")) == 2
-    assert rdb.scard(keys.pending("fila")) == 0 and rdb.llen(keys.processing("w1")) == 0
+    assert rdb.hlen(keys.pending("fila")) == 0 and rdb.llen(keys.processing("w1")) == 0

@@ -24,10 +24,13 @@ def test_done_record_reads_back(result, attempts, worker):
     assert view["started_at"] == 10.5 and view["latency_ms"] == 750.0 and view["ms"] == 750.0
 
 
-@given(error=st.text(), attempts=st.integers(1, 99))
-def test_reclaimed_template_is_filled_like_lua_fills_it(error, attempts):
-    raw = record.reclaimed(MessageStatus.DEAD, attempts, error, 12.0)
-    assert json.loads(raw) == {"status": "dead", "error": error, "attempts": attempts, "finished_at": 12.0}
+@given(error=st.text(), attempts=st.integers(1, 99), envelope=st.text())
+def test_templates_are_filled_like_lua_fills_them(error, attempts, envelope):
+    requeued = record.reclaimed_template(error, 12.0) % attempts
+    assert json.loads(requeued) == {"status": "queued", "error": error, "attempts": attempts, "finished_at": 12.0}
+    dead = record.parse(record.dead_template(error, 12.0) % (attempts, json.dumps(envelope)))
+    assert dead == {"status": "dead", "error": error, "attempts": attempts, "finished_at": 12.0, "envelope": envelope}
+    assert record.envelope(dead) == envelope
 
 
 def test_failed_and_queued_records():

@@ -114,7 +114,7 @@ def test_popping_an_api_message_by_hand_forgets_it(client, rdb):
     assert client.get(f"/api/messages/{message_id}").get_json()["status"] == "queued"
     assert client.get("/pop/fila").status_code == 200
     assert client.get(f"/api/messages/{message_id}").status_code == 404
-    assert rdb.scard("fila:pending:fila") == 0
+    assert rdb.hlen("fila:pending:fila") == 0
 
 
 def test_queue_list_is_the_exception(client, rdb):

@@ -44,10 +44,11 @@ def test_beat_registers_with_a_ttl_and_publishes_the_message_in_hand(client):
     heartbeat.beat()
     data = client.hgetall(keys.worker("w1"))
     assert data["current"] == "01M8AKS6Q7JGTGH5J7BPCXBTED" and data["delivery"] == "reliable"
-    assert 0 < client.pttl(keys.worker("w1")) <= 10_000
+    assert 0 < client.pttl(keys.heartbeat("w1")) <= 10_000
+    assert client.pttl(keys.worker("w1")) == -1  # what it is doing outlives the heartbeat: a lost worker shows
     assert client.smembers(keys.WORKERS) == {"w1"}
     heartbeat.deregister()
-    assert client.smembers(keys.WORKERS) == set() and not client.exists(keys.worker("w1"))
+    assert client.smembers(keys.WORKERS) == set() and not client.exists(keys.worker("w1"), keys.heartbeat("w1"))
 
 
 def test_a_worker_with_messages_in_flight_stays_registered_for_the_reaper(client):
@@ -55,13 +56,15 @@ def test_a_worker_with_messages_in_flight_stays_registered_for_the_reaper(client
     heartbeat.beat()
     client.rpush(keys.processing("w1"), "entry")
     heartbeat.deregister()
-    assert client.smembers(keys.WORKERS) == {"w1"}
+    assert client.smembers(keys.WORKERS) == {"w1"} and client.exists(keys.worker("w1"))
+    assert not client.exists(keys.heartbeat("w1"))  # no more beats: the next reaper takes what it holds
 
 
 def test_only_a_worker_connected_for_a_whole_ttl_reaps_and_one_at_a_time(client):
     first, reclaims = beating(client, "alive", ttl=0.3)
     second, other = beating(client, "also-alive", ttl=0.3)
-    client.sadd(keys.WORKERS, "dead")  # registered, no heartbeat hash: dead
+    client.sadd(keys.WORKERS, "dead")  # registered, no heartbeat: dead
+    client.hset(keys.worker("dead"), "host", "gone")
     first.beat()
     second.beat()
     assert first.reaper.reap() == 0  # connected for less than a TTL: the dead may just be restarting
@@ -71,4 +74,4 @@ def test_only_a_worker_connected_for_a_whole_ttl_reaps_and_one_at_a_time(client)
     assert first.reaper.reap() == 1
     assert second.reaper.reap() == 0  # the lock: one reaper per round
     assert reclaims.reclaimed == ["dead"] and other.reclaimed == []
-    assert client.smembers(keys.WORKERS) == {"alive", "also-alive"}
+    assert client.smembers(keys.WORKERS) == {"alive", "also-alive"} and not client.exists(keys.worker("dead"))

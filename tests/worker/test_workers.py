@@ -33,11 +33,15 @@ def enqueue(settings, bodies) -> list[str]:
 
 
 def statuses(rdb, ids) -> list[dict]:
-    """Return each message's stored record ({} while it has none)."""
+    """Return each message's record as the API finds it: done and retried in the results, dead in the dead
+    letters; {} while it has none (queued or processing)."""
     with rdb.pipeline(transaction=False) as pipe:
         for message_id in ids:
+            pipe.hget(keys.dead_letters("fila"), message_id)
             pipe.hget(keys.results("fila", id_minute(message_id)), message_id)
-        return [json.loads(r) if r else {} for r in pipe.execute()]
+        replies = pipe.execute()
+    return [json.loads(dead or stored) if (dead or stored) else {} for dead, stored in zip(replies[::2], replies[1::2],
+                                                                                          strict=True)]
 
 
 def all_done(rdb, ids) -> bool:
@@ -113,7 +117,7 @@ def test_reliable_survives_a_hundred_kill_minus_nine(fast_settings, rdb):
     assert lost == []
     assert duplicate_runs <= kills
     assert done == len(ids)
-    assert rdb.llen(keys.dead("fila")) == 0
+    assert rdb.zcard(keys.dead("fila")) == 0
 
 
 def test_brpop_loses_the_message_in_hand(fast_settings, rdb):
@@ -145,7 +149,7 @@ def test_poison_messages_end_dead_without_looping(fast_settings, rdb):
         assert raised["error"] == "RuntimeError: poison message" and raised["attempts"] == 3
         assert exited["attempts"] == 3 and "died" in exited["error"]
         assert restarts == 3
-        assert rdb.llen(keys.dead("fila")) == 2 and rdb.llen("fila") == 0
+        assert rdb.zcard(keys.dead("fila")) == 2 and rdb.llen("fila") == 0
         # Dead means dead: nothing picks them up again.
         time.sleep(1.5)
         assert restarts == 3 and all(p.alive() for p in workers)
