@@ -7,6 +7,7 @@ are the one definition of that layout: `shared.lua` hands them to the scripts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from shared.codec import dumps, loads
@@ -50,12 +51,16 @@ def envelope_id(raw: str) -> str | None:
     return None
 
 
-def decode(raw: str, now: float) -> Envelope:
-    """Read a queue entry; an entry that is not an envelope (a raw LPUSH) is wrapped as a body."""
+def decode(raw: str, now: float, fresh_id: Callable[[], str] | None = None) -> Envelope:
+    """Read a queue entry; an entry that is not an envelope (a raw LPUSH) is wrapped as a body.
+
+    The wrapped entry gets its id from `fresh_id` (a worker draws a batch's ids at once: a new id
+    alone costs a system call), or a new one.
+    """
     if raw.startswith(HEAD):
         try:
             data = loads(raw)
             return Envelope(data["id"], data["body"], float(data["enqueued_at"]), int(data["attempts"]), raw)
         except (ValueError, KeyError, TypeError):
             pass
-    return Envelope(new_id(now), raw, now, 0, raw, wrapped=True)
+    return Envelope(fresh_id() if fresh_id else new_id(now), raw, now, 0, raw, wrapped=True)

@@ -30,6 +30,21 @@ def new_ids(count: int, now: float | None = None) -> list[str]:
     return [head + noise[16 * i:16 * i + 16] for i in range(count)]
 
 
+class IdSupply:
+    """Hand out ids for one batch, drawn all at once the first time one is asked for (and only then)."""
+
+    def __init__(self, count: int, now: float):
+        self.count, self.now = count, now
+        self._ids: list[str] = []
+
+    def __call__(self) -> str:
+        """Return the next id."""
+        if not self._ids:
+            self._ids = new_ids(self.count, self.now)
+            self._ids.reverse()
+        return self._ids.pop()
+
+
 def new_id(now: float | None = None) -> str:
     """Return one ULID."""
     return new_ids(1, now)[0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
+from operator import itemgetter
 from typing import NamedTuple, cast
 
 import redis
@@ -38,6 +39,21 @@ class Settled(NamedTuple):
     record: str
     #: For a failure: the envelope to requeue, its attempts already counted.
     envelope: str = ""
+
+
+def _by_minute(settled: Sequence[Settled]) -> list[tuple[int, str, str]]:
+    """Return (bucket minute, id, record) of the messages done, by minute (ids made in one millisecond share it)."""
+    minutes: dict[str, int] = {}
+    ok = []
+    for item in settled:
+        if item.outcome is Outcome.OK:
+            head = item.id[:10]
+            minute = minutes.get(head)
+            if minute is None:
+                minute = minutes[head] = id_minute(item.id)
+            ok.append((minute, item.id, item.record))
+    ok.sort(key=itemgetter(0))
+    return ok
 
 
 class MessageQueue:
@@ -126,7 +142,7 @@ class MessageQueue:
         worker no longer holds them (already settled, or reaped).
         """
         now = time.time()
-        ok = sorted((id_minute(item.id), item.id, item.record) for item in settled if item.outcome is Outcome.OK)
+        ok = _by_minute(settled)
         args: list[str | int | float] = [
             keys.results_prefix(self.name), self.settings.result_ttl, RATE_TTL, 1 if reliable else 0, len(entries),
             entries[0], entries[-1], len(ok), int(now * 1000), HISTORY_TTL]

@@ -20,12 +20,14 @@ from shared.codec import dumps, loads
 from shared.ids import id_time
 from shared.status import MessageStatus
 
+#: The done record, as one %-format (the fastest way to build it: make bench worker).
+_DONE = '{"status":"done","worker":%s,"attempts":%d,"enqueued_at":%.6f,"finished_at":%.6f,"ms":%.3f,"result":%s}'
+
 
 def done(worker_json: str, attempts: int, enqueued_at: float, finished_at: float, ms: float,
          result_json: str) -> str:
     """Build the record of a message its handler processed (`worker_json` and `result_json` are JSON)."""
-    return (f'{{"status":"done","worker":{worker_json},"attempts":{attempts},"enqueued_at":{enqueued_at:.6f},'
-            f'"finished_at":{finished_at:.6f},"ms":{ms:.3f},"result":{result_json}}}')
+    return _DONE % (worker_json, attempts, enqueued_at, finished_at, ms, result_json)
 
 
 def failed(status: MessageStatus, error: str, worker: str, attempts: int, enqueued_at: float, finished_at: float,

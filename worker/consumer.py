@@ -13,6 +13,7 @@ from shared.codec import dumps
 from shared.connection import UNAVAILABLE
 from shared.envelope import Envelope, decode, encode
 from shared.handlers import Handler
+from shared.ids import IdSupply
 from shared.queue import MessageQueue, Settled
 from shared.settings import Settings
 from shared.status import MessageStatus, Outcome
@@ -175,6 +176,7 @@ class Consumer:
         repeats at most that group, under WORKER_BATCH_TARGET_MS of work.
         """
         now = time.time()
+        fresh_ids = IdSupply(len(entries), now)
         target_ms = self.settings.worker_batch_target_ms
         settled: list[Settled] = []
         first = 0
@@ -187,7 +189,7 @@ class Consumer:
                 log.info("%s stopping: gave %s unprocessed message(s) back to %s", self.name, given,
                          self.settings.queue_name)
                 break
-            settled.append(self._run_one(entry, now))
+            settled.append(self._run_one(entry, now, fresh_ids))
             if (time.perf_counter() - flush_start) * 1000 >= target_ms:
                 self._submit(entries[first:index + 1], settled, wait=True)
                 settled = []
@@ -215,8 +217,8 @@ class Consumer:
             message_log.info("%s%s", prefix, f"\n{prefix}".join(self.lines))
             self.lines = []
 
-    def _run_one(self, entry: str, now: float) -> Settled:
-        envelope = decode(entry, now)
+    def _run_one(self, entry: str, now: float, fresh_ids: IdSupply) -> Settled:
+        envelope = decode(entry, now, fresh_ids)
         self.state.current = envelope.id
         start = time.perf_counter()
         try:
