@@ -83,11 +83,17 @@ class MessageQueue:
         now = time.time()
         ids = new_ids(len(bodies_json), now)
         queue_keys = [self.name, keys.stats(self.name), keys.pending(self.name)]
+        calls = []
+        for start in range(0, len(ids), CHUNK):
+            args: list[str] = []
+            for message_id, body in zip(ids[start:start + CHUNK], bodies_json[start:start + CHUNK], strict=True):
+                args += (message_id, encode(message_id, body, now))
+            calls.append(args)
+        if len(calls) == 1:  # the common case, one message or a small batch: no pipeline to build
+            self._enqueue(keys=queue_keys, args=calls[0])
+            return ids
         with self.redis.pipeline(transaction=False) as pipe:
-            for start in range(0, len(ids), CHUNK):
-                args: list[str] = []
-                for message_id, body in zip(ids[start:start + CHUNK], bodies_json[start:start + CHUNK], strict=True):
-                    args += (message_id, encode(message_id, body, now))
+            for args in calls:
                 self._enqueue(keys=queue_keys, args=args, client=pipe)
             pipe.execute()
         return ids

@@ -17,6 +17,7 @@ from tests.support.redis_server import RedisServer
 SECTIONS = {
     "worker": workers.throughput,
     "latency": workers.latency,
+    "steady": workers.steady,
     "http": http.producer,
     "jobs": jobs.rq_jobs,
     "bulk": bulk.bulk,
