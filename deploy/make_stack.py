@@ -79,7 +79,8 @@ def stack(compose: dict) -> dict:
             service["ports"] = _host_mode(service["ports"])
         service["deploy"] = deploy
         services[name] = service
-    return {"services": services, "volumes": compose.get("volumes", {})}
+    used = {str(mount).split(":", 1)[0] for service in services.values() for mount in service.get("volumes", [])}
+    return {"services": services, "volumes": {k: v for k, v in compose.get("volumes", {}).items() if k in used}}
 
 
 def render() -> str:

@@ -129,6 +129,17 @@ class QueueMonitor:
             "paused": bool(paused),
         }
 
+    def history(self, minutes: int) -> list[dict[str, Any]]:
+        """Return done, failed and dead per minute for the last `minutes` (at most a day), oldest first."""
+        now = int(time.time()) // 60
+        span = range(now - minutes + 1, now + 1)
+        with self.redis.pipeline(transaction=False) as pipe:
+            for minute in span:
+                pipe.hmget(keys.history(self.name, minute), ["done", "failed", "dead"])
+            counts = pipe.execute()
+        return [{"minute": minute * 60, "done": int(done or 0), "failed": int(failed or 0), "dead": int(dead or 0)}
+                for minute, (done, failed, dead) in zip(span, counts, strict=True)]
+
     def records(self, message_ids: list[str]) -> list[dict[str, Any] | None]:
         """Return the stored records of many messages in one round trip (None where there is none)."""
         with self.redis.pipeline(transaction=False) as pipe:
@@ -136,11 +147,24 @@ class QueueMonitor:
                 pipe.hget(keys.results(self.name, id_minute(message_id)), message_id)
             return [record.parse(stored) if stored else None for stored in pipe.execute()]
 
-    def dead(self, limit: int = 100, before_ms: float | None = None) -> list[dict[str, Any]]:
-        """Return up to `limit` dead letters, newest first (dead before `before_ms`, to page), with a preview."""
-        top = f"({before_ms}" if before_ms is not None else "+inf"
-        scored = cast(list[tuple[str, float]], self.redis.zrevrangebyscore(
-            keys.dead(self.name), top, "-inf", start=0, num=limit, withscores=True))
+    def dead(self, limit: int = 100, after: tuple[int, str] | None = None) -> list[dict[str, Any]]:
+        """Return up to `limit` dead letters, newest first, with a preview; `after` (died ms, id) continues a page.
+
+        Letters that died in the same millisecond share a score; Redis orders them by id, so a
+        page may end among them: the rest of that millisecond (a few hundred at most, what one
+        reclaim moves) is read whole and cut at the id.
+        """
+        index = keys.dead(self.name)
+        if after is None:
+            scored = cast(list[tuple[str, float]], self.redis.zrevrangebyscore(
+                index, "+inf", "-inf", start=0, num=limit, withscores=True))
+        else:
+            died_ms, last_id = after
+            same = cast(list[tuple[str, float]], self.redis.zrangebyscore(index, died_ms, died_ms, withscores=True))
+            scored = [(member, score) for member, score in reversed(same) if member < last_id][:limit]
+            if len(scored) < limit:
+                scored += cast(list[tuple[str, float]], self.redis.zrevrangebyscore(
+                    index, f"({died_ms}", "-inf", start=0, num=limit - len(scored), withscores=True))
         if not scored:
             return []
         stored = cast(list[str | None],
@@ -171,6 +195,7 @@ class QueueMonitor:
             "id": message_id, "error": data.get("error"), "attempts": data.get("attempts", 0),
             "worker": data.get("worker"), "enqueued_at": data.get("enqueued_at") or id_time(message_id),
             "died_at": died_ms / 1000, "age_s": round(max(0.0, now - died_ms / 1000), 3),
+            "cursor": f"{int(died_ms)}:{message_id}",
             "preview": text[:PREVIEW_CHARS], "size": len(text)}
         if not preview:
             item["body"] = body

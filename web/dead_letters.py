@@ -29,7 +29,8 @@ PAGE_MAX = 1000
 STEP_MAX = 10_000
 #: The latest `until` a request may carry (seconds; the year 2286).
 UNTIL_MAX = 10**10
-_SECONDS = re.compile(r"[0-9]{1,12}(\.[0-9]{1,6})?")
+#: A page's cursor: when the last letter died (ms) and its id.
+_CURSOR = re.compile(r"([0-9]{1,15}):([0-9A-HJKMNP-TV-Z]{26})")
 
 
 def message_id_or_400(message_id: str) -> str:
@@ -41,17 +42,17 @@ def message_id_or_400(message_id: str) -> str:
 
 @bp.get("/dead")
 def listing() -> Response:
-    """Return dead letters, newest first: `?limit=` (1-1000, default 100), `?before=` (died_at, to page)."""
+    """Return dead letters, newest first: `?limit=` (1-1000, default 100), `?after=` (the previous page's next)."""
     limit = request.args.get("limit", "100")
-    if not limit.isdigit() or not 0 < int(limit) <= PAGE_MAX:
+    if not limit.isascii() or not limit.isdigit() or not 0 < int(limit) <= PAGE_MAX:
         refuse(400, "bad_limit", f"limit must be a whole number from 1 to {PAGE_MAX}")
-    before = request.args.get("before")
-    if before is not None and not _SECONDS.fullmatch(before):
-        refuse(400, "bad_limit", "before must be a time in seconds (the previous page's next)")
-    before_ms = float(before) * 1000 if before is not None else None
-    dead = services().monitor.dead(int(limit), before_ms)
+    after = request.args.get("after")
+    cursor = _CURSOR.fullmatch(after) if after is not None else None
+    if after is not None and cursor is None:
+        refuse(400, "bad_limit", "after must be the `next` of the previous page")
+    dead = services().monitor.dead(int(limit), (int(cursor[1]), cursor[2]) if cursor else None)
     return jsonify({"queue": services().settings.queue_name, "dead": dead,
-                    "next": dead[-1]["died_at"] if len(dead) == int(limit) else None})
+                    "next": dead[-1]["cursor"] if len(dead) == int(limit) else None})
 
 
 @bp.get("/dead/<message_id>")

@@ -48,6 +48,7 @@ CODES: dict[str, str] = {
     "list_empty": "The list is empty or does not exist.",
     "unknown_message": "No message has this id, or its result has expired (RESULT_TTL).",
     "unknown_job": "No job has this id, or it has expired.",
+    "unknown_queue": "No message queue has this name.",
     "not_cached": "F(n) is not in the cache: enqueue it with POST /api/jobs/fib.",
     "not_finished": "The job has not finished: poll its status first.",
     "cannot_stop": "The running job could not be stopped.",

@@ -1,36 +1,73 @@
-"""`/metrics` in Prometheus format, read from Redis at scrape time (the same figures as /api/queues)."""
+"""`/metrics` in Prometheus format, read from Redis at scrape time (the same figures as /api/queues).
+
+Counters, not precomputed rates (PromQL's rate() does that). While Redis is down the scrape
+still answers 200, with `fila_redis_up 0`: an alert can fire on it.
+"""
 
 from __future__ import annotations
 
+import platform
 from collections.abc import Iterator
+from importlib.metadata import PackageNotFoundError, version
 
 from flask import Blueprint, Flask, Response, current_app
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    InfoMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 
 from shared import timings
+from shared.connection import UNAVAILABLE
 from web.services import Services
 
 bp = Blueprint("metrics", __name__)
 
 
+def fila_version() -> str:
+    """Return the installed fila's version."""
+    try:
+        return version("fila")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 class FilaCollector(Collector):
-    """Turn the queue's figures, the live workers, the timings and RQ's registries into metrics."""
+    """Turn the queue's figures, the workers, the timings and RQ's registries into metrics."""
 
     def __init__(self, services: Services):
         self.services = services
+        self.build = {"version": fila_version(), "python": platform.python_version()}
 
     def collect(self) -> Iterator[Metric]:
-        """Yield every metric family (one Redis round trip per source)."""
+        """Yield fila_redis_up and fila_build_info, then (when Redis answers) every figure."""
+        try:
+            families = list(self._figures())
+        except UNAVAILABLE:
+            families, up = [], 0
+        else:
+            up = 1
+        redis_up = GaugeMetricFamily("fila_redis_up", "1 when Redis answered this scrape, 0 when it did not.")
+        redis_up.add_metric([], up)
+        yield redis_up
+        yield InfoMetricFamily("fila_build", "fila's version, and the Python it runs on.", value=self.build)
+        yield from families
+
+    def _figures(self) -> Iterator[Metric]:
         figures = self.services.monitor.figures()
         name = figures["name"]
         gauge, counter = GaugeMetricFamily, CounterMetricFamily
         families = (
             (gauge, "fila_queue_length", "Messages waiting on the queue list.", figures["length"]),
             (gauge, "fila_queue_in_flight", "Messages held by workers (their processing lists).", figures["in_flight"]),
-            (gauge, "fila_dead_letters", "Messages in the dead-letter list.", figures["dead"]),
-            (gauge, "fila_queue_rate_per_second", "Messages done per second over the last minute.", figures["rate_1m"]),
+            (gauge, "fila_queue_oldest_age_seconds", "Age of the oldest waiting message (0 when none waits).",
+             figures["oldest_age_s"]),
+            (gauge, "fila_queue_paused", "1 while the queue is paused (workers take nothing).", int(figures["paused"])),
+            (gauge, "fila_dead_letters", "Messages in the dead letters.", figures["dead"]),
             (counter, "fila_messages_enqueued", "Messages enqueued through the API.", figures["enqueued"]),
             (counter, "fila_messages_processed", "Messages processed and stored.", figures["done"]),
             (counter, "fila_messages_failed", "Handler failures and deaths (each retry counts).", figures["failed"]),
@@ -41,9 +78,13 @@ class FilaCollector(Collector):
             family = kind(metric, doc, labels=["queue"])
             family.add_metric([name], value)
             yield family
-        workers = GaugeMetricFamily("fila_workers_live", "Message workers with a live heartbeat.", labels=["queue"])
-        workers.add_metric([name], len(self.services.monitor.workers()))
-        yield workers
+        states = [worker["state"] for worker in self.services.monitor.workers()]
+        for state in ("live", "lost"):
+            workers = GaugeMetricFamily(f"fila_workers_{state}", f"Message workers {state} (heartbeat "
+                                        f"{'fresh' if state == 'live' else 'stopped, not reaped yet'}).",
+                                        labels=["queue"])
+            workers.add_metric([name], states.count("alive" if state == "live" else "lost"))
+            yield workers
         buckets, total, _count = timings.read(self.services.redis, name)
         histogram = HistogramMetricFamily("fila_processing_seconds", "Handler time per message.", labels=["queue"])
         histogram.add_metric([name], buckets, total)

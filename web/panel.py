@@ -12,6 +12,8 @@ bp = Blueprint("panel", __name__)
 CHART_SECONDS = 120
 #: Jobs listed per state.
 JOBS_SHOWN = 8
+#: Dead letters the page lists (the API pages through all of them).
+DEAD_SHOWN = 50
 CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
 
 
@@ -37,4 +39,5 @@ def snapshot() -> Response:
         "results": monitor.recent(10),
         "rq": services().jobs.figures(),
         "jobs": services().jobs.recent(JOBS_SHOWN),
+        "dead": monitor.dead(DEAD_SHOWN),
     })

@@ -211,6 +211,28 @@ def test_a_fibonacci_job_and_both_dashboards(project):
     assert requests.get(f"{project.url('COMMANDER_PORT')}/healthcheck", timeout=10).text.strip() == "ok"
 
 
+def test_the_monitoring_profile_adds_a_prometheus_that_scrapes_fila(project):
+    began = time.monotonic()
+    project.compose("--profile", "monitoring", "up", "-d", "--wait", "prometheus", timeout=300)
+    TIMINGS["journey: --profile monitoring up (prometheus healthy)"] = time.monotonic() - began
+    prometheus = project.url("PROMETHEUS_PORT")
+
+    def query(expr: str) -> float | None:
+        result = requests.get(f"{prometheus}/api/v1/query", params={"query": expr}, timeout=5).json()["data"]["result"]
+        return float(result[0]["value"][1]) if result else None
+
+    wait_for(lambda: query('up{job="fila"}') == 1.0, timeout=60, interval=1, message="Prometheus scraped web:5000")
+    rules = requests.get(f"{prometheus}/api/v1/rules", timeout=5).json()["data"]["groups"]
+    assert {rule["name"] for group in rules for rule in group["rules"]} >= {
+        "FilaDown", "FilaRedisDown", "FilaBacklogGrowing", "FilaOldestMessageTooOld", "FilaNoLiveWorkers",
+        "FilaDeadLettersRising"}
+    figures = requests.get(f"{project.url()}/api/queues", timeout=5).json()["queues"][0]
+    wait_for(lambda: query("fila_messages_enqueued_total") == figures["enqueued"], timeout=30, interval=1,
+             message="Prometheus reads what /api/queues says")
+    assert query("fila_redis_up") == 1.0 and query("fila_workers_live") >= 1
+    project.compose("--profile", "monitoring", "rm", "--stop", "--force", "prometheus", timeout=120)
+
+
 def test_stopping_the_workers_is_warm_and_loses_nothing(project):
     url = project.url()
     ids = post_messages(url, [{"work_ms": 20, "i": i} for i in range(400)])

@@ -17,7 +17,8 @@ from tests.support.processes import ROOT
 from tests.support.redis_server import free_port
 
 #: The host ports a user's .env sets; a test moves them all to free ports.
-HOST_PORTS = ("REDIS_HOST_PORT", "WEB_PORT", "WEB_ALT_PORT", "DASHBOARD_PORT", "COMMANDER_PORT", "PROMETHEUS_PORT")
+HOST_PORTS = ("REDIS_HOST_PORT", "WEB_PORT", "WEB_ALT_PORT", "DASHBOARD_PORT", "COMMANDER_PORT", "PROMETHEUS_PORT",
+              "GRAFANA_PORT")
 
 
 def env_file(directory: Path, engine: Engine, **overrides: str) -> Path:
@@ -106,4 +107,5 @@ class Project:
 
     def down(self) -> None:
         """Remove the project's containers, networks and volumes."""
-        self.compose("down", "-v", "--remove-orphans", "--timeout", "5", check=False, timeout=300)
+        self.compose("--profile", "monitoring", "down", "-v", "--remove-orphans", "--timeout", "5", check=False,
+                     timeout=300)

@@ -1,13 +1,20 @@
-"""The live page in headless Chromium: push messages through the form and watch them get processed."""
+"""The console in headless Chromium: every action on the page, its layout at 1280 and 390 px, escaping."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
+from shared import keys
+from shared.envelope import encode
+from shared.ids import new_ids
+from shared.queue import MessageQueue
 from tests.support.processes import ROOT, start_granian, start_rq_worker, start_worker
 from tests.support.redis_server import free_port
 
@@ -28,60 +35,174 @@ def system(settings):
         proc.stop()
 
 
-def test_push_messages_and_a_fib_job_from_the_page(system, rdb, tmp_path):
+@pytest.fixture
+def browser(tmp_path):
     chromium = shutil.which("chromium")
-    assert chromium, "chromium is missing: make test installs it (scripts/ensure_chromium.sh)"
+    assert chromium, "chromium is missing: make test installs it (scripts/test-packages.sh)"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS,
-                                             env={"HOME": str(tmp_path)})
-        page = browser.new_page(viewport={"width": 1280, "height": 1100})
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        page.goto(f"{system}/painel")
-        expect(page.locator("#updated")).to_contain_text("atualizado", timeout=10_000)
-        expect(page.locator("#workers tr")).to_have_count(2)
+        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS,
+                                              env={"HOME": str(tmp_path)})
+        yield launched
+        launched.close()
 
-        page.fill("#push-form input[name=count]", "40")
-        page.fill("#push-form input[name=work_ms]", "30")
-        page.click("#push-form button")
-        expect(page.locator("#push-status")).to_have_text("40 mensagem(ns) enfileirada(s)")
-        # The page refreshes by itself (no reload) until every message is processed.
-        expect(page.locator("#done")).to_have_text("40", timeout=20_000)
-        expect(page.locator("#results tr")).to_have_count(10)
-        expect(page.locator("#results tr").first).to_contain_text("OLÁ, FILA")
 
-        page.fill("#fib-form input[name=n]", "30")
-        page.select_option("#fib-form select[name=algorithm]", "naive")
-        page.click("#fib-form button")
-        expect(page.locator("#fib-result")).to_have_text("F(30) = 832040", timeout=20_000)
-        expect(page.locator("#jobs")).to_contain_text("fib(30, naive)")
-        expect(page.locator("#jobs")).to_contain_text("finished")
+def open_page(browser, url: str, width: int = 1280, height: int = 1100) -> tuple[Page, list[str]]:
+    page = browser.new_page(viewport={"width": width, "height": height})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto(f"{url}/painel")
+    expect(page.locator("#updated")).to_contain_text("atualizado", timeout=10_000)
+    return page, errors
 
-        page.fill("#fib-form input[name=n]", "30")
-        page.click("#fib-form button")
-        expect(page.locator("#fib-status")).to_have_text("do cache (Redis)")
-        assert errors == []
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
-        browser.close()
-    assert Path(SCREENSHOT).stat().st_size > 10_000
+
+def no_horizontal_scroll(page: Page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+
+
+def make_dead(settings, rdb, count: int) -> list[str]:
+    """Make dead letters the way fila does: a worker dies holding messages that have no attempts left.
+
+    The messages are put straight into the dying worker's hands: the page's own workers, running,
+    would otherwise take them first.
+    """
+    ids = new_ids(count)
+    now = time.time()
+    rdb.rpush(keys.processing("dying"),
+              *[encode(i, json.dumps({"text": f"morta {n} " + "x" * 300}), now) for n, i in enumerate(ids)])
+    MessageQueue(rdb, dataclasses.replace(settings, max_attempts=1)).reclaim(
+        "dying", "worker dying died while processing")
+    return ids
+
+
+def test_push_messages_and_a_fib_job_from_the_page(system, browser, rdb):
+    page, errors = open_page(browser, system)
+    expect(page.locator("#workers tr")).to_have_count(2)
+    expect(page.locator("#workers tr").first).to_contain_text("vivo")
+    page.fill("#push-form input[name=count]", "40")
+    page.fill("#push-form input[name=work_ms]", "30")
+    page.click("#push-form button")
+    expect(page.locator("#push-status")).to_have_text("40 mensagem(ns) enfileirada(s)")
+    # The page refreshes by itself (no reload) until every message is processed.
+    expect(page.locator("#done")).to_have_text("40", timeout=20_000)
+    expect(page.locator("#results tr")).to_have_count(10)
+    expect(page.locator("#results tr").first).to_contain_text("OLÁ, FILA")
+    page.fill("#fib-form input[name=n]", "30")
+    page.select_option("#fib-form select[name=algorithm]", "naive")
+    page.click("#fib-form button")
+    expect(page.locator("#fib-result")).to_have_text("F(30) = 832040", timeout=20_000)
+    expect(page.locator("#jobs")).to_contain_text("fib(30, naive)")
+    expect(page.locator("#jobs")).to_contain_text("finished")
+    page.fill("#fib-form input[name=n]", "30")
+    page.click("#fib-form button")
+    expect(page.locator("#fib-status")).to_have_text("do cache (Redis)")
+    page.select_option("#history-range", "60")
+    page.wait_for_function("Number(document.getElementById('history').dataset.done) >= 40", timeout=20_000)
+    assert errors == []
     assert int(rdb.hget("fila:stats:fila", "done")) == 40
 
 
-def test_page_escapes_what_it_shows(system, rdb, tmp_path):
-    chromium = shutil.which("chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS,
-                                             env={"HOME": str(tmp_path)})
-        page = browser.new_page()
-        dialogs: list[str] = []
-        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-        page.goto(f"{system}/painel")
-        page.fill("#push-form input[name=text]", "<img src=x onerror=alert(1)>")
-        page.fill("#push-form input[name=count]", "1")
-        page.fill("#push-form input[name=work_ms]", "0")
-        page.click("#push-form button")
-        expect(page.locator("#results tr").first).to_contain_text("<IMG SRC=X ONERROR=ALERT(1)>", timeout=15_000)
-        assert page.locator("#results img").count() == 0 and dialogs == []
-        browser.close()
+def test_pause_dead_letters_and_purge_from_the_page(system, browser, settings, rdb):
+    page, errors = open_page(browser, system)
+    page.click("#pause-button")
+    expect(page.locator("#queue-state")).to_have_text("pausada")
+    assert rdb.exists(keys.paused("fila"))
+    ids = make_dead(settings, rdb, 6)
+    expect(page.locator("#dead-letters tr")).to_have_count(6)
+    expect(page.locator("#dead-letters tr").first).to_contain_text("worker dying died while processing")
+
+    row = page.locator(f"#dead-letters tr[data-id='{ids[0]}']")
+    row.locator("button[data-action=requeue]").click()
+    expect(page.locator("#dead-status")).to_have_text(f"{ids[0]} reenfileirada")
+    expect(page.locator("#length")).to_have_text("1")  # paused: it waits on the queue
+    expect(page.locator("#oldest")).to_contain_text(" s")
+    page.locator(f"#dead-letters tr[data-id='{ids[1]}'] button[data-action=delete]").click()
+    expect(page.locator("#dead-status")).to_have_text(f"{ids[1]} apagada")
+    for message_id in ids[2:4]:
+        page.locator(f"#dead-letters tr[data-id='{message_id}'] input[type=checkbox]").check()
+    page.click("#requeue-selected")
+    expect(page.locator("#dead-status")).to_have_text("2 reenfileirada(s)")
+    expect(page.locator("#dead-letters tr")).to_have_count(2)
+    page.click("#requeue-all")
+    expect(page.locator("#dead-status")).to_have_text("2 reenfileirada(s)")
+    expect(page.locator("#dead-letters tr")).to_have_count(0)
+    assert rdb.llen("fila") == 5 and rdb.zcard(keys.dead("fila")) == 0
+
+    make_dead(settings, rdb, 3)
+    expect(page.locator("#dead-letters tr")).to_have_count(3)
+    page.click("#purge-all")
+    expect(page.locator("#purge-confirm")).to_be_visible()
+    page.click("#purge-no")  # the confirmation step: nothing is deleted on the first click
+    assert rdb.zcard(keys.dead("fila")) == 3
+    page.click("#purge-all")
+    page.click("#purge-yes")
+    expect(page.locator("#dead-status")).to_have_text("3 apagada(s)")
+    expect(page.locator("#dead-letters tr")).to_have_count(0)
+
+    page.click("#pause-button")
+    expect(page.locator("#queue-state")).to_have_text("ativa")
+    expect(page.locator("#length")).to_have_text("0", timeout=15_000)  # resumed: the workers took the five
+    assert errors == []
+
+
+def test_search_tells_a_message_s_and_a_job_s_story(system, browser, settings, rdb):
+    page, errors = open_page(browser, system)
+    (dead_id,) = make_dead(settings, rdb, 1)
+    page.fill("#search-form input[name=id]", dead_id)
+    page.click("#search-form button")
+    expect(page.locator("#story-title")).to_have_text(f"mensagem {dead_id}")
+    expect(page.locator("#story")).to_contain_text("dead")
+    expect(page.locator("#story")).to_contain_text("worker dying died while processing")
+    expect(page.locator("#story")).to_contain_text("morta 0")  # the whole body of a dead letter
+    page.fill("#push-form input[name=count]", "1")
+    page.click("#push-form button")
+    expect(page.locator("#results tr")).to_have_count(1, timeout=10_000)
+    done_id = page.locator("#results tr td").first.inner_text()
+    page.fill("#search-form input[name=id]", done_id)
+    page.click("#search-form button")
+    expect(page.locator("#story")).to_contain_text("done")
+    expect(page.locator("#story")).to_contain_text("words")
+    page.fill("#fib-form input[name=n]", "25")
+    page.select_option("#fib-form select[name=algorithm]", "naive")
+    page.click("#fib-form button")
+    expect(page.locator("#fib-result")).to_have_text("F(25) = 75025", timeout=20_000)
+    job_id = rdb.zrange("rq:finished:fib", 0, 0)[0]
+    page.fill("#search-form input[name=id]", job_id)
+    page.click("#search-form button")
+    expect(page.locator("#story-title")).to_have_text(f"job {job_id}")
+    expect(page.locator("#story")).to_contain_text("75025")
+    assert errors == []
+    page.fill("#search-form input[name=id]", "01M8AKS6Q7JGTGH5J7BPCXBTED")
+    page.click("#search-form button")
+    expect(page.locator("#story-title")).to_contain_text("nada encontrado")
+    expect(page.locator("#story")).to_contain_text("unknown message id")
+    assert all("404" in error for error in errors)  # the browser logs the 404 the search expected
+
+
+def test_the_page_fits_1280_and_390_pixels_and_escapes_what_it_shows(system, browser, settings, rdb):
+    long_text = "<img src=x onerror=alert(1)> " + "palavra" * 200
+    page, errors = open_page(browser, system)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.fill("#push-form input[name=text]", long_text[:1000])
+    page.fill("#push-form input[name=count]", "12")
+    page.fill("#push-form input[name=work_ms]", "0")
+    page.click("#push-form button")
+    expect(page.locator("#results tr").first).to_contain_text("<IMG SRC=X ONERROR=ALERT(1)", timeout=15_000)
+    make_dead(settings, rdb, 4)
+    expect(page.locator("#dead-letters tr")).to_have_count(4)
+    assert page.locator("#results img").count() == 0 and dialogs == []
+    assert no_horizontal_scroll(page)
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    assert Path(SCREENSHOT).stat().st_size > 10_000
+
+    phone, phone_errors = open_page(browser, system, width=390, height=844)
+    expect(phone.locator("#dead-letters tr")).to_have_count(4)
+    assert no_horizontal_scroll(phone)
+    for control in ("#pause-button", "#search-form button", "#push-form button", "#requeue-all"):
+        box = phone.locator(control).bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, control
+    phone.click("#pause-button")
+    expect(phone.locator("#queue-state")).to_have_text("pausada")
+    assert errors == [] and phone_errors == []

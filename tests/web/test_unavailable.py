@@ -12,9 +12,10 @@ from web import create_app
 
 REDIS_ROUTES = ["/", "/set/curso/Redis", "/get/curso", "/push/minhaLista/v", "/pop/minhaLista",
                 "/listar/minhaLista", "/fib-cache/10", "/fib-job/40", "/readyz", "/api/kv/curso", "/api/queues",
-                "/api/workers", "/api/dead", "/api/messages/01M8AKS6Q7JGTGH5J7BPCXBTED", "/api/painel", "/metrics",
+                "/api/workers", "/api/dead", "/api/messages/01M8AKS6Q7JGTGH5J7BPCXBTED", "/api/painel", "/api/history",
                 "/api/jobs/0123456789abcdef0123456789abcdef"]
-POSTS = [("/api/messages", {"body": 1}), ("/api/jobs/fib", {"n": 10}), ("/api/dead/requeue", {"all": True})]
+POSTS = [("/api/messages", {"body": 1}), ("/api/jobs/fib", {"n": 10}), ("/api/dead/requeue", {"all": True}),
+         ("/api/dead/purge", {"confirm": True}), ("/api/queues/fila/pause", None)]
 
 
 @pytest.fixture
@@ -44,9 +45,13 @@ def test_down_then_back(own_server):
     unavailable = client.get("/api/kv/curso").get_json()
     assert unavailable["error"] == "redis_unavailable" and unavailable["message"].startswith("Redis is unavailable")
     assert client.get("/healthz").status_code == 200
+    metrics = client.get("/metrics")  # still answers, saying Redis is down: an alert can fire on it
+    assert metrics.status_code == 200 and "fila_redis_up 0.0" in metrics.get_data(as_text=True)
+    assert "fila_build_info{" in metrics.get_data(as_text=True)
     assert client.get("/sem-redis").status_code == 200
     own_server.start()
     assert client.get("/readyz").status_code == 200
+    assert "fila_redis_up 1.0" in client.get("/metrics").get_data(as_text=True)
     assert client.get("/get/curso").get_data(as_text=True) == "Valor recuperado: Redis"
 
 

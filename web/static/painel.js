@@ -1,8 +1,15 @@
-// fila's live page: polls /api/painel every second and draws what it gets.
+// fila's console: polls /api/painel every second and draws what it gets; acts through the JSON API.
 // Every value reaches the page through textContent, never innerHTML.
 "use strict";
 
 const REFRESH_MS = 1000;
+const HISTORY_MS = 15000;
+const QUEUE = document.getElementById("cards").dataset.queue;
+const MESSAGE_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+const JOB_ID = /^([0-9a-f]{32}|[0-9a-f-]{36})$/;
+const selected = new Set();
+let deadSignature = "";
+let paused = null;
 
 function cell(row, text, className) {
   const td = document.createElement("td");
@@ -13,13 +20,12 @@ function cell(row, text, className) {
 }
 
 function fillTable(id, items, columns) {
-  const body = document.getElementById(id);
   const rows = items.map((item) => {
     const tr = document.createElement("tr");
     columns.forEach(([get, className]) => cell(tr, get(item), className ? className(item) : undefined));
     return tr;
   });
-  body.replaceChildren(...rows);
+  document.getElementById(id).replaceChildren(...rows);
 }
 
 function short(value, size = 60) {
@@ -27,21 +33,49 @@ function short(value, size = 60) {
   return text && text.length > size ? text.slice(0, size) + "…" : text;
 }
 
-function drawChart(values) {
-  const canvas = document.getElementById("chart");
+function seconds(value) {
+  if (value < 60) return `${value.toFixed(1)} s`;
+  if (value < 3600) return `${Math.floor(value / 60)} min ${Math.round(value % 60)} s`;
+  return `${Math.floor(value / 3600)} h ${Math.round((value % 3600) / 60)} min`;
+}
+
+function csrfToken() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.content : "";
+}
+
+async function api(method, url, payload) {
+  const headers = { Accept: "application/json", "X-CSRFToken": csrfToken() };
+  if (payload !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(url, {
+    method, headers, body: payload === undefined ? undefined : JSON.stringify(payload),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.message || body.error || `HTTP ${response.status}`);
+  return { status: response.status, body };
+}
+
+function drawBars(canvasId, series, colors) {
+  const canvas = document.getElementById(canvasId);
   const ctx = canvas.getContext("2d");
   const { width, height } = canvas;
   ctx.clearRect(0, 0, width, height);
-  const peak = Math.max(1, ...values);
-  const barWidth = width / values.length;
-  ctx.fillStyle = "#c2410c";
-  values.forEach((value, i) => {
-    const barHeight = (value / peak) * (height - 18);
-    ctx.fillRect(i * barWidth, height - barHeight, Math.max(1, barWidth - 1), barHeight);
-  });
+  const length = series[0].length;
+  const totals = Array.from({ length }, (_, i) => series.reduce((sum, values) => sum + values[i], 0));
+  const peak = Math.max(1, ...totals);
+  const barWidth = width / length;
+  for (let i = 0; i < length; i += 1) {
+    let base = height;
+    series.forEach((values, s) => {
+      const barHeight = (values[i] / peak) * (height - 18);
+      ctx.fillStyle = colors[s];
+      ctx.fillRect(i * barWidth, base - barHeight, Math.max(1, barWidth - (barWidth > 3 ? 1 : 0)), barHeight);
+      base -= barHeight;
+    });
+  }
   ctx.fillStyle = "#6b7280";
   ctx.font = "12px system-ui, sans-serif";
-  ctx.fillText(`pico: ${peak}/s`, 4, 12);
+  return peak;
 }
 
 function render(data) {
@@ -50,11 +84,17 @@ function render(data) {
     document.getElementById(key).textContent = q[key].toLocaleString("pt-BR");
   }
   document.getElementById("rate").textContent = q.rate_1m.toLocaleString("pt-BR");
-  drawChart(data.throughput);
+  document.getElementById("oldest").textContent = q.length ? seconds(q.oldest_age_s) : "–";
+  renderState(q.paused);
+  const peak = drawBars("chart", [data.throughput], ["#c2410c"]);
+  document.getElementById("chart").getContext("2d").fillText(`pico: ${peak}/s`, 4, 12);
   fillTable("workers", data.workers, [
-    [(w) => w.name], [(w) => w.delivery], [(w) => w.processed, () => "num"],
-    [(w) => w.in_flight, () => "num"], [(w) => `${w.heartbeat_age_s.toFixed(1)} s`, () => "num"],
+    [(w) => w.name], [(w) => (w.state === "alive" ? "vivo" : "perdido"), (w) => `state-${w.state}`],
+    [(w) => `${w.host ?? "?"} · ${w.pid}`], [(w) => w.delivery], [(w) => w.current ?? ""],
+    [(w) => w.in_flight, () => "num"], [(w) => w.processed, () => "num"], [(w) => w.failed, () => "num"],
+    [(w) => seconds(w.heartbeat_age_s), () => "num"],
   ]);
+  renderDead(data.dead, q.dead);
   fillTable("results", data.results, [
     [(r) => r.id], [(r) => r.worker], [(r) => (r.ms === null ? "" : r.ms.toFixed(2)), () => "num"],
     [(r) => short(r.result ?? r.error)],
@@ -70,6 +110,58 @@ function render(data) {
   document.getElementById("updated").textContent = `atualizado às ${new Date().toLocaleTimeString("pt-BR")}`;
 }
 
+function renderState(isPaused) {
+  if (isPaused === paused) return;
+  paused = isPaused;
+  const state = document.getElementById("queue-state");
+  state.textContent = paused ? "pausada" : "ativa";
+  state.className = `figure ${paused ? "paused" : ""}`;
+  const button = document.getElementById("pause-button");
+  button.textContent = paused ? "Retomar" : "Pausar";
+  button.disabled = false;
+}
+
+function renderDead(letters, total) {
+  document.getElementById("dead-count").textContent =
+    total > letters.length ? `(as ${letters.length} mais recentes de ${total})` : `(${total})`;
+  const signature = letters.map((d) => `${d.id}:${d.attempts}`).join(",");
+  if (signature === deadSignature) {
+    for (const row of document.getElementById("dead-letters").rows) {
+      row.cells[4].textContent = seconds(Number(row.dataset.died) ? Date.now() / 1000 - Number(row.dataset.died) : 0);
+    }
+    return;
+  }
+  deadSignature = signature;
+  const present = new Set(letters.map((d) => d.id));
+  for (const id of [...selected]) if (!present.has(id)) selected.delete(id);
+  const rows = letters.map((d) => {
+    const tr = document.createElement("tr");
+    tr.dataset.id = d.id;
+    tr.dataset.died = d.died_at;
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.checked = selected.has(d.id);
+    box.setAttribute("aria-label", `selecionar ${d.id}`);
+    cell(tr, "").appendChild(box);
+    cell(tr, d.id);
+    cell(tr, d.error, "status-dead");
+    cell(tr, d.attempts, "num");
+    cell(tr, seconds(d.age_s), "num");
+    cell(tr, short(d.preview, 80));
+    const actions = cell(tr, "");
+    for (const [action, label, className] of [["requeue", "Reenfileirar", "secondary"], ["delete", "Apagar", "danger"]]) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = `small ${className}`;
+      button.dataset.action = action;
+      button.textContent = label;
+      actions.appendChild(button);
+    }
+    return tr;
+  });
+  document.getElementById("dead-letters").replaceChildren(...rows);
+}
+
 async function refresh() {
   try {
     const response = await fetch("/api/painel", { headers: { Accept: "application/json" } });
@@ -82,14 +174,168 @@ async function refresh() {
   }
 }
 
-async function postJSON(url, payload) {
-  const response = await fetch(url, {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload),
-  });
-  const body = await response.json();
-  if (!response.ok) throw new Error(body.error || `HTTP ${response.status}`);
-  return { status: response.status, body };
+async function refreshHistory() {
+  const minutes = document.getElementById("history-range").value;
+  try {
+    const { body } = await api("GET", `/api/history?minutes=${minutes}`);
+    const h = body.history;
+    drawBars("history", [h.map((m) => m.done), h.map((m) => m.failed), h.map((m) => m.dead)],
+      ["#15803d", "#b45309", "#b91c1c"]);
+    const total = h.reduce((sum, m) => sum + m.done, 0);
+    document.getElementById("history").dataset.done = String(total);
+    document.getElementById("history").getContext("2d")
+      .fillText(`${total.toLocaleString("pt-BR")} processadas, ${h.reduce((s, m) => s + m.dead, 0)} mortas`, 4, 12);
+  } catch (error) {
+    document.getElementById("updated").textContent = `histórico: ${error.message}`;
+  }
 }
+
+document.getElementById("history-range").addEventListener("change", refreshHistory);
+
+document.getElementById("pause-button").addEventListener("click", async (event) => {
+  event.target.disabled = true;
+  try {
+    const { body } = await api("POST", `/api/queues/${encodeURIComponent(QUEUE)}/${paused ? "resume" : "pause"}`);
+    renderState(body.paused);
+  } catch (error) {
+    document.getElementById("updated").textContent = `erro: ${error.message}`;
+  } finally {
+    event.target.disabled = false;
+  }
+});
+
+function deadStatus(text) {
+  document.getElementById("dead-status").textContent = text;
+}
+
+async function everyStep(url, payload, verb) {
+  let done = 0;
+  let until;
+  for (;;) {
+    const { body } = await api("POST", url, until === undefined ? payload : { ...payload, until });
+    done += body[verb];
+    until = body.until;
+    deadStatus(`${done.toLocaleString("pt-BR")} ${verb === "requeued" ? "reenfileirada(s)" : "apagada(s)"}` +
+      (body.remaining ? `, faltam ${body.remaining.toLocaleString("pt-BR")}…` : ""));
+    if (!body.remaining) return done;
+  }
+}
+
+document.getElementById("dead-letters").addEventListener("change", (event) => {
+  const row = event.target.closest("tr");
+  if (event.target.type === "checkbox" && row) {
+    if (event.target.checked) selected.add(row.dataset.id); else selected.delete(row.dataset.id);
+  }
+});
+
+document.getElementById("dead-all").addEventListener("change", (event) => {
+  for (const row of document.getElementById("dead-letters").rows) {
+    row.cells[0].firstChild.checked = event.target.checked;
+    if (event.target.checked) selected.add(row.dataset.id); else selected.delete(row.dataset.id);
+  }
+});
+
+document.getElementById("dead-letters").addEventListener("click", async (event) => {
+  const button = event.target.closest("button[data-action]");
+  if (!button) return;
+  const id = button.closest("tr").dataset.id;
+  button.disabled = true;
+  try {
+    if (button.dataset.action === "requeue") {
+      await api("POST", "/api/dead/requeue", { ids: [id] });
+      deadStatus(`${id} reenfileirada`);
+    } else {
+      await api("DELETE", `/api/dead/${id}`);
+      deadStatus(`${id} apagada`);
+    }
+    selected.delete(id);
+    button.closest("tr").remove();
+  } catch (error) {
+    deadStatus(`erro: ${error.message}`);
+    button.disabled = false;
+  }
+});
+
+document.getElementById("requeue-selected").addEventListener("click", async () => {
+  if (!selected.size) { deadStatus("nenhuma selecionada"); return; }
+  try {
+    const { body } = await api("POST", "/api/dead/requeue", { ids: [...selected] });
+    deadStatus(`${body.requeued} reenfileirada(s)`);
+    selected.clear();
+  } catch (error) {
+    deadStatus(`erro: ${error.message}`);
+  }
+});
+
+document.getElementById("requeue-all").addEventListener("click", async () => {
+  try {
+    await everyStep("/api/dead/requeue", { all: true }, "requeued");
+  } catch (error) {
+    deadStatus(`erro: ${error.message}`);
+  }
+});
+
+document.getElementById("purge-all").addEventListener("click", () => {
+  document.getElementById("purge-confirm").hidden = false;
+});
+document.getElementById("purge-no").addEventListener("click", () => {
+  document.getElementById("purge-confirm").hidden = true;
+});
+document.getElementById("purge-yes").addEventListener("click", async () => {
+  document.getElementById("purge-confirm").hidden = true;
+  try {
+    await everyStep("/api/dead/purge", { confirm: true }, "purged");
+  } catch (error) {
+    deadStatus(`erro: ${error.message}`);
+  }
+});
+
+function story(title, fields) {
+  document.getElementById("story-title").textContent = title;
+  const list = document.getElementById("story");
+  list.replaceChildren();
+  for (const [name, value] of fields) {
+    if (value === null || value === undefined) continue;
+    const dt = document.createElement("dt");
+    dt.textContent = name;
+    const dd = document.createElement("dd");
+    dd.textContent = typeof value === "string" ? value : JSON.stringify(value, null, 1);
+    list.append(dt, dd);
+  }
+  document.getElementById("search-result").hidden = false;
+}
+
+function when(timestamp) {
+  return timestamp ? new Date(timestamp * 1000).toLocaleString("pt-BR") : null;
+}
+
+document.getElementById("search-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const id = new FormData(event.target).get("id").trim();
+  try {
+    if (MESSAGE_ID.test(id)) {
+      const { body: m } = await api("GET", `/api/messages/${id}`);
+      const fields = [["estado", m.status], ["tentativas sem sucesso", m.attempts], ["worker", m.worker],
+        ["enfileirada", when(m.enqueued_at)], ["início", when(m.started_at)], ["fim", when(m.finished_at)],
+        ["tempo no handler", m.ms === null ? null : `${m.ms} ms`],
+        ["latência", m.latency_ms === null ? null : `${m.latency_ms} ms`], ["erro", m.error], ["resultado", m.result]];
+      if (m.status === "dead") {
+        const { body: d } = await api("GET", `/api/dead/${id}`);
+        fields.push(["morreu", when(d.died_at)], ["corpo", d.body]);
+      }
+      story(`mensagem ${id}`, fields);
+    } else if (JOB_ID.test(id)) {
+      const { body: j } = await api("GET", `/api/jobs/${id}`);
+      story(`job ${id}`, [["estado", j.status], ["descrição", j.description], ["posição na fila", j.position],
+        ["worker", j.worker], ["enfileirado", j.enqueued_at], ["início", j.started_at], ["fim", j.ended_at],
+        ["erro", j.error], ["resultado", j.truncated ? `${j.result} (${j.digits} dígitos)` : j.result]]);
+    } else {
+      story("id não reconhecido", [["o que buscar", "um id de mensagem (26 caracteres) ou de job do RQ (32 hex)"]]);
+    }
+  } catch (error) {
+    story(`nada encontrado para ${id}`, [["resposta", error.message]]);
+  }
+});
 
 document.getElementById("push-form").addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -101,8 +347,9 @@ document.getElementById("push-form").addEventListener("submit", async (event) =>
   }));
   const status = document.getElementById("push-status");
   try {
-    const { body } = await postJSON("/api/messages", messages);
+    const { body } = await api("POST", "/api/messages", messages);
     status.textContent = `${body.count} mensagem(ns) enfileirada(s)`;
+    setTimeout(refreshHistory, 2000);
   } catch (error) {
     status.textContent = `erro: ${error.message}`;
   }
@@ -110,8 +357,7 @@ document.getElementById("push-form").addEventListener("submit", async (event) =>
 
 async function followJob(url, output) {
   for (;;) {
-    const response = await fetch(url);
-    const job = await response.json();
+    const { body: job } = await api("GET", url);
     if (job.status === "finished") return job;
     if (job.status === "failed" || job.status === "canceled" || job.status === "stopped") {
       throw new Error(job.error || job.status);
@@ -129,7 +375,7 @@ document.getElementById("fib-form").addEventListener("submit", async (event) => 
   const result = document.getElementById("fib-result");
   result.textContent = "";
   try {
-    const { status: code, body } = await postJSON("/api/jobs/fib", { n, algorithm: form.get("algorithm") });
+    const { status: code, body } = await api("POST", "/api/jobs/fib", { n, algorithm: form.get("algorithm") });
     const job = code === 200 ? body : await followJob(body.status_url, status);
     status.textContent = code === 200 ? "do cache (Redis)" : `job ${job.id.slice(0, 8)}: finished`;
     result.textContent = `F(${n}) = ${job.result}` + (job.truncated ? ` (${job.digits} dígitos)` : "");
@@ -139,3 +385,5 @@ document.getElementById("fib-form").addEventListener("submit", async (event) => 
 });
 
 refresh();
+refreshHistory();
+setInterval(refreshHistory, HISTORY_MS);
