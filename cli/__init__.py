@@ -5,6 +5,7 @@
     fila load dados.csv      a chave,valor CSV into Redis through /api/bulk
     fila health KIND         exit 0 when a service is healthy (container healthchecks)
     fila redis serve|wait    run a private redis-server, or wait for Redis to answer
+    fila token create --ttl 3600   a temporary API token (also: list, revoke ID)
 
 Each command's own --help says more.
 """
@@ -21,6 +22,7 @@ COMMANDS = {
     "load": ("cli.load", "load a chave,valor CSV through /api/bulk"),
     "health": ("cli.health", "check a service for a container healthcheck"),
     "redis": ("cli.redis", "run a private redis-server, or wait until Redis answers"),
+    "token": ("cli.token", "create, list or revoke temporary API tokens"),
 }
 
 

@@ -178,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     if commander:
         urls.append(f"  Redis Cmdr    http://localhost:{settings.commander_port}/")
     urls.append(f"  redis         {env['REDIS_URL']}" + (f"  (its data in {var / 'redis'})" if own_redis else ""))
+    if not settings.admin_password:
+        urls.append("  admin         open: no ADMIN_PASSWORD, so /painel and the admin API need no login (fine on "
+                    "127.0.0.1; set ADMIN_PASSWORD before exposing anything)")
     print("fila is starting:\n" + "\n".join(urls) + "\nCtrl-C stops everything.\n", flush=True)
     var.mkdir(parents=True, exist_ok=True)
     (var / "Procfile").write_text(procfile(settings, redis_port, env["REDIS_URL"], commander, var))

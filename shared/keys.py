@@ -17,6 +17,24 @@ WORKERS = f"{PREFIX}workers"
 REAPER_LOCK = f"{PREFIX}reaper-lock"
 #: Latest results, newest first (capped).
 RECENT = f"{PREFIX}recent"
+#: Operators' sessions (Flask-Session adds the session id).
+SESSION_PREFIX = f"{PREFIX}session:"
+#: Rate-limit counters (Flask-Limiter's storage).
+LIMITS_PREFIX = f"{PREFIX}limits"
+#: API tokens by the hash of their secret, with their TTL (the tokens index lists them).
+TOKENS = f"{PREFIX}tokens"
+#: The handout-style rate-limit demonstration's counters, one per client and window: `limite:<client>`.
+LIMIT_DEMO_PREFIX = "limite:"
+
+
+def token(digest: str) -> str:
+    """Name the key of an API token (field: the SHA-256 of its secret; the secret itself is never stored)."""
+    return f"{PREFIX}token:{digest}"
+
+
+def limit_demo(client: str) -> str:
+    """Name the demonstration's counter of a client's requests in the current window."""
+    return f"{LIMIT_DEMO_PREFIX}{client}"
 
 
 def fib(n: int) -> str:
@@ -90,7 +108,7 @@ def timings(queue: str) -> str:
 
 
 #: Prefixes a user may not write under, and whose keys they are.
-RESERVED_PREFIXES = (PREFIX, RQ_PREFIX, FIB_PREFIX)
+RESERVED_PREFIXES = (PREFIX, RQ_PREFIX, FIB_PREFIX, LIMIT_DEMO_PREFIX)
 
 
 def reserved_owner(name: str, queue: str, *, allow_queue: bool = False) -> str | None:

@@ -84,6 +84,17 @@ class Settings:
     log_level: str = field(default="INFO", metadata={"env": "LOG_LEVEL"})
     log_messages: bool = field(default=True, metadata={"env": "LOG_MESSAGES"})
 
+    admin_username: str = field(default="admin", metadata={"env": "ADMIN_USERNAME"})
+    admin_password: str = field(default="", repr=False, metadata={"env": "ADMIN_PASSWORD"})
+    secret_key: str = field(default="", repr=False, metadata={"env": "SECRET_KEY"})
+    session_ttl: int = field(default=1800, metadata={"env": "SESSION_TTL"})
+    api_tokens_required: bool = field(default=False, metadata={"env": "API_TOKENS_REQUIRED"})
+    token_ttl_max: int = field(default=30 * 86400, metadata={"env": "TOKEN_TTL_MAX"})
+    rate_limit_api: str = field(default="", metadata={"env": "RATE_LIMIT_API"})
+    rate_limit_writes: str = field(default="200/second", metadata={"env": "RATE_LIMIT_WRITES"})
+    rate_limit_login: str = field(default="5/minute", metadata={"env": "RATE_LIMIT_LOGIN"})
+    trusted_proxies: int = field(default=0, metadata={"env": "TRUSTED_PROXIES"})
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from the environment; a bad value raises ValueError naming its variable."""
@@ -105,7 +116,7 @@ class Settings:
     def validate(self) -> None:
         """Raise ValueError when settings contradict each other or are out of range."""
         positive = ("max_attempts", "message_max_bytes", "batch_max", "result_ttl", "worker_batch_max",
-                    "key_max_len", "value_max_len", "fib_cache_ttl", "job_timeout")
+                    "key_max_len", "value_max_len", "fib_cache_ttl", "job_timeout", "session_ttl", "token_ttl_max")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
@@ -115,6 +126,8 @@ class Settings:
             raise ValueError("Redis timeouts must be positive")
         if not self.queue_name or not self.job_queue_name:
             raise ValueError("queue names must not be empty")
+        if self.trusted_proxies < 0:
+            raise ValueError("trusted_proxies must be 0 or more")
 
     def env(self) -> dict[str, str]:
         """Render these settings as environment variables (for child processes)."""

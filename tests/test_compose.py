@@ -66,7 +66,14 @@ def test_nothing_sensitive_is_published_to_the_world():
     dashboard, commander = spec["services"]["dashboard"], spec["services"]["redis-commander"]
     assert compose.service_env(dashboard)["RQ_DASHBOARD_PASSWORD"]
     assert compose.service_env(commander)["HTTP_PASSWORD"]
-    assert "--requirepass" in " ".join(spec["services"]["redis"]["command"])
+    redis_command = " ".join(spec["services"]["redis"]["command"])
+    assert "--aclfile" in redis_command and "nopass" not in redis_command
+    for user in ("default", "fila", "dashboard", "commander"):
+        assert f"user {user} on >$" in redis_command, user  # every Redis user has a password
+    assert "-@dangerous" in redis_command.split("user fila ")[1].split("\n")[0]
+    for name in ("web", "worker", "rq-worker"):
+        assert compose.service_env(spec["services"][name])["REDIS_URL"].startswith("redis://fila:"), name
+        assert compose.service_env(spec["services"][name])["ADMIN_PASSWORD"], name
     assert "redis:7." in spec["services"]["redis"]["image"] and "alpine" in spec["services"]["redis"]["image"]
     with pytest.raises(KeyError, match="REDIS_PASSWORD"):
         compose.load({"REDIS_PASSWORD": ""})

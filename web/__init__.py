@@ -14,7 +14,9 @@ from shared.settings import Settings
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app; `config` may carry `SETTINGS` (a Settings) and Flask options."""
     from web import (
+        access,
         api_docs,
+        auth,
         bulk,
         dead_letters,
         errors,
@@ -40,8 +42,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(options)
     built = services.init_app(app, settings)
     metrics.init_app(app, built)
-    api_docs.init_app(app)
     errors.register(app)
-    for module in (handout, kv, messages, queues, dead_letters, jobs, bulk, panel, health, metrics, api_docs):
+    for module in (handout, kv, messages, queues, dead_letters, jobs, bulk, panel, health, metrics, api_docs, auth):
         app.register_blueprint(module.bp)
+    access.init_app(app, built)
+    api_docs.init_app(app)  # last: it documents every route's access from access.POLICY
     return app

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from importlib.resources import files
 from typing import Any
 
 import yaml
 from flask import Blueprint, Flask, Response, current_app, jsonify, make_response, render_template
 
+from web.access import POLICY, Access, Limit
 from web.errors import CODES
 from web.panel import CSP
 
@@ -16,18 +18,47 @@ bp = Blueprint("api_docs", __name__)
 METHODS = ("get", "head", "post", "put", "delete", "options")
 
 
-def load() -> dict[str, Any]:
-    """Read web/openapi.yaml and add the error codes of web.errors.CODES to its ErrorCode schema."""
+def load(app: Flask | None = None) -> dict[str, Any]:
+    """Read web/openapi.yaml, add the error codes of web.errors.CODES, and (given the app) each route's access.
+
+    The access of every operation comes from web.access.POLICY, the table that enforces it: who may
+    call it (security), and the 401, 403 and 429 it may then answer.
+    """
     spec: dict[str, Any] = yaml.safe_load(files("web").joinpath("openapi.yaml").read_text(encoding="utf-8"))
     code = spec["components"]["schemas"]["ErrorCode"]
     code["enum"] = list(CODES)
     code["x-codes"] = dict(CODES)
+    if app is not None:
+        _document_access(app, spec)
     return spec
 
 
+def _document_access(app: Flask, spec: dict[str, Any]) -> None:
+    refused = {"$ref": "#/components/responses/Refused"}
+    for rule in app.url_map.iter_rules():
+        access, limit = POLICY[rule.endpoint]
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
+            operation = spec["paths"].get(path, {}).get(method.lower())
+            if operation is None:
+                continue  # tests/web/test_openapi.py reports it
+            responses = operation["responses"]
+            operation["x-access"] = access.value
+            if access is Access.PRODUCER:
+                operation["security"] = [{}, {"bearer": []}, {"session": []}]
+                responses.setdefault("401", refused)
+            elif access is Access.ADMIN:
+                operation["security"] = [{"bearer": []}, {"session": []}]
+                responses.setdefault("401", refused)
+            if limit is not Limit.NONE:
+                responses.setdefault("429", {"$ref": "#/components/responses/TooMany"})
+            if method in {"POST", "PUT", "DELETE", "PATCH"}:
+                responses.setdefault("403", refused)
+
+
 def init_app(app: Flask) -> None:
-    """Load the document once per app."""
-    app.extensions["fila_openapi"] = load()
+    """Load the document once per app (after every route and its access are in place)."""
+    app.extensions["fila_openapi"] = load(app)
 
 
 def document() -> dict[str, Any]:

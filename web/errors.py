@@ -57,6 +57,11 @@ CODES: dict[str, str] = {
     "method_not_allowed": "The route does not take this method; the Allow header lists those it takes.",
     "payload_too_large": "The request body is larger than REQUEST_MAX_BYTES.",
     "bad_request": "The request is malformed.",
+    "rate_limited": "Too many requests from this client: wait the Retry-After seconds.",
+    "unauthorized": "This needs an operator's session (/login) or an API token (Authorization: Bearer).",
+    "cross_site": "A browser page of another site may not change fila.",
+    "csrf_failed": "The form or request lacks its CSRF token (reload the page).",
+    "unknown_token": "No live API token has this id.",
     "redis_unavailable": "Redis cannot be reached right now: retry after Retry-After seconds.",
     "redis_error": "Redis refused the command.",
     "internal_error": "Something fila did not expect went wrong; the server log has the details.",
@@ -88,13 +93,16 @@ def refuse(status: int, error: str, message: str, *, pt: str | None = None, text
 
 
 def render(exc: Refusal) -> Response:
-    """Render a refusal as JSON or as its line of text."""
+    """Render a refusal as JSON or as its line of text (a `retry_after` extra becomes the Retry-After header)."""
     status = exc.code or 400
     if wants_json():
         response = jsonify({"error": exc.error, "message": exc.description, **exc.extra})
         response.status_code = status
-        return response
-    return text(exc.text, status)
+    else:
+        response = text(exc.text, status)
+    if "retry_after" in exc.extra:
+        response.headers["Retry-After"] = str(exc.extra["retry_after"])
+    return response
 
 
 def _http_error(exc: HTTPException) -> Response:
@@ -107,6 +115,9 @@ def _http_error(exc: HTTPException) -> Response:
     elif status == 404:
         refusal = Refusal(404, "not_found", "no such route: the routes are listed at /api/docs",
                           pt="rota não encontrada: as rotas estão em /api/docs")
+    elif status == 429:
+        refusal = Refusal(429, "rate_limited", f"too many requests ({exc.description}): wait Retry-After seconds",
+                          pt=f"requisições demais ({exc.description}): espere Retry-After segundos")
     elif status == 413:
         refusal = Refusal(413, "payload_too_large", "the request body is too large (REQUEST_MAX_BYTES)",
                           pt="o corpo da requisição é grande demais (REQUEST_MAX_BYTES)")
@@ -155,8 +166,17 @@ def _redis_error(exc: redis.exceptions.ResponseError) -> Response:
     return render(Refusal(500, "redis_error", "Redis refused the command", pt="o Redis recusou o comando"))
 
 
+def _csrf_error(exc: HTTPException) -> Response:
+    """Refuse a session-authenticated change without its CSRF token."""
+    return render(Refusal(400, "csrf_failed", f"{exc.description}: reload the page and try again",
+                          pt="o formulário perdeu o token CSRF: recarregue a página e tente de novo"))
+
+
 def register(app: Flask) -> None:
     """Attach the handlers to the app."""
+    from flask_wtf.csrf import CSRFError
+
+    app.register_error_handler(CSRFError, _csrf_error)
     for kind in UNAVAILABLE:
         app.register_error_handler(kind, _redis_unavailable)
     app.register_error_handler(redis.exceptions.ResponseError, _redis_error)

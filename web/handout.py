@@ -7,7 +7,7 @@ import re
 import time
 from typing import cast
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 from markupsafe import escape
 
 from shared import keys
@@ -133,6 +133,30 @@ def list_values(lista: str) -> Response:
     if total > len(values):
         message += f" (mostrando {len(values)} de {total})"
     return reply(message, {"list": lista, "values": values, "total": total})
+
+
+#: The rate-limit demonstration: this many requests per window of this many seconds.
+DEMO_LIMIT, DEMO_WINDOW = 5, 60
+
+
+@bp.route("/limite")
+def limit_demo() -> Response:
+    """Count this client's requests in a window with INCR + EXPIRE, as a rate limiter does; 429 past the limit."""
+    client = request.remote_addr or "desconhecido"
+    key = keys.limit_demo(client)
+    with services().redis.pipeline(transaction=True) as pipe:
+        pipe.incr(key)
+        pipe.expire(key, DEMO_WINDOW, nx=True)  # the first request of a window starts its clock
+        pipe.ttl(key)
+        count, _, left = pipe.execute()
+    log.info("redis INCR %s -> %s (TTL %ss)", key, count, left)
+    data = {"key": key, "count": count, "limit": DEMO_LIMIT, "window_s": DEMO_WINDOW, "reset_in_s": left}
+    if count > DEMO_LIMIT:
+        refuse(429, "rate_limited", f"{count} requests in this window of {DEMO_WINDOW} s, the limit is {DEMO_LIMIT}: "
+                                    f"wait {left} s", text=f"Limite de {DEMO_LIMIT} requisições por {DEMO_WINDOW} s "
+                                    f"atingido (esta foi a {count}ª): espere {left} s", retry_after=left, **data)
+    return reply(f"Requisição {count} de {DEMO_LIMIT} nesta janela de {DEMO_WINDOW} s "
+                 f"(a janela recomeça em {left} s; veja no redis-cli: GET {key} e TTL {key})", data)
 
 
 def whole_number(raw: str, limit: int) -> int:

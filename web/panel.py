@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, make_response, render_template
+from flask import Blueprint, Response, jsonify, make_response, render_template, session
 
 from web.services import services
 
@@ -23,7 +23,7 @@ def page() -> Response:
     settings = services().settings
     response = make_response(render_template(
         "painel.html", queue=settings.queue_name, dashboard_url=settings.dashboard_url,
-        commander_url=settings.commander_url, chart_seconds=CHART_SECONDS))
+        commander_url=settings.commander_url, chart_seconds=CHART_SECONDS, user=session.get("user")))
     response.headers["Content-Security-Policy"] = CSP
     return response
 

@@ -21,7 +21,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 #: Whose keys each reserved prefix holds, in both languages.
 _OWNERS = {keys.PREFIX: ("fila's internal keys", "as chaves internas do fila"),
            keys.RQ_PREFIX: ("RQ's keys", "as chaves do RQ"),
-           keys.FIB_PREFIX: ("the Fibonacci cache", "o cache de Fibonacci")}
+           keys.FIB_PREFIX: ("the Fibonacci cache", "o cache de Fibonacci"),
+           keys.LIMIT_DEMO_PREFIX: ("the rate-limit demonstration (/limite)", "a demonstração de limite (/limite)")}
 
 
 class Problem(NamedTuple):

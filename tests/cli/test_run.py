@@ -84,6 +84,7 @@ def test_the_shell_wins_over_dot_env_and_the_printed_urls_are_served(tmp_path, d
         wait_for(lambda: served(shell["WEB_PORT"]), timeout=60, message="the shell's WEB_PORT answers")
         printed = proc.output()
         assert f"http://localhost:{shell['WEB_PORT']}/" in printed
+        assert "admin         open: no ADMIN_PASSWORD" in printed
         assert in_file["WEB_PORT"] not in printed
         assert served(shell["WEB_ALT_PORT"])
         assert not served(in_file["WEB_PORT"]) and not served(in_file["WEB_ALT_PORT"])

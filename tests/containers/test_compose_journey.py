@@ -92,6 +92,31 @@ def test_a_killed_web_worker_is_replaced_in_its_container(project):
     assert project.inspect(web, "{{.State.StartedAt}}") == started  # the container did not restart
 
 
+def test_redis_users_fila_s_cannot_flush_and_commander_s_cannot_write(project):
+    def as_user(user: str, password_variable: str, *command: str) -> str:
+        return project.compose("exec", "-T", "-e", f"REDISCLI_AUTH={project.values[password_variable]}", "redis",
+                               "redis-cli", "--user", user, *command).stdout
+
+    assert "NOPERM" in as_user("fila", "REDIS_FILA_PASSWORD", "FLUSHALL")
+    assert "NOPERM" in as_user("fila", "REDIS_FILA_PASSWORD", "CONFIG", "SET", "appendonly", "no")
+    assert "NOPERM" in as_user("fila", "REDIS_FILA_PASSWORD", "KEYS", "*")
+    assert "NOPERM" in as_user("commander", "REDIS_COMMANDER_PASSWORD", "SET", "x", "1")
+    assert "NOPERM" in as_user("dashboard", "REDIS_DASHBOARD_PASSWORD", "GET", "curso")  # RQ's keys only
+    assert as_user("fila", "REDIS_FILA_PASSWORD", "PING").strip() == "PONG"
+    assert "NOAUTH" in as_user("fila", "REDIS_PASSWORD", "PING")  # another user's password does not open it
+    assert all(state == "healthy" for state in project.health().values())  # every service, under its own user
+
+
+def test_the_admin_api_needs_credentials_and_the_handout_none(project):
+    url = project.url()
+    assert requests.get(f"{url}/api/dead", timeout=5).status_code == 401
+    assert requests.get(f"{url}/painel", timeout=5, allow_redirects=False).status_code == 302
+    created = project.compose("exec", "-T", "web", "fila", "token", "create", "--ttl", "60", "--name", "journey")
+    secret = created.stdout.strip()
+    answer = requests.get(f"{url}/api/dead", headers={"Authorization": f"Bearer {secret}"}, timeout=5)
+    assert answer.status_code == 200 and answer.json()["dead"] == []
+
+
 def test_the_handout_curl_lines(project):
     base, alt = project.url(), project.url("WEB_ALT_PORT")
 

@@ -1,4 +1,4 @@
-"""Wait for a condition with a deadline instead of sleeping."""
+"""Wait for a condition with a deadline instead of sleeping; read what a test may assert on."""
 
 from __future__ import annotations
 
@@ -22,3 +22,8 @@ def wait_for(condition: Callable[[], T], timeout: float = 10.0, interval: float 
             last_error = exc
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message or condition}: last error {last_error!r}")
+
+
+def user_keys(client) -> list[str]:
+    """Return the keys a user wrote (fila's own bookkeeping, such as rate-limit counters, left out)."""
+    return sorted(key for key in client.scan_iter(count=1000) if not key.startswith("fila:"))

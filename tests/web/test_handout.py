@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from tests.support.polling import user_keys
+
 JSON = {"Accept": "application/json"}
 
 
@@ -101,11 +103,11 @@ def test_json_on_request(client):
 ])
 def test_reserved_names_refused_and_unchanged(client, rdb, path):
     rdb.set("hits", "7")
-    before = {key: rdb.type(key) for key in rdb.keys("*")}
+    before = {key: rdb.type(key) for key in user_keys(rdb)}
     response = client.get(path)
     assert response.status_code == 400
     assert response.get_data(as_text=True).startswith("Erro: ")
-    assert {key: rdb.type(key) for key in rdb.keys("*")} == before
+    assert {key: rdb.type(key) for key in user_keys(rdb)} == before
     assert rdb.get("hits") == "7"
 
 
@@ -129,7 +131,7 @@ def test_invalid_input_is_400_and_changes_nothing(client, rdb, path):
     response = client.get(path, headers=JSON)
     assert response.status_code == 400
     assert response.get_json()["error"]
-    assert rdb.dbsize() == 0
+    assert len(user_keys(rdb)) == 0
 
 
 def test_wrong_type_is_409(client, rdb):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -206,3 +207,33 @@ def test_the_page_fits_1280_and_390_pixels_and_escapes_what_it_shows(system, bro
     phone.click("#pause-button")
     expect(phone.locator("#queue-state")).to_have_text("pausada")
     assert errors == [] and phone_errors == []
+
+
+def test_an_operator_signs_in_acts_with_the_csrf_token_and_signs_out(settings, rdb, browser):
+    locked = dataclasses.replace(settings, admin_password="segredo-do-operador")
+    port = free_port()
+    web = start_granian(locked, port, workers=1, threads=4)
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"http://127.0.0.1:{port}/painel")
+        expect(page).to_have_url(re.compile(r"/login\?next=/painel"))
+        page.fill("#login-form input[name=username]", "admin")
+        page.fill("#login-form input[name=password]", "errada")
+        page.click("#login-form button")
+        expect(page.locator("#login-error")).to_have_text("usuário ou senha inválidos")
+        page.fill("#login-form input[name=username]", "admin")
+        page.fill("#login-form input[name=password]", "segredo-do-operador")
+        page.click("#login-form button")
+        expect(page).to_have_url(re.compile(r"/painel$"))
+        expect(page.locator("#updated")).to_contain_text("atualizado", timeout=10_000)
+        page.click("#pause-button")  # a change: the page sends its CSRF token with it
+        expect(page.locator("#queue-state")).to_have_text("pausada")
+        assert rdb.exists(keys.paused("fila"))
+        (session_key,) = rdb.keys(f"{keys.SESSION_PREFIX}*")
+        page.click("#logout")
+        expect(page).to_have_url(re.compile(r"/login$"))
+        assert not rdb.exists(session_key)
+        page.goto(f"http://127.0.0.1:{port}/painel")
+        expect(page).to_have_url(re.compile(r"/login"))
+    finally:
+        web.stop()
