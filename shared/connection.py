@@ -1,15 +1,60 @@
-"""Redis clients with explicit, fail-fast timeouts."""
+"""Redis clients with explicit, fail-fast timeouts, to one Redis or to the primary a set of Sentinels names.
+
+    REDIS_URL=redis://[user:password@]host:port/db
+    REDIS_URL=redis+sentinel://[user:password@]sentinel1:26379,sentinel2:26379,.../service_name[/db]
+    REDIS_SENTINEL_PASSWORD=...   (the Sentinels' own password, when they have one)
+
+Through Sentinel a client asks for the primary when it connects; after a failover its old
+connections fail (503 on the web, a retry in workers) and the next ones find the new primary.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+from redis.sentinel import Sentinel
 
 from shared.settings import Settings
 
-#: Errors that mean "Redis is not reachable right now" (BusyLoadingError is a ConnectionError).
+#: Errors that mean "Redis is not reachable right now" (BusyLoadingError and Sentinel's
+#: MasterNotFoundError are ConnectionErrors; a primary demoted under a client answers READONLY,
+#: which redis-py's Sentinel connections turn into a ConnectionError too).
 UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+SENTINEL_SCHEME = "redis+sentinel"
+
+
+@dataclass(frozen=True)
+class SentinelAddress:
+    """Where the Sentinels are, which primary to ask them for, and how to log in to it."""
+
+    sentinels: list[tuple[str, int]]
+    service: str
+    db: int
+    username: str | None
+    password: str | None
+
+
+def parse_sentinel_url(url: str) -> SentinelAddress:
+    """Read `redis+sentinel://[user:password@]host:port[,host:port...]/service[/db]`."""
+    parts = urlsplit(url)
+    if parts.scheme != SENTINEL_SCHEME:
+        raise ValueError(f"not a {SENTINEL_SCHEME}:// URL")
+    credentials, _, hosts = parts.netloc.rpartition("@")
+    username, _, password = credentials.partition(":") if credentials else ("", "", "")
+    sentinels = []
+    for host in hosts.split(","):
+        name, _, port = host.rpartition(":") if ":" in host else (host, "", "26379")
+        sentinels.append((name, int(port)))
+    path = [piece for piece in parts.path.split("/") if piece]
+    if not path or not all(sentinels):
+        raise ValueError("a Sentinel URL names its hosts and the service: redis+sentinel://host:26379/fila")
+    return SentinelAddress(sentinels, path[0], int(path[1]) if len(path) > 1 else 0,
+                           unquote(username) or None, unquote(password) or None)
 
 
 def connect(settings: Settings, *, decode: bool = True, block_timeout: float = 0.0,
@@ -20,11 +65,20 @@ def connect(settings: Settings, *, decode: bool = True, block_timeout: float = 0
     many seconds never outlives its socket (redis-py issue #2807). RQ needs
     ``decode=False``.
     """
-    return redis.Redis.from_url(
-        settings.redis_url,
-        decode_responses=decode,
-        socket_connect_timeout=settings.redis_connect_timeout,
-        socket_timeout=settings.redis_socket_timeout + block_timeout,
-        retry=Retry(NoBackoff(), settings.redis_retries),
-        client_name=name,
-    )
+    options: dict[str, Any] = {
+        "decode_responses": decode,
+        "socket_connect_timeout": settings.redis_connect_timeout,
+        "socket_timeout": settings.redis_socket_timeout + block_timeout,
+        "retry": Retry(NoBackoff(), settings.redis_retries),
+        "client_name": name,
+    }
+    if not settings.redis_url.startswith(f"{SENTINEL_SCHEME}://"):
+        return redis.Redis.from_url(settings.redis_url, **options)
+    address = parse_sentinel_url(settings.redis_url)
+    sentinel = Sentinel(address.sentinels, sentinel_kwargs={  # type: ignore[no-untyped-call]
+        "password": settings.redis_sentinel_password or None,
+        "socket_connect_timeout": settings.redis_connect_timeout,
+        "socket_timeout": settings.redis_socket_timeout})
+    client: redis.Redis = sentinel.master_for(  # type: ignore[no-untyped-call]
+        address.service, db=address.db, username=address.username, password=address.password, **options)
+    return client

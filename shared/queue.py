@@ -7,6 +7,7 @@ length of the queue or of the dead letters, so no call blocks Redis for long at 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator, Sequence
 from operator import itemgetter
@@ -20,6 +21,8 @@ from shared.ids import id_minute, new_ids
 from shared.settings import Settings
 from shared.status import Outcome
 
+log = logging.getLogger(__name__)
+
 #: Per-second throughput counters are kept this long (the live page charts them).
 RATE_TTL = 660
 #: Per-minute history (done, failed, dead) is kept a day and an hour.
@@ -28,6 +31,10 @@ HISTORY_TTL = 25 * 3600
 CHUNK = 1000
 #: Dead letters per REQUEUE_DEAD call or purge step (about 2 ms of Redis each; make bench scale).
 DEAD_CHUNK = 200
+
+
+class NotReplicated(redis.exceptions.ConnectionError):
+    """A write REDIS_WAIT_REPLICAS replicas did not acknowledge in time (a failover could lose it): retry."""
 
 
 class Settled(NamedTuple):
@@ -89,13 +96,19 @@ class MessageQueue:
             for message_id, body in zip(ids[start:start + CHUNK], bodies_json[start:start + CHUNK], strict=True):
                 args += (message_id, encode(message_id, body, now))
             calls.append(args)
-        if len(calls) == 1:  # the common case, one message or a small batch: no pipeline to build
+        wait = self.settings.redis_wait_replicas
+        if len(calls) == 1 and not wait:  # the common case, one message or a small batch: no pipeline to build
             self._enqueue(keys=queue_keys, args=calls[0])
             return ids
         with self.redis.pipeline(transaction=False) as pipe:
             for args in calls:
                 self._enqueue(keys=queue_keys, args=args, client=pipe)
-            pipe.execute()
+            if wait:
+                pipe.wait(wait, self.settings.redis_wait_timeout_ms)
+            replies = pipe.execute()
+        if wait and replies[-1] < wait:
+            raise NotReplicated(f"{replies[-1]} of {wait} replica(s) acknowledged the enqueue within "
+                                f"{self.settings.redis_wait_timeout_ms} ms: retry (at least once, never lost)")
         return ids
 
     def take(self, worker: str, count: int) -> list[str] | None:
@@ -157,12 +170,23 @@ class MessageQueue:
         for item in settled:
             if item.outcome is not Outcome.OK:
                 args += (id_minute(item.id), item.id, item.record, item.envelope, item.outcome.value)
-        done, retried, died = self._settle(
-            keys=[keys.processing(worker) if reliable else "", self.name, keys.dead(self.name),
-                  keys.dead_letters(self.name), keys.stats(self.name), keys.worker(worker),
-                  keys.rate(self.name, int(now)), keys.RECENT, keys.pending(self.name),
-                  keys.history(self.name, int(now) // 60)],
-            args=args)
+        settle_keys = [keys.processing(worker) if reliable else "", self.name, keys.dead(self.name),
+                       keys.dead_letters(self.name), keys.stats(self.name), keys.worker(worker),
+                       keys.rate(self.name, int(now)), keys.RECENT, keys.pending(self.name),
+                       keys.history(self.name, int(now) // 60)]
+        wait = self.settings.redis_wait_replicas
+        if not wait:
+            done, retried, died = self._settle(keys=settle_keys, args=args)
+            return done, retried, died
+        # With REDIS_WAIT_REPLICAS the results are stored on a replica before the next batch: a failover
+        # then runs again only what was in hand, not what was already settled.
+        with self.redis.pipeline(transaction=False) as pipe:
+            self._settle(keys=settle_keys, args=args, client=pipe)
+            pipe.wait(wait, self.settings.redis_wait_timeout_ms)
+            (done, retried, died), acked = pipe.execute()
+        if acked < wait:
+            log.warning("settle: %s of %s replica(s) acknowledged within %s ms: after a failover these may run "
+                        "again", acked, wait, self.settings.redis_wait_timeout_ms)
         return done, retried, died
 
     def give_back(self, worker: str, entries: Sequence[str], *, reliable: bool) -> int:

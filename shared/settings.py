@@ -36,6 +36,9 @@ class Settings:
     redis_connect_timeout: float = field(default=0.2, metadata={"env": "REDIS_CONNECT_TIMEOUT"})
     redis_socket_timeout: float = field(default=0.5, metadata={"env": "REDIS_SOCKET_TIMEOUT"})
     redis_retries: int = field(default=1, metadata={"env": "REDIS_RETRIES"})
+    redis_sentinel_password: str = field(default="", repr=False, metadata={"env": "REDIS_SENTINEL_PASSWORD"})
+    redis_wait_replicas: int = field(default=0, metadata={"env": "REDIS_WAIT_REPLICAS"})
+    redis_wait_timeout_ms: int = field(default=500, metadata={"env": "REDIS_WAIT_TIMEOUT_MS"})
 
     queue_name: str = field(default="fila", metadata={"env": "QUEUE_NAME"})
     max_attempts: int = field(default=5, metadata={"env": "MAX_ATTEMPTS"})
@@ -126,8 +129,8 @@ class Settings:
             raise ValueError("Redis timeouts must be positive")
         if not self.queue_name or not self.job_queue_name:
             raise ValueError("queue names must not be empty")
-        if self.trusted_proxies < 0:
-            raise ValueError("trusted_proxies must be 0 or more")
+        if self.trusted_proxies < 0 or self.redis_wait_replicas < 0 or self.redis_wait_timeout_ms <= 0:
+            raise ValueError("trusted_proxies, redis_wait_replicas must be >= 0; redis_wait_timeout_ms > 0")
 
     def env(self) -> dict[str, str]:
         """Render these settings as environment variables (for child processes)."""

@@ -141,10 +141,9 @@ def init_app(app: Flask, built: Services) -> None:
     app.session_interface = Sessions(app, client=built.rq_redis, key_prefix=keys.SESSION_PREFIX, use_signer=False,
                                      permanent=True)
     csrf = CSRFProtect(app)
-    # Flask-Limiter types its storage options as str | int; redis-py takes the timeouts as floats.
-    timeouts: dict[str, Any] = {"socket_connect_timeout": settings.redis_connect_timeout,
-                                "socket_timeout": settings.redis_socket_timeout, "key_prefix": keys.LIMITS_PREFIX}
-    limiter = Limiter(get_remote_address, app=app, storage_uri=settings.redis_url, storage_options=timeouts)
+    # The limits count on fila's own connections (its timeouts; through Sentinel when REDIS_URL says so).
+    storage: dict[str, Any] = {"connection_pool": built.rq_redis.connection_pool, "key_prefix": keys.LIMITS_PREFIX}
+    limiter = Limiter(get_remote_address, app=app, storage_uri="redis://", storage_options=storage)
     app.extensions["fila_access"] = {"admin_hash": admin_hash(settings.admin_password)
                                      if settings.admin_password else None, "csrf": csrf}
     app.before_request(_refuse_cross_site)

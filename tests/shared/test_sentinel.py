@@ -1,0 +1,94 @@
+"""fila through Sentinel, on this machine's redis-server: a primary, a replica, three Sentinels, a failover."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import subprocess
+import time
+
+import pytest
+
+from shared.connection import UNAVAILABLE, connect, parse_sentinel_url
+from shared.fibonacci import Algorithm
+from shared.jobs import JobQueue
+from shared.queue import MessageQueue, NotReplicated
+from shared.settings import Settings
+from tests.support.polling import wait_for
+from tests.support.processes import BIN, child_env
+from tests.support.sentinel import SentinelGroup
+from web import create_app
+
+pytestmark = pytest.mark.slow
+
+
+def test_sentinel_urls_are_read_whole():
+    address = parse_sentinel_url("redis+sentinel://fila:s%40nha@s1:26379,s2,s3:26380/fila/2")
+    assert address.sentinels == [("s1", 26379), ("s2", 26379), ("s3", 26380)]
+    assert (address.service, address.db, address.username, address.password) == ("fila", 2, "fila", "s@nha")
+    with pytest.raises(ValueError):
+        parse_sentinel_url("redis+sentinel://s1:26379")
+
+
+@pytest.fixture
+def group(tmp_path):
+    started = SentinelGroup(tmp_path).start()
+    yield started
+    started.stop()
+
+
+def test_a_failover_answers_503_then_the_new_primary_takes_over(group):
+    settings = Settings(redis_url=group.url, redis_sentinel_password=group.sentinel_password, log_level="ERROR")
+    client = connect(settings)
+    assert client.set("curso", "Redis") and group.primary_port() == group.primary.port
+    web = create_app({"SETTINGS": settings, "TESTING": True}).test_client()
+    (before,) = web.post("/api/messages", json={"body": "antes"}).get_json()["ids"]
+    client.wait(1, 1000)  # on the replica before the crash
+    group.primary.kill()
+    killed = time.monotonic()
+    codes = []
+
+    def promoted() -> bool:
+        answer = web.get("/set/depois/da-queda")
+        codes.append(answer.status_code)
+        return answer.status_code == 200
+
+    wait_for(promoted, timeout=30, interval=0.2, message="a replica promoted")
+    took = time.monotonic() - killed
+    assert set(codes) <= {503, 200} and codes[-1] == 200  # never a 500 while there is no primary
+    assert group.primary_port() == group.replica.port
+    assert web.get("/get/curso").get_data(as_text=True) == "Valor recuperado: Redis"
+    assert web.get(f"/api/messages/{before}").get_json()["status"] == "queued"
+    print(f"failover: new primary answering {took:.1f}s after the kill, {codes.count(503)} answers were 503")
+
+
+def test_waiting_for_a_replica_refuses_what_no_replica_acknowledged(group):
+    settings = Settings(redis_url=group.url, redis_sentinel_password=group.sentinel_password, log_level="ERROR",
+                        redis_wait_replicas=1, redis_wait_timeout_ms=200)
+    queue = MessageQueue(connect(settings), settings)
+    assert len(queue.enqueue(['"seguro"'])) == 1  # the replica acknowledged it
+    web = create_app({"SETTINGS": settings, "TESTING": True}).test_client()
+    group.replica.kill()
+    started = time.monotonic()
+    with pytest.raises(NotReplicated):
+        queue.enqueue(['"sem réplica"'])
+    assert time.monotonic() - started < 1.0
+    refused = web.post("/api/messages", json={"body": "sem réplica"})
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "1"
+    unsafe = dataclasses.replace(settings, redis_wait_replicas=0)
+    assert web.application and MessageQueue(connect(unsafe), unsafe).enqueue(['"sem esperar"'])
+
+
+def test_rq_s_cli_and_fila_s_clients_read_the_sentinel_url(group):
+    settings = Settings(redis_url=group.url, redis_sentinel_password=group.sentinel_password)
+    connect(settings).set("quem", "fila")
+    JobQueue(connect(settings, decode=False), settings).enqueue(10, Algorithm.FAST)
+    # RQ's own CLI, configured by worker.rq_config as the RQ worker is: SENTINEL, not REDIS_URL.
+    info = subprocess.run([str(BIN / "rq"), "info", "-c", "worker.rq_config", "--serializer", "json"],
+                          env=child_env(settings), capture_output=True, text=True, timeout=30)
+    assert info.returncode == 0, info.stdout + info.stderr
+    assert "0 workers" in info.stdout
+    assert re.search(rf"^{settings.job_queue_name}\s+\|", info.stdout, re.M)  # the job's queue is listed
+    assert connect(settings, decode=False).get("quem") == b"fila"
+    with pytest.raises(UNAVAILABLE):
+        connect(dataclasses.replace(settings, redis_sentinel_password="errada")).ping()

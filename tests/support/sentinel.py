@@ -1,0 +1,80 @@
+"""A Sentinel-managed Redis on this machine for tests: a primary, a replica and three Sentinels, all real."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+
+from cli.redis import find_redis_server
+from tests.support.redis_server import RedisServer, free_port
+
+SERVICE = "fila"
+
+
+class SentinelGroup:
+    """Start, kill and ask a primary, its replica and three Sentinels (quorum 2, failover after 1 s down)."""
+
+    def __init__(self, directory: Path, password: str = "segredo", sentinel_password: str = "sentinela"):
+        self.directory = directory
+        self.password = password
+        self.sentinel_password = sentinel_password
+        self.primary = RedisServer(directory / "primary", password=password, fsync="everysec")
+        self.replica = RedisServer(directory / "replica", password=password, fsync="everysec")
+        self.sentinel_ports = [free_port() for _ in range(3)]
+        self.sentinels: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> SentinelGroup:
+        """Start everything and wait until the Sentinels agree on the primary and know the replica."""
+        self.primary.start()
+        self.replica.extra = ["--replicaof", "127.0.0.1", str(self.primary.port), "--masterauth", self.password]
+        self.replica.start()
+        binary = find_redis_server()
+        assert binary
+        for number, port in enumerate(self.sentinel_ports):
+            folder = self.directory / f"sentinel{number}"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "sentinel.conf").write_text(
+                f"port {port}\nbind 127.0.0.1\nrequirepass {self.sentinel_password}\n"
+                f"sentinel monitor {SERVICE} 127.0.0.1 {self.primary.port} 2\n"
+                f"sentinel auth-pass {SERVICE} {self.password}\n"
+                f"sentinel down-after-milliseconds {SERVICE} 1000\nsentinel failover-timeout {SERVICE} 5000\n")
+            self.sentinels.append(subprocess.Popen([binary, str(folder / "sentinel.conf"), "--sentinel"],
+                                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                replica = self.primary.client().info("replication").get("slave0", {})
+                if replica.get("state") == "online" and all(
+                        self.ask(port, "SENTINEL", "REPLICAS", SERVICE) for port in self.sentinel_ports):
+                    return self
+            except redis.exceptions.RedisError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("the Sentinels did not find the replica")
+
+    def ask(self, port: int, *command: str) -> object:
+        client = redis.Redis(port=port, password=self.sentinel_password, decode_responses=True, socket_timeout=2)
+        try:
+            return client.execute_command(*command)
+        finally:
+            client.close()
+
+    def primary_port(self) -> int:
+        """Return the port the Sentinels give for the primary now."""
+        _host, port = self.ask(self.sentinel_ports[0], "SENTINEL", "GET-MASTER-ADDR-BY-NAME", SERVICE)  # type: ignore[misc]
+        return int(port)
+
+    @property
+    def url(self) -> str:
+        hosts = ",".join(f"127.0.0.1:{port}" for port in self.sentinel_ports)
+        return f"redis+sentinel://:{self.password}@{hosts}/{SERVICE}/0"
+
+    def stop(self) -> None:
+        for process in self.sentinels:
+            process.kill()
+            process.wait()
+        self.primary.stop()
+        self.replica.stop()
