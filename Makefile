@@ -3,16 +3,20 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-fila
+# checkov (make test checks deploy/kubernetes with it) pins packages fila pins differently: its own venv.
+CHECKOV := $(VENV)/tools/checkov/bin/checkov
 
 .PHONY: run test lint bench compose-check stack clean venv
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml requirements/constraints.txt
+$(STAMP): pyproject.toml requirements/constraints.txt requirements/checkov.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "fila needs Python 3.11 or newer")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e '.[web,run,dev]'
+	test -x $(CHECKOV) || $(PYTHON) -m venv $(VENV)/tools/checkov
+	$(VENV)/tools/checkov/bin/python -m pip install --quiet -r requirements/checkov.txt
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -62,9 +62,12 @@ def connect(settings: Settings, *, decode: bool = True, block_timeout: float = 0
     """Return a client whose commands fail within about a second when Redis is down.
 
     ``block_timeout`` is added to the socket timeout so that a blocking pop of that
-    many seconds never outlives its socket (redis-py issue #2807). RQ needs
+    many seconds never outlives its socket (redis-py issue #2807); so is REDIS_WAIT_TIMEOUT_MS
+    when REDIS_WAIT_REPLICAS is on, so that WAIT answers before the socket gives up. RQ needs
     ``decode=False``.
     """
+    if settings.redis_wait_replicas:
+        block_timeout += settings.redis_wait_timeout_ms / 1000
     options: dict[str, Any] = {
         "decode_responses": decode,
         "socket_connect_timeout": settings.redis_connect_timeout,

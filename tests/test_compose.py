@@ -5,9 +5,14 @@ What they do when they run is proven on a real engine in tests/containers/.
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
+from importlib import resources
 
+import jsonschema
 import pytest
+import yaml
 
 from tests.support import compose
 from tests.support.processes import BIN, ROOT
@@ -67,7 +72,7 @@ def test_nothing_sensitive_is_published_to_the_world():
     assert compose.service_env(dashboard)["RQ_DASHBOARD_PASSWORD"]
     assert compose.service_env(commander)["HTTP_PASSWORD"]
     redis_command = " ".join(spec["services"]["redis"]["command"])
-    assert "--aclfile" in redis_command and "nopass" not in redis_command
+    assert "aclfile /tmp/users.acl" in redis_command and "nopass" not in redis_command
     for user in ("default", "fila", "dashboard", "commander"):
         assert f"user {user} on >$" in redis_command, user  # every Redis user has a password
     assert "-@dangerous" in redis_command.split("user fila ")[1].split("\n")[0]
@@ -83,3 +88,32 @@ def test_a_dead_web_worker_is_replaced_in_the_image_and_in_compose():
     spec = compose.load()
     assert "--respawn-failed-workers" in spec["services"]["web"]["command"]
     assert '"--respawn-failed-workers"' in (ROOT / "Dockerfile.web").read_text()
+
+
+class ComposeLoader(yaml.SafeLoader):
+    """YAML as Compose reads it: `!reset` and `!override` take the value that follows them."""
+
+
+ComposeLoader.add_constructor("!reset", lambda loader, node: loader.construct_sequence(node)
+                              if isinstance(node, yaml.SequenceNode) else loader.construct_object(node))
+ComposeLoader.add_constructor("!override", lambda loader, node: loader.construct_sequence(node)
+                              if isinstance(node, yaml.SequenceNode) else loader.construct_mapping(node))
+
+
+def test_the_high_availability_override_matches_the_specification_and_keeps_every_secret_in_env():
+    schema = json.loads(resources.files("check_jsonschema.builtin_schemas.vendor").joinpath(
+        "compose-spec.json").read_text())
+    raw = (ROOT / "deploy" / "ha" / "compose.ha.yaml").read_text()
+    override = yaml.load(raw, Loader=ComposeLoader)  # a SafeLoader subclass
+    jsonschema.validate(override, schema)
+    services = override["services"]
+    assert {"redis-replica", "sentinel-1", "sentinel-2", "sentinel-3"} <= set(services)
+    assert services["redis-replica"]["ports"] == []  # the replica is not published on the host
+    # Every fila process goes through the Sentinels, under its own Redis user.
+    for name in ("web", "worker", "rq-worker"):
+        env = services[name]["environment"]
+        assert env["REDIS_URL"].startswith("redis+sentinel://fila:") and "REDIS_SENTINEL_PASSWORD" in env
+    # Passwords only as variables, never written into the file; new variables are in .env.example.
+    assert "troque" not in raw and "SENTINEL_PASSWORD" in compose.read_env_file(ROOT / ".env.example")
+    required = set(re.findall(r"\$\{([A-Z_]+):\?", raw))
+    assert "SENTINEL_PASSWORD" in required and required <= set(compose.read_env_file(ROOT / ".env.example"))

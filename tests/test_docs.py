@@ -30,8 +30,24 @@ def test_every_setting_is_in_the_readme():
 
 
 def test_every_compose_variable_is_in_the_readme():
-    names = set(re.findall(r"\$\{([A-Z_]+)", (ROOT / "compose.yaml").read_text()))
+    text = (ROOT / "compose.yaml").read_text() + (ROOT / "deploy" / "ha" / "compose.ha.yaml").read_text()
+    names = set(re.findall(r"\$\{([A-Z_]+)", text))
     assert sorted(n for n in names if f"`{n}`" not in README) == []
+
+
+def test_the_readme_takes_fila_past_one_machine():
+    section = README.split("## Outgrowing one machine")[1].split("\n## ")[0]
+    for heading in ("### Swarm", "### Redis with Sentinel", "### Kubernetes"):
+        assert heading in section, heading
+    for command in ("docker stack deploy", "deploy/ha/compose.ha.yaml", "REDIS_WAIT_REPLICAS", "kubectl apply -k",
+                    "KEDA", "No cluster runs here"):
+        assert command in section, command
+
+
+def test_every_fila_command_is_in_the_readme():
+    from cli import COMMANDS
+
+    assert [name for name in COMMANDS if f"fila {name}" not in README] == []
 
 
 def test_the_lab_walkthrough_covers_the_handout():

@@ -220,17 +220,12 @@ def test_redis_restart_under_a_steady_producer(project):
 
 
 def test_a_fibonacci_job_and_both_dashboards(project):
-    url = project.url()
-    job = requests.post(f"{url}/api/jobs/fib", json={"n": 90, "algorithm": "fast"}, timeout=10).json()
-    done = wait_for(lambda: (s := requests.get(f"{url}/api/jobs/{job['id']}", timeout=5).json())["status"]
-                    == "finished" and s, timeout=60, message="the job finished")
+    done = project.finished_job(90)
     assert done["result"] == "2880067194370816120"
     assert done["worker"]
     queues = f"{project.url('DASHBOARD_PORT')}/0/data/queues.json"
     assert requests.get(queues, timeout=10).status_code == 401
-    auth = (project.values["DASHBOARD_USERNAME"], project.values["DASHBOARD_PASSWORD"])
-    listed = requests.get(queues, auth=auth, timeout=10).json()["queues"]
-    assert "fib" in [q["name"] for q in listed]
+    assert "fib" in [q["name"] for q in project.dashboard_queues()]
     clients = project.redis_cli("CLIENT", "LIST")
     assert "name=redis-commander" in clients  # Redis Commander holds a connection to this Redis
     assert requests.get(f"{project.url('COMMANDER_PORT')}/healthcheck", timeout=10).text.strip() == "ok"

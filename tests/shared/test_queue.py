@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import time
+
+import pytest
 
 from shared import keys, record
+from shared.connection import connect
 from shared.ids import id_minute
-from shared.queue import MessageQueue, Settled
+from shared.queue import MessageQueue, NotReplicated, Settled
 from shared.status import Outcome
 
 
@@ -33,3 +38,14 @@ def test_settle_stores_once_even_when_retried(settings, rdb):
     assert queue.settle("w1", entries, settled, reliable=True) == (-1, 0, 0)
     assert int(rdb.hget(keys.stats("fila"), "done")) == 2
     assert rdb.hlen(keys.pending("fila")) == 0 and rdb.llen(keys.processing("w1")) == 0
+
+
+def test_waiting_longer_than_the_socket_timeout_for_a_replica_that_is_not_there(settings, rdb):
+    waiting = dataclasses.replace(settings, redis_wait_replicas=1, redis_wait_timeout_ms=900,
+                                  redis_socket_timeout=0.3)
+    queue = MessageQueue(connect(waiting), waiting)
+    began = time.monotonic()
+    with pytest.raises(NotReplicated):  # not a socket timeout: WAIT answers "0 replicas" after 900 ms
+        queue.enqueue(['"ninguém replica"'])
+    assert 0.8 < time.monotonic() - began < 2
+    assert rdb.llen(settings.queue_name) == 1  # it is in the queue all the same: a retry may repeat it, never lose it

@@ -13,6 +13,7 @@ import requests
 from shared.settings import Settings
 from tests.support.compose import read_env_file
 from tests.support.engine import Engine
+from tests.support.polling import wait_for
 from tests.support.processes import ROOT
 from tests.support.redis_server import free_port
 
@@ -104,6 +105,23 @@ class Project:
                 pass
             time.sleep(0.2)
         raise AssertionError(f"{url} did not answer 200 within {timeout}s")
+
+    def finished_job(self, n: int) -> dict:
+        """Enqueue a fast Fibonacci job through the web and return its status once it has finished."""
+        url = self.url()
+        job = requests.post(f"{url}/api/jobs/fib", json={"n": n, "algorithm": "fast"}, timeout=10).json()
+
+        def finished() -> dict | None:
+            status = requests.get(f"{url}/api/jobs/{job['id']}", timeout=5).json()
+            return status if status["status"] == "finished" else None
+        return wait_for(finished, timeout=60, message=f"job fib({n}) finished")
+
+    def dashboard_queues(self) -> list[dict]:
+        """Return rq-dashboard's queue list, read with the dashboard's credentials."""
+        auth = (self.values["DASHBOARD_USERNAME"], self.values["DASHBOARD_PASSWORD"])
+        reply = requests.get(f"{self.url('DASHBOARD_PORT')}/0/data/queues.json", auth=auth, timeout=10)
+        queues: list[dict] = reply.json()["queues"]
+        return queues
 
     def down(self) -> None:
         """Remove the project's containers, networks and volumes."""

@@ -1,0 +1,154 @@
+"""Kill the Redis primary of a compose HA project under a steady producer, and count what happened.
+
+The engine test (tests/containers/test_ha.py) runs one failover; `make bench failover` runs ten
+with and ten without REDIS_WAIT_REPLICAS. Both use `failover()` below.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import requests
+
+from tests.support.polling import wait_for
+from tests.support.project import Project
+
+HA_FILE = "deploy/ha/compose.ha.yaml"
+#: The two Redis services of the HA override: either may be the primary.
+REDIS_SERVICES = ("redis", "redis-replica")
+PRODUCERS = 2
+
+
+@dataclass
+class Failover:
+    """One failover under load: the answers, and what became of every accepted message."""
+
+    killed: str
+    codes: dict[int, int] = field(default_factory=dict)
+    accepted: list[str] = field(default_factory=list)
+    seconds_to_accepting: float = 0.0
+    lost: list[str] = field(default_factory=list)
+    #: What the killed Redis was when it first answered again: `slave` (it asked the Sentinels), not `master`.
+    role_on_return: str = ""
+
+    @property
+    def refused(self) -> int:
+        return self.codes.get(503, 0)
+
+
+def primary(project: Project) -> str:
+    """Return the service the Sentinels name as the primary now."""
+    out = project.compose("exec", "-T", "sentinel-1", "redis-cli", "-p", "26379", "sentinel",
+                          "get-master-addr-by-name", "fila").stdout.split()
+    return out[0] if out else ""
+
+
+def role(project: Project, service: str) -> str:
+    """Return a Redis service's replication role (master, slave), or "" while it does not answer."""
+    out = project.compose("exec", "-T", service, "redis-cli", "role", check=False).stdout.split()
+    return out[0] if out and out[0] in ("master", "slave") else ""
+
+
+def replica_in_sync(project: Project, service: str) -> bool:
+    """Tell whether a Redis service is a replica whose link to the primary is up and synced."""
+    out = project.compose("exec", "-T", service, "redis-cli", "info", "replication", check=False).stdout
+    return "role:slave" in out and "master_link_status:up" in out and "master_sync_in_progress:0" in out
+
+
+class Producer:
+    """POST one message per request from a few threads; remember every answer and every id accepted."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.answers: list[tuple[float, int]] = []
+        self.accepted: list[str] = []
+        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(PRODUCERS)]
+
+    def _run(self) -> None:
+        session = requests.Session()
+        while not self.stop.is_set():
+            try:
+                reply = session.post(f"{self.url}/api/messages", json={"body": {"text": "failover"}}, timeout=10)
+                code = reply.status_code
+            except requests.RequestException:
+                code = 0
+            with self.lock:
+                self.answers.append((time.monotonic(), code))
+                if code == 202:
+                    self.accepted.extend(reply.json()["ids"])
+
+    def __enter__(self) -> Producer:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(15)
+
+    def count_accepted(self) -> int:
+        with self.lock:
+            return len(self.accepted)
+
+
+def unfinished(url: str, ids: list[str]) -> list[str]:
+    """Return the ids whose status is not `done` (404 included: a message Redis no longer has)."""
+    session = requests.Session()
+    return [i for i in ids if session.get(f"{url}/api/messages/{i}", timeout=10).json().get("status") != "done"]
+
+
+def settle_down(url: str, timeout: float = 180) -> None:
+    """Wait until the queue is empty and nothing is in flight (every message that exists has ended)."""
+    def idle() -> bool:
+        queue = requests.get(f"{url}/api/queues", timeout=10).json()["queues"][0]
+        return not queue["length"] and not queue["in_flight"]
+    wait_for(idle, timeout=timeout, interval=0.5, message="the queue drained")
+
+
+def failover(project: Project, *, before: int = 300, after: int = 300, replica_lag: float = 0.0) -> Failover:
+    """Kill the primary's container mid-production, bring it back as a replica, and count what was lost.
+
+    The killed container is started again once a replica has been promoted (as a restart policy or
+    an operator would): with REDIS_WAIT_REPLICAS=1 and one replica, writes wait for it to return.
+    With `replica_lag`, the replica is frozen (`docker pause`) for that many seconds before the
+    kill, as a slow or cut-off replica would be: what the primary acknowledges meanwhile exists
+    nowhere else when it dies.
+    """
+    url = project.url()
+    victim = primary(project)
+    survivor = next(service for service in REDIS_SERVICES if service != victim)
+    assert replica_in_sync(project, survivor), f"{survivor} is not an in-sync replica"
+    (container,) = project.containers(victim)
+    with Producer(url) as producer:
+        wait_for(lambda: producer.count_accepted() >= before, timeout=60, message="producing before the kill")
+        if replica_lag:
+            (frozen,) = project.containers(survivor)
+            project.engine.run("pause", frozen)
+            producer.stop.wait(replica_lag)  # the fault's length, not a wait for a condition (stop is never set here)
+        project.engine.run("kill", "-s", "KILL", container)
+        killed = time.monotonic()
+        if replica_lag:
+            project.engine.run("unpause", frozen)
+        wait_for(lambda: primary(project) == survivor, timeout=60, interval=0.2, message="a replica promoted")
+        # As a restart policy would: the container itself, not `compose start` (which would first
+        # wait on its dependencies' health, and a just-unfrozen replica may not be judged yet).
+        project.engine.run("start", container)
+        returned = wait_for(lambda: role(project, victim), timeout=60, interval=0.1, message="the old primary back")
+        mark = producer.count_accepted()
+        wait_for(lambda: producer.count_accepted() >= mark + after, timeout=120, message="accepting again")
+    result = Failover(killed=victim, accepted=list(producer.accepted), role_on_return=returned)
+    for _, code in producer.answers:
+        result.codes[code] = result.codes.get(code, 0) + 1
+    refused_after = [at for at, code in producer.answers if at > killed and code != 202]
+    first_refusal = min(refused_after, default=killed)
+    result.seconds_to_accepting = min((at for at, code in producer.answers if at > first_refusal and code == 202),
+                                      default=killed) - killed
+    wait_for(lambda: replica_in_sync(project, victim), timeout=60, interval=0.5, message="the old primary in sync")
+    settle_down(url)
+    result.lost = unfinished(url, result.accepted)
+    return result
