@@ -11,13 +11,13 @@ connections fail (503 on the web, a retry in workers) and the next ones find the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from redis.sentinel import Sentinel
+from redis.sentinel import MasterNotFoundError, Sentinel
 
 from shared.settings import Settings
 
@@ -37,6 +37,31 @@ class SentinelAddress:
     db: int
     username: str | None
     password: str | None
+
+
+class Sentinels(Sentinel):
+    """redis-py's Sentinel client, asking every Sentinel and following the newest failover.
+
+    redis-py takes the first Sentinel's answer; one that missed a failover (partitioned, just
+    restarted) still names the old primary, and once that one is back, as a replica or not, the
+    client would write there. The answer with the highest configuration epoch is the newest.
+    """
+
+    def discover_master(self, service_name: str) -> tuple[str, int]:
+        """Return the primary the Sentinel with the newest configuration names."""
+        newest: dict[str, Any] | None = None
+        for sentinel in self.sentinels:
+            try:
+                masters = cast(dict[str, dict[str, Any]], sentinel.sentinel_masters())
+            except UNAVAILABLE:
+                continue
+            state = masters.get(service_name)
+            if state and self.check_master_state(state, service_name) and (  # type: ignore[no-untyped-call]
+                    newest is None or state["config-epoch"] > newest["config-epoch"]):
+                newest = state
+        if newest is None:
+            raise MasterNotFoundError(f"No master found for {service_name!r}")
+        return newest["ip"], newest["port"]
 
 
 def parse_sentinel_url(url: str) -> SentinelAddress:
@@ -78,7 +103,7 @@ def connect(settings: Settings, *, decode: bool = True, block_timeout: float = 0
     if not settings.redis_url.startswith(f"{SENTINEL_SCHEME}://"):
         return redis.Redis.from_url(settings.redis_url, **options)
     address = parse_sentinel_url(settings.redis_url)
-    sentinel = Sentinel(address.sentinels, sentinel_kwargs={  # type: ignore[no-untyped-call]
+    sentinel = Sentinels(address.sentinels, sentinel_kwargs={  # type: ignore[no-untyped-call]
         "password": settings.redis_sentinel_password or None,
         "socket_connect_timeout": settings.redis_connect_timeout,
         "socket_timeout": settings.redis_socket_timeout})

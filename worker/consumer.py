@@ -75,7 +75,8 @@ class Consumer:
                 if not started:
                     self._start()
                     started = True
-                if recovering:
+                if recovering or self.settler.disturbed.is_set():
+                    self.settler.disturbed.clear()
                     self._recover()
                     recovering = False
                 entries = self._take()
@@ -105,8 +106,10 @@ class Consumer:
     def _recover(self) -> None:
         """After a Redis error, give back what the processing list holds that the worker does not know of.
 
-        A TAKE or BLMOVE whose reply was lost still moved its entries; once every batch the
-        worker knows of is stored, anything left in its processing list is such an orphan.
+        A TAKE or BLMOVE whose reply was lost still moved its entries, and a failover can lose
+        settles the old primary had acknowledged (the new one's list still holds those entries);
+        once every batch the worker knows of is stored, anything left in its processing list is
+        such an orphan.
         """
         self._submit_held()
         self.settler.drain()
@@ -115,7 +118,7 @@ class Consumer:
         orphans = self.messages.holding(self.name)
         if orphans:
             given = self.messages.give_back(self.name, orphans, reliable=True)
-            log.warning("%s gave back %s message(s) taken while Redis was failing", self.name, given)
+            log.warning("%s gave back %s message(s) its processing list held unknown to it", self.name, given)
 
     def _finish(self, started: bool) -> None:
         if not started:

@@ -36,6 +36,9 @@ class Settler(threading.Thread):
         self.stopping = stopping
         self.on_crash = on_crash
         self.crashed = False
+        #: Set when storing met a Redis error or a processing list that disagrees with the worker:
+        #: the loop then gives back what the list holds that the worker does not (see Consumer._recover).
+        self.disturbed = threading.Event()
         self._mailbox: Queue[tuple[list[str], list[Settled]] | None] = Queue(maxsize=1)
 
     def submit(self, entries: list[str], settled: list[Settled]) -> None:
@@ -76,6 +79,7 @@ class Settler(threading.Thread):
             try:
                 done, _retried, died = self.messages.settle(name, entries, settled, reliable=reliable)
             except UNAVAILABLE as exc:
+                self.disturbed.set()
                 if self.stopping.is_set() and backoff.failures >= STOPPING_TRIES:
                     what = "they stay in flight for the reaper" if reliable else "they are LOST (brpop mode)"
                     log.error("%s could not store %s result(s) before stopping: %s", name, len(settled), what)
@@ -85,8 +89,11 @@ class Settler(threading.Thread):
                 time.sleep(delay)
                 continue
             if done < 0:
-                log.warning("%s no longer holds %s message(s) (reaped while alive?); results not stored, "
-                            "they run again elsewhere", name, len(settled))
+                # Reaped while alive, or a failover lost earlier settles (the new primary's list still
+                # holds what was settled on the old one): the loop resyncs, so the messages run again.
+                self.disturbed.set()
+                log.warning("%s no longer holds %s message(s) at the head of its processing list; results not "
+                            "stored, they run again", name, len(settled))
             else:
                 self.state.processed += done
                 if died:

@@ -16,7 +16,8 @@ from shared.queue import MessageQueue, NotReplicated
 from shared.settings import Settings
 from tests.support.polling import wait_for
 from tests.support.processes import BIN, child_env
-from tests.support.sentinel import SentinelGroup
+from tests.support.redis_server import RedisServer, free_port
+from tests.support.sentinel import SERVICE, SentinelGroup
 from web import create_app
 
 pytestmark = pytest.mark.slow
@@ -60,6 +61,25 @@ def test_a_failover_answers_503_then_the_new_primary_takes_over(group):
     assert web.get("/get/curso").get_data(as_text=True) == "Valor recuperado: Redis"
     assert web.get(f"/api/messages/{before}").get_json()["status"] == "queued"
     print(f"failover: new primary answering {took:.1f}s after the kill, {codes.count(503)} answers were 503")
+
+
+def test_a_sentinel_that_missed_the_failover_is_outvoted_by_the_newest_epoch(group, tmp_path):
+    # A stale Sentinel, listed first, still names a primary that is healthy but no longer fila's:
+    # here a Redis of its own, so that a client that believed it would write where nobody reads.
+    stale = RedisServer(tmp_path / "stale", password=group.password).start()
+    stale_port = free_port()
+    group.start_sentinel("stale-sentinel", stale_port, stale.port, quorum=1)
+    try:
+        wait_for(lambda: group.ask(stale_port, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", SERVICE), timeout=10)
+        group.primary.kill()
+        wait_for(lambda: group.primary_port() == group.replica.port, timeout=30, interval=0.2, message="promoted")
+        hosts = ",".join(f"127.0.0.1:{port}" for port in [stale_port, *group.sentinel_ports])
+        settings = Settings(redis_url=f"redis+sentinel://:{group.password}@{hosts}/{SERVICE}/0",
+                            redis_sentinel_password=group.sentinel_password)
+        connect(settings).set("escrito", "aqui")
+        assert group.replica.client().get("escrito") == "aqui" and stale.client().get("escrito") is None
+    finally:
+        stale.stop()
 
 
 def test_waiting_for_a_replica_refuses_what_no_replica_acknowledged(group):

@@ -31,18 +31,8 @@ class SentinelGroup:
         self.primary.start()
         self.replica.extra = ["--replicaof", "127.0.0.1", str(self.primary.port), "--masterauth", self.password]
         self.replica.start()
-        binary = find_redis_server()
-        assert binary
         for number, port in enumerate(self.sentinel_ports):
-            folder = self.directory / f"sentinel{number}"
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / "sentinel.conf").write_text(
-                f"port {port}\nbind 127.0.0.1\nrequirepass {self.sentinel_password}\n"
-                f"sentinel monitor {SERVICE} 127.0.0.1 {self.primary.port} 2\n"
-                f"sentinel auth-pass {SERVICE} {self.password}\n"
-                f"sentinel down-after-milliseconds {SERVICE} 1000\nsentinel failover-timeout {SERVICE} 5000\n")
-            self.sentinels.append(subprocess.Popen([binary, str(folder / "sentinel.conf"), "--sentinel"],
-                                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            self.start_sentinel(f"sentinel{number}", port, self.primary.port)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -54,6 +44,20 @@ class SentinelGroup:
                 pass
             time.sleep(0.1)
         raise RuntimeError("the Sentinels did not find the replica")
+
+    def start_sentinel(self, name: str, port: int, primary_port: int, quorum: int = 2) -> None:
+        """Start a Sentinel on `port` watching the Redis on `primary_port` as SERVICE."""
+        binary = find_redis_server()
+        assert binary
+        folder = self.directory / name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "sentinel.conf").write_text(
+            f"port {port}\nbind 127.0.0.1\nrequirepass {self.sentinel_password}\n"
+            f"sentinel monitor {SERVICE} 127.0.0.1 {primary_port} {quorum}\n"
+            f"sentinel auth-pass {SERVICE} {self.password}\n"
+            f"sentinel down-after-milliseconds {SERVICE} 1000\nsentinel failover-timeout {SERVICE} 5000\n")
+        self.sentinels.append(subprocess.Popen([binary, str(folder / "sentinel.conf"), "--sentinel"],
+                                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
 
     def ask(self, port: int, *command: str) -> object:
         client = redis.Redis(port=port, password=self.sentinel_password, decode_responses=True, socket_timeout=2)

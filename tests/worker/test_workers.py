@@ -13,7 +13,8 @@ import requests
 
 from shared import keys
 from shared.connection import connect
-from shared.ids import id_minute
+from shared.envelope import encode
+from shared.ids import id_minute, new_id
 from shared.queue import MessageQueue
 from tests.support.polling import wait_for
 from tests.support.processes import start_granian, start_worker
@@ -118,6 +119,26 @@ def test_reliable_survives_a_hundred_kill_minus_nine(fast_settings, rdb):
     assert duplicate_runs <= kills
     assert done == len(ids)
     assert rdb.zcard(keys.dead("fila")) == 0
+
+
+def test_a_worker_whose_processing_list_disagrees_gives_the_orphans_back(fast_settings, rdb):
+    """A failover can lose settles the old primary acknowledged: the new primary's processing list
+    still holds entries the worker finished. Every later settle then finds a stranger at the head;
+    the worker must give the list back instead of holding it (and all it takes after) forever."""
+    settings = dataclasses.replace(fast_settings, worker_name="resync-1")
+    worker = start_worker(settings)
+    try:
+        wait_for(lambda: rdb.exists(keys.heartbeat("resync-1")), timeout=10, message="the worker registered")
+        # What a lost settle leaves behind: an entry at the head of the worker's list, unknown to it.
+        stale = new_id()
+        rdb.lpush(keys.processing("resync-1"), encode(stale, json.dumps({"text": "settled on the old primary"}),
+                                                      time.time()))
+        (fresh,) = enqueue(settings, [{"text": "taken after the failover"}])
+        wait_for(lambda: all_done(rdb, [stale, fresh]), timeout=20, interval=0.1, message="both messages done")
+        assert rdb.llen(keys.processing("resync-1")) == 0
+        assert worker.wait_for_line(r"gave back \d+ message")
+    finally:
+        worker.stop()
 
 
 def test_brpop_loses_the_message_in_hand(fast_settings, rdb):
