@@ -11,7 +11,7 @@ from pathlib import Path
 
 from shared.settings import Settings
 from tests.benchmarks import bulk, ha, http, jobs, scale, workers
-from tests.benchmarks.table import render
+from tests.benchmarks.table import publish, render
 from tests.support.redis_server import RedisServer
 
 SECTIONS = {
@@ -52,10 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             server.stop()
     table = render(rows)
-    print(table)
-    out = Path("var/bench")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "results.md").write_text(table + "\n")
+    out = publish("results.md", table).parent
     (out / "results.json").write_text(json.dumps([r.__dict__ | {"ratio": r.ratio} for r in rows], indent=1))
     print(f"\nwritten to {out}/results.md")
     return 0

@@ -24,7 +24,7 @@ from shared.codec import dumps
 from shared.connection import connect
 from shared.queue import MessageQueue
 from shared.settings import Settings
-from tests.benchmarks.table import Row
+from tests.benchmarks.table import Row, publish
 from worker.reaper import Reaper
 from worker.state import WorkerState
 
@@ -220,18 +220,13 @@ def render(measures: list[Measure]) -> str:
 
 def scale(settings: Settings, client: redis.Redis, quick: bool) -> list[Row]:
     """The scale section of `make bench`: 10k, 100k and 1M (quick: 10k and 100k)."""
-    from pathlib import Path
-
     measures: list[Measure] = []
     for size in (10_000, 100_000) if quick else (10_000, 100_000, 1_000_000):
         print(f"   scale: {size:,} ...", flush=True)
         measures += run(client, settings, size, workers=200, held=500, bulk_lines=100_000)
     client.flushall()
     table = render(measures)
-    print(table)
-    out = Path("var/bench")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "scale.md").write_text(table + "\n")
+    publish("scale.md", table)
     worst = max((m for m in measures if not m.operation.startswith("memory")), key=lambda m: m.longest_ms)
     return [Row("scale", f"longest Redis call of any fila operation, up to {max(m.size for m in measures):,} "
                          f"({worst.operation}: {worst.command})", worst.longest_ms, "ms", target=f"<= {LIMIT_MS:g} ms",

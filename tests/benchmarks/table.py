@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass
@@ -45,3 +46,16 @@ def render(rows: list[Row]) -> str:
         lines.append(f"| {row.section} | {row.what} | {fmt(row.value, row.unit)} | {baseline} | {row.ratio} | "
                      f"{row.target} | {met} |")
     return "\n".join(lines)
+
+
+#: Where `make bench` writes its tables.
+OUT = Path("var/bench")
+
+
+def publish(name: str, table: str) -> Path:
+    """Print a table and write it to var/bench/NAME; return the file's path."""
+    print(table)
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / name
+    path.write_text(table + "\n")
+    return path

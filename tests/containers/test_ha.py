@@ -66,7 +66,9 @@ def test_killing_the_primary_under_load_answers_503_then_recovers_losing_nothing
           f"{len(result.lost)} accepted and never done")
     assert set(result.codes) <= {202, 503}, result.codes  # never a 500, never a dropped connection
     assert result.refused > 0  # the kill was felt...
-    assert result.seconds_to_accepting < 30  # ...and the web went on by itself
+    # ...and the web went on by itself: ~10 s with the wait, up to 35 s measured when the Sentinels
+    # were slow to agree (README, Benchmarks); a minute means it did not.
+    assert result.seconds_to_accepting < 60
     assert result.lost == []
     # The old primary came back as the new one's replica (it asked the Sentinels), not as a second primary.
     assert result.role_on_return == "slave"
