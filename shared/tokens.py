@@ -63,8 +63,10 @@ def listing(connection: redis.Redis) -> list[dict[str, Any]]:
 
 def revoke(connection: redis.Redis, token_id: str) -> bool:
     """Revoke the token with this id at once; tell whether there was one."""
+    if len(token_id) != 16:
+        return False
     hashed = next((str(h) for h in connection.zrange(keys.TOKENS, 0, -1) if str(h).startswith(token_id)), None)
-    if hashed is None or len(token_id) != 16:
+    if hashed is None:
         return False
     with connection.pipeline(transaction=True) as pipe:
         pipe.delete(keys.token(hashed))

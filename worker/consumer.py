@@ -43,6 +43,9 @@ class Consumer:
         self.reliable = self.state.reliable
         self.messages = MessageQueue(connection, settings)
         self.stopping = threading.Event()
+        #: Set on a Redis error, here or in the settler, or when the processing list disagrees with
+        #: the worker: before taking again the loop gives back what it holds unknown (_recover).
+        self.resync = threading.Event()
         self.batch_size = 1
         self.avg_ms: float | None = None
         self.timings = Timings()
@@ -56,7 +59,7 @@ class Consumer:
         interval = max(0.05, settings.heartbeat_ttl / 3)
         self.heartbeat = Heartbeat(connection, self.state, self.timings,
                                    Reaper(connection, self.state, self.messages, interval))
-        self.settler = Settler(self.state, self.messages, self.stopping, on_crash=self.stop)
+        self.settler = Settler(self.state, self.messages, self.stopping, self.resync, on_crash=self.stop)
 
     def stop(self, *_args: object) -> None:
         """Ask the loop to stop after the message in hand (safe from a signal handler)."""
@@ -69,22 +72,22 @@ class Consumer:
                  self.settings.worker_batch_max, self.settings.worker_block_timeout, self.settings.heartbeat_ttl,
                  redis_location(self.settings.redis_url))
         backoff = Backoff()
-        started = recovering = False
+        started = False
         while not self.stopping.is_set():
             try:
                 if not started:
                     self._start()
                     started = True
-                if recovering or self.settler.disturbed.is_set():
-                    self.settler.disturbed.clear()
+                if self.resync.is_set():
+                    self.resync.clear()
                     self._recover()
-                    recovering = False
                 entries = self._take()
                 if entries:
                     self._process(entries)
                 backoff.reset()
             except UNAVAILABLE as exc:
-                recovering = started
+                if started:
+                    self.resync.set()
                 delay = backoff.next()
                 if backoff.failures == 1 or backoff.failures % 20 == 0:
                     log.warning("%s redis unavailable (%s); retrying in %.2fs", self.name, exc, delay)

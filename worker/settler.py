@@ -29,16 +29,15 @@ class Settler(threading.Thread):
     """One thread that settles each submitted batch on the message queue, in order, retrying on Redis errors."""
 
     def __init__(self, state: WorkerState, messages: MessageQueue, stopping: threading.Event,
-                 on_crash: Callable[[], None]):
+                 resync: threading.Event, on_crash: Callable[[], None]):
         super().__init__(name=f"settler-{state.name}", daemon=True)
         self.state = state
         self.messages = messages
         self.stopping = stopping
         self.on_crash = on_crash
         self.crashed = False
-        #: Set when storing met a Redis error or a processing list that disagrees with the worker:
-        #: the loop then gives back what the list holds that the worker does not (see Consumer._recover).
-        self.disturbed = threading.Event()
+        #: The consumer's: set when storing meets a Redis error or a processing list that disagrees.
+        self.resync = resync
         self._mailbox: Queue[tuple[list[str], list[Settled]] | None] = Queue(maxsize=1)
 
     def submit(self, entries: list[str], settled: list[Settled]) -> None:
@@ -79,7 +78,7 @@ class Settler(threading.Thread):
             try:
                 done, _retried, died = self.messages.settle(name, entries, settled, reliable=reliable)
             except UNAVAILABLE as exc:
-                self.disturbed.set()
+                self.resync.set()
                 if self.stopping.is_set() and backoff.failures >= STOPPING_TRIES:
                     what = "they stay in flight for the reaper" if reliable else "they are LOST (brpop mode)"
                     log.error("%s could not store %s result(s) before stopping: %s", name, len(settled), what)
@@ -91,7 +90,7 @@ class Settler(threading.Thread):
             if done < 0:
                 # Reaped while alive, or a failover lost earlier settles (the new primary's list still
                 # holds what was settled on the old one): the loop resyncs, so the messages run again.
-                self.disturbed.set()
+                self.resync.set()
                 log.warning("%s no longer holds %s message(s) at the head of its processing list; results not "
                             "stored, they run again", name, len(settled))
             else:
