@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-fila
 # checkov (make test checks deploy/kubernetes with it) pins packages fila pins differently: its own venv.
 CHECKOV := $(VENV)/tools/checkov/bin/checkov
 
-.PHONY: run test lint bench compose-check stack clean venv
+.PHONY: run test lint bench compose-check generated clean venv
 
 venv: $(STAMP)
 
@@ -32,6 +32,8 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile.web Dockerfile.worker
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
+	$(BIN)/shellcheck deploy/redis/*.sh scripts/*.sh
+	$(BIN)/python deploy/generate.py --check
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.benchmarks $(BENCH_ARGS)
@@ -40,8 +42,9 @@ compose-check: $(STAMP)
 	sh scripts/test-packages.sh
 	$(BIN)/python -m pytest tests/test_compose.py tests/containers
 
-stack: $(STAMP)
-	$(BIN)/python deploy/make_stack.py
+# Rewrite what is generated from its one source (the stack file, the Kubernetes ConfigMaps...).
+generated: $(STAMP)
+	$(BIN)/python deploy/generate.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -39,16 +39,18 @@ def load(path: Path, base_url: str, chunk: int, quiet: bool = False) -> dict[str
     """Send the file; return the totals (loaded, lines, rejected with file line numbers)."""
     lines = path.read_text(encoding="utf-8").splitlines()
     url = base_url.rstrip("/") + "/api/bulk"
-    totals: dict[str, Any] = {"loaded": 0, "lines": len(lines), "rejected": []}
+    totals: dict[str, Any] = {"loaded": 0, "lines": len(lines), "rejected": [], "rejected_count": 0}
     start = time.perf_counter()
     with tqdm(total=len(lines), unit="line", disable=quiet, file=sys.stderr) as bar:
         for offset in range(0, len(lines), chunk):
             part = lines[offset:offset + chunk]
             reply = post_chunk(url, part)
-            if "loaded" not in reply:
-                raise SystemExit(f"{url}: {reply.get('error', reply)}")
+            if "error" in reply and not reply.get("rejected"):
+                raise SystemExit(f"{url}: {reply['error']}: {reply.get('message', '')} (lines {offset + 1}-"
+                                 f"{offset + len(part)}; {totals['loaded']} key(s) loaded before)")
             totals["loaded"] += reply["loaded"]
             totals["rejected"] += [{**r, "line": r["line"] + offset} for r in reply["rejected"]]
+            totals["rejected_count"] += reply.get("rejected_count", len(reply["rejected"]))
             bar.update(len(part))
     totals["seconds"] = round(time.perf_counter() - start, 3)
     return totals
@@ -66,12 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     totals = load(args.csv, args.url, args.chunk, args.quiet)
     rate = totals["lines"] / totals["seconds"] if totals["seconds"] else 0
     print(f"{totals['loaded']} key(s) loaded from {totals['lines']} line(s) in {totals['seconds']}s "
-          f"({rate:,.0f} lines/s); {len(totals['rejected'])} line(s) rejected")
+          f"({rate:,.0f} lines/s); {totals['rejected_count']} line(s) rejected")
     for rejected in totals["rejected"][:50]:
         print(f"  line {rejected['line']}: {rejected['error']}")
-    if len(totals["rejected"]) > 50:
-        print(f"  ... and {len(totals['rejected']) - 50} more")
-    return 1 if totals["rejected"] else 0
+    if totals["rejected_count"] > 50:
+        print(f"  ... and {totals['rejected_count'] - 50} more")
+    return 1 if totals["rejected_count"] else 0
 
 
 if __name__ == "__main__":

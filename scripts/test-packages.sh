@@ -23,6 +23,7 @@ fi
 apt() { DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=300 "$@"; }
 if [ -n "$missing" ]; then
     echo "installing Debian packages for the tests:$missing ..."
+    # shellcheck disable=SC2086  # one word per package
     (apt update && apt install -y --no-install-recommends $missing) >/dev/null || echo "apt-get install failed:$missing" >&2
 fi
 

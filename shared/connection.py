@@ -83,18 +83,21 @@ def parse_sentinel_url(url: str) -> SentinelAddress:
 
 
 def connect(settings: Settings, *, decode: bool = True, block_timeout: float = 0.0,
-            name: str | None = None) -> redis.Redis:
+            name: str | None = None, encoding_errors: str = "strict") -> redis.Redis:
     """Return a client whose commands fail within about a second when Redis is down.
 
     ``block_timeout`` is added to the socket timeout so that a blocking pop of that
     many seconds never outlives its socket (redis-py issue #2807); so is REDIS_WAIT_TIMEOUT_MS
     when REDIS_WAIT_REPLICAS is on, so that WAIT answers before the socket gives up. RQ needs
-    ``decode=False``.
+    ``decode=False``. `encoding_errors` says what becomes of bytes that are not UTF-8 (a value a
+    student stored with redis-cli): `replace` to show them, `surrogateescape` to write them back
+    unchanged (workers compare entries with the processing list).
     """
     if settings.redis_wait_replicas:
         block_timeout += settings.redis_wait_timeout_ms / 1000
     options: dict[str, Any] = {
         "decode_responses": decode,
+        "encoding_errors": encoding_errors,
         "socket_connect_timeout": settings.redis_connect_timeout,
         "socket_timeout": settings.redis_socket_timeout + block_timeout,
         "retry": Retry(NoBackoff(), settings.redis_retries),

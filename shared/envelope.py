@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from shared.codec import dumps, loads
+from shared.codec import STORED_DEPTH_MAX, loads
 from shared.ids import new_id
 
 HEAD = '{"id":"'
@@ -29,11 +29,6 @@ class Envelope(NamedTuple):
     attempts: int
     raw: str
     wrapped: bool = False
-
-    @property
-    def text(self) -> str:
-        """Return the body as text (strings as they are, anything else as JSON)."""
-        return self.body if isinstance(self.body, str) else dumps(self.body)
 
 
 def encode(message_id: str, body_json: str, enqueued_at: float, attempts: int = 0) -> str:
@@ -59,8 +54,19 @@ def decode(raw: str, now: float, fresh_id: Callable[[], str] | None = None) -> E
     """
     if raw.startswith(HEAD):
         try:
-            data = loads(raw)
+            data = loads(raw, STORED_DEPTH_MAX)
             return Envelope(data["id"], data["body"], float(data["enqueued_at"]), int(data["attempts"]), raw)
         except (ValueError, KeyError, TypeError):
             pass
-    return Envelope(fresh_id() if fresh_id else new_id(now), raw, now, 0, raw, wrapped=True)
+    return Envelope(fresh_id() if fresh_id else new_id(now), _text(raw), now, 0, raw, wrapped=True)
+
+
+def _text(raw: str) -> str:
+    """Return a raw entry as text: bytes that were not UTF-8 (read with surrogateescape) become U+FFFD."""
+    if raw.isascii():
+        return raw
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        return raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return raw

@@ -5,6 +5,9 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 
+#: The largest n fila reads from a request (each route's own limit is a setting, far below it).
+N_MAX = 999_999_999
+
 
 class Algorithm(StrEnum):
     """Which way to compute."""

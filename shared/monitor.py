@@ -12,7 +12,7 @@ from typing import Any, cast
 import redis
 
 from shared import keys, record
-from shared.codec import dumps, loads
+from shared.codec import STORED_DEPTH_MAX, dumps, loads
 from shared.envelope import envelope_id
 from shared.ids import id_minute, id_time, is_valid
 from shared.settings import Settings
@@ -187,7 +187,7 @@ class QueueMonitor:
     def _dead_letter(message_id: str, died_ms: float, raw: str | None, now: float, *, preview: bool) -> dict[str, Any]:
         data = record.parse(raw) if raw else {}
         try:
-            body = loads(record.envelope(data) or "null").get("body")
+            body = loads(record.envelope(data) or "null", STORED_DEPTH_MAX).get("body")
         except (ValueError, AttributeError):
             body = None
         text = body if isinstance(body, str) else dumps(body)

@@ -76,6 +76,8 @@ class MessageQueue:
         self._give_back = connection.register_script(lua.GIVE_BACK)
         self._reclaim = connection.register_script(lua.RECLAIM)
         self._requeue_dead = connection.register_script(lua.REQUEUE_DEAD)
+        self._claim = connection.register_script(lua.CLAIM)
+        self._pop = connection.register_script(lua.POP)
 
     def enqueue(self, bodies_json: Sequence[str]) -> list[str]:
         """LPUSH one envelope per JSON body and record the ids as pending; return the ids.
@@ -112,27 +114,32 @@ class MessageQueue:
         return ids
 
     def take(self, worker: str, count: int) -> list[str] | None:
-        """Move up to `count` of the oldest entries into the worker's processing list; None while paused."""
-        taken = self._take(keys=[self.name, keys.processing(worker), keys.pending(self.name), keys.paused(self.name)],
-                           args=[count, worker])
+        """Move up to `count` of the oldest entries into the worker's processing list; None while paused.
+
+        The entries are claimed for the worker (see shared/lua/helpers.lua): one that only looks
+        like an envelope comes back wrapped, under a new id.
+        """
+        taken = self._take(keys=[self.name, keys.processing(worker), keys.pending(self.name), keys.paused(self.name),
+                                 keys.stats(self.name)], args=[count, worker, f"{time.time():.6f}"])
         return None if taken is None else cast(list[str], taken)
 
     def take_blocking(self, worker: str, timeout: float) -> str | None:
         """BLMOVE one entry to the tail of the worker's processing list, waiting up to `timeout` seconds.
 
         The tail, like TAKE: entries are settled from the head, in the order they were taken.
-        The pending hash is told who holds it right after (one more round trip, on the idle path only).
+        The entry is claimed right after (one more round trip, on the idle path only).
         """
         entry = cast(str | None, self.redis.blmove(self.name, keys.processing(worker), timeout,  # type: ignore[arg-type]
                                                    "RIGHT", "RIGHT"))
-        message_id = envelope_id(entry) if entry is not None else None
-        if message_id:
-            self.redis.hset(keys.pending(self.name), message_id, worker)
-        return entry
+        return None if entry is None else self._claim_one(worker, entry, keys.processing(worker))
 
-    def paused(self) -> bool:
-        """Tell whether the queue is paused."""
-        return bool(self.redis.exists(keys.paused(self.name)))
+    def _claim_one(self, worker: str, entry: str, processing: str | None) -> str:
+        """Claim an entry taken by BLMOVE (into `processing`) or BRPOP (None)."""
+        if envelope_id(entry) is None:
+            return entry  # raw: the worker wraps it
+        claimed: str = self._claim(keys=[keys.pending(self.name), keys.stats(self.name), keys.processing(worker)],
+                                   args=[worker, f"{time.time():.6f}", entry, 0 if processing is None else 1])
+        return claimed
 
     def forget(self, entry: str) -> None:
         """Drop a queue entry's id from the pending hash (it was taken off the list by hand)."""
@@ -144,14 +151,16 @@ class MessageQueue:
         """Return what the worker's processing list holds, head (oldest) first (at most a batch or two)."""
         return cast(list[str], self.redis.lrange(keys.processing(worker), 0, -1))
 
-    def pop(self, count: int) -> list[str]:
-        """RPOP up to `count` entries (at-most-once delivery), without blocking."""
-        return cast(list[str], self.redis.rpop(self.name, count) or [])
+    def pop(self, worker: str, count: int) -> list[str] | None:
+        """RPOP up to `count` entries (at-most-once delivery), without blocking, claimed; None while paused."""
+        popped = self._pop(keys=[self.name, keys.pending(self.name), keys.stats(self.name), keys.paused(self.name)],
+                           args=[count, worker, f"{time.time():.6f}"])
+        return None if popped is None else cast(list[str], popped)
 
-    def pop_blocking(self, timeout: float) -> str | None:
-        """BRPOP one entry, the handout's loop."""
+    def pop_blocking(self, worker: str, timeout: float) -> str | None:
+        """BRPOP one entry, the handout's loop, and claim it."""
         item = self.redis.brpop([self.name], timeout)
-        return cast(str, item[1]) if item else None
+        return None if not item else self._claim_one(worker, cast(str, item[1]), None)
 
     def settle(self, worker: str, entries: Sequence[str], settled: Sequence[Settled], *,
                reliable: bool) -> tuple[int, int, int]:
@@ -170,7 +179,7 @@ class MessageQueue:
         for item in settled:
             if item.outcome is not Outcome.OK:
                 args += (id_minute(item.id), item.id, item.record, item.envelope, item.outcome.value)
-        settle_keys = [keys.processing(worker) if reliable else "", self.name, keys.dead(self.name),
+        settle_keys = [keys.processing(worker), self.name, keys.dead(self.name),
                        keys.dead_letters(self.name), keys.stats(self.name), keys.worker(worker),
                        keys.rate(self.name, int(now)), keys.RECENT, keys.pending(self.name),
                        keys.history(self.name, int(now) // 60)]
@@ -193,7 +202,7 @@ class MessageQueue:
         """Put entries taken but not processed back at the consumer end of the queue."""
         if not entries:
             return 0
-        given: int = self._give_back(keys=[keys.processing(worker) if reliable else "", self.name,
+        given: int = self._give_back(keys=[keys.processing(worker), self.name,
                                            keys.pending(self.name)],
                                      args=[1 if reliable else 0, *entries])
         return given

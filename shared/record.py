@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.codec import dumps, loads
+from shared.codec import STORED_DEPTH_MAX, dumps, loads
 from shared.ids import id_time
 from shared.status import MessageStatus
 
@@ -75,7 +75,7 @@ def envelope(data: dict[str, Any]) -> str | None:
 
 def parse(raw: str | bytes) -> dict[str, Any]:
     """Read a stored record."""
-    data = loads(raw)
+    data = loads(raw, STORED_DEPTH_MAX)
     if not isinstance(data, dict):
         raise ValueError("a record is a JSON object")
     return data

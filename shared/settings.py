@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from enum import Enum, StrEnum
+from typing import Any
 
 
 class Delivery(StrEnum):
@@ -28,75 +29,130 @@ def _parse_floats(raw: str) -> tuple[float, ...]:
     return tuple(float(part) for part in raw.split(",") if part.strip())
 
 
+def setting(default: Any, env: str, help: str, *, secret: bool = False, group: str = "fila") -> Any:
+    """Declare one setting: its default, its environment variable, and what it does (the docs say it as written)."""
+    return field(default=default, repr=not secret, metadata={"env": env, "help": help, "secret": secret,
+                                                             "group": group})
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Every knob fila has; each field is read from the env var named in its metadata."""
+    """Every knob fila has: each field names its environment variable, its default and its help, once.
 
-    redis_url: str = field(default="redis://localhost:6379/0", metadata={"env": "REDIS_URL"})
-    redis_connect_timeout: float = field(default=0.2, metadata={"env": "REDIS_CONNECT_TIMEOUT"})
-    redis_socket_timeout: float = field(default=0.5, metadata={"env": "REDIS_SOCKET_TIMEOUT"})
-    redis_retries: int = field(default=1, metadata={"env": "REDIS_RETRIES"})
-    redis_sentinel_password: str = field(default="", repr=False, metadata={"env": "REDIS_SENTINEL_PASSWORD"})
-    redis_wait_replicas: int = field(default=0, metadata={"env": "REDIS_WAIT_REPLICAS"})
-    redis_wait_timeout_ms: int = field(default=500, metadata={"env": "REDIS_WAIT_TIMEOUT_MS"})
+    docs/configuration.md, .env.example and deploy/kubernetes/config.yaml are generated from
+    these declarations (`make generated`); a test fails when one of them is stale.
+    """
 
-    queue_name: str = field(default="fila", metadata={"env": "QUEUE_NAME"})
-    max_attempts: int = field(default=5, metadata={"env": "MAX_ATTEMPTS"})
-    message_max_bytes: int = field(default=65536, metadata={"env": "MESSAGE_MAX_BYTES"})
-    batch_max: int = field(default=10000, metadata={"env": "BATCH_MAX"})
-    request_max_bytes: int = field(default=16 * 1024 * 1024, metadata={"env": "REQUEST_MAX_BYTES"})
-    result_ttl: int = field(default=86400, metadata={"env": "RESULT_TTL"})
+    redis_url: str = setting(
+        "redis://localhost:6379/0", "REDIS_URL",
+        "where Redis is: `redis://[user:password@]host:port/db`, or through Sentinel "
+        "`redis+sentinel://[user:password@]host:26379,host2:26379/service[/db]`; unset, `make run` starts its own",
+        group="redis")
+    redis_connect_timeout: float = setting(0.2, "REDIS_CONNECT_TIMEOUT", "seconds to connect", group="redis")
+    redis_socket_timeout: float = setting(
+        0.5, "REDIS_SOCKET_TIMEOUT", "seconds per command (a worker's blocking pop and `WAIT` add their own on top)",
+        group="redis")
+    redis_retries: int = setting(1, "REDIS_RETRIES", "retries of a command after a connection error", group="redis")
+    redis_sentinel_password: str = setting(
+        "", "REDIS_SENTINEL_PASSWORD", "the Sentinels' own password (with a `redis+sentinel://` URL)", secret=True,
+        group="redis")
+    redis_wait_replicas: int = setting(
+        0, "REDIS_WAIT_REPLICAS", "after each enqueue (and each settle), `WAIT` for this many replicas; 503 when they "
+        "do not acknowledge in time (docs/deploy.md)", group="redis")
+    redis_wait_timeout_ms: int = setting(500, "REDIS_WAIT_TIMEOUT_MS", "how long that `WAIT` waits", group="redis")
 
-    worker_name: str = field(default="", metadata={"env": "WORKER_NAME"})
-    worker_delivery: Delivery = field(default=Delivery.RELIABLE, metadata={"env": "WORKER_DELIVERY"})
-    worker_block_timeout: float = field(default=1.0, metadata={"env": "WORKER_BLOCK_TIMEOUT"})
-    worker_batch_max: int = field(default=500, metadata={"env": "WORKER_BATCH_MAX"})
-    worker_batch_target_ms: float = field(default=10.0, metadata={"env": "WORKER_BATCH_TARGET_MS"})
-    heartbeat_ttl: float = field(default=10.0, metadata={"env": "HEARTBEAT_TTL"})
-    handler: str = field(default="shared.handlers:analyse", metadata={"env": "HANDLER"})
-    work_ms_max: int = field(default=10000, metadata={"env": "WORK_MS_MAX"})
+    queue_name: str = setting("fila", "QUEUE_NAME", "the message queue list", group="queue")
+    max_attempts: int = setting(5, "MAX_ATTEMPTS", "runs before a message goes to the dead letters", group="queue")
+    message_max_bytes: int = setting(65536, "MESSAGE_MAX_BYTES", "largest message body (413 beyond)", group="queue")
+    batch_max: int = setting(10000, "BATCH_MAX", "most messages in one POST (413 beyond)", group="queue")
+    request_max_bytes: int = setting(16 * 1024 * 1024, "REQUEST_MAX_BYTES",
+                                     "largest request body, however it is sent (413 beyond, nothing stored)",
+                                     group="queue")
+    result_ttl: int = setting(86400, "RESULT_TTL", "seconds a result record is kept", group="queue")
 
-    key_max_len: int = field(default=200, metadata={"env": "KEY_MAX_LEN"})
-    value_max_len: int = field(default=4096, metadata={"env": "VALUE_MAX_LEN"})
-    list_show_max: int = field(default=1000, metadata={"env": "LIST_SHOW_MAX"})
+    worker_name: str = setting("", "WORKER_NAME", "a worker's name (empty: host-pid)", group="worker")
+    worker_delivery: Delivery = setting(Delivery.RELIABLE, "WORKER_DELIVERY",  # noqa: RUF009 (a field)
+                                        "`reliable` (BLMOVE) or `brpop` (the handout's loop)", group="worker")
+    worker_block_timeout: float = setting(1.0, "WORKER_BLOCK_TIMEOUT", "seconds a worker blocks waiting for a message",
+                                          group="worker")
+    worker_batch_max: int = setting(500, "WORKER_BATCH_MAX", "most messages a worker takes in one round trip",
+                                    group="worker")
+    worker_batch_target_ms: float = setting(
+        10.0, "WORKER_BATCH_TARGET_MS", "a batch is sized to take about this long; results are stored at least this "
+        "often", group="worker")
+    heartbeat_ttl: float = setting(10.0, "HEARTBEAT_TTL", "seconds after which a silent worker counts as lost",
+                                   group="worker")
+    handler: str = setting("shared.handlers:analyse", "HANDLER", "the message handler (`module:function`)",
+                           group="worker")
+    work_ms_max: int = setting(10000, "WORK_MS_MAX", "cap on a body's `work_ms`", group="worker")
 
-    fib_naive_max: int = field(default=32, metadata={"env": "FIB_NAIVE_MAX"})
-    fib_job_naive_max: int = field(default=35, metadata={"env": "FIB_JOB_NAIVE_MAX"})
-    fib_fast_max: int = field(default=1_000_000, metadata={"env": "FIB_FAST_MAX"})
-    fib_cache_ttl: int = field(default=60, metadata={"env": "FIB_CACHE_TTL"})
+    key_max_len: int = setting(200, "KEY_MAX_LEN", "longest key or list name", group="handout")
+    value_max_len: int = setting(4096, "VALUE_MAX_LEN", "longest value", group="handout")
+    list_show_max: int = setting(1000, "LIST_SHOW_MAX", "values `/listar` shows", group="handout")
+    fib_naive_max: int = setting(32, "FIB_NAIVE_MAX", "largest n for the naive recursion in a request",
+                                 group="handout")
+    fib_job_naive_max: int = setting(35, "FIB_JOB_NAIVE_MAX", "largest n for a naive job", group="jobs")
+    fib_fast_max: int = setting(1_000_000, "FIB_FAST_MAX", "largest n for a fast job", group="jobs")
+    fib_cache_ttl: int = setting(60, "FIB_CACHE_TTL", "seconds `fib:<n>` is cached", group="handout")
 
-    job_queue_name: str = field(default="fib", metadata={"env": "RQ_QUEUE"})
-    job_timeout: int = field(default=60, metadata={"env": "JOB_TIMEOUT"})
-    job_result_ttl: int = field(default=3600, metadata={"env": "JOB_RESULT_TTL"})
-    job_failure_ttl: int = field(default=3 * 86400, metadata={"env": "JOB_FAILURE_TTL"})
-    job_retries: int = field(default=2, metadata={"env": "JOB_RETRIES"})
-    job_retry_intervals: tuple[float, ...] = field(default=(1.0, 5.0), metadata={"env": "JOB_RETRY_INTERVALS"})
+    job_queue_name: str = setting("fib", "RQ_QUEUE", "the RQ queue", group="jobs")
+    job_timeout: int = setting(60, "JOB_TIMEOUT", "seconds an RQ job may run", group="jobs")
+    job_result_ttl: int = setting(3600, "JOB_RESULT_TTL", "seconds a finished job is kept", group="jobs")
+    job_failure_ttl: int = setting(3 * 86400, "JOB_FAILURE_TTL", "seconds a failed job is kept", group="jobs")
+    job_retries: int = setting(2, "JOB_RETRIES", "retries of a failed job", group="jobs")
+    job_retry_intervals: tuple[float, ...] = setting((1.0, 5.0), "JOB_RETRY_INTERVALS",
+                                                     "seconds before each retry, comma-separated", group="jobs")
 
-    web_port: int = field(default=5000, metadata={"env": "WEB_PORT"})
-    web_alt_port: int = field(default=8500, metadata={"env": "WEB_ALT_PORT"})
-    web_workers: int = field(default=2, metadata={"env": "WEB_WORKERS"})
-    web_threads: int = field(default=2, metadata={"env": "WEB_THREADS"})
-    workers: int = field(default=2, metadata={"env": "WORKERS"})
-    redis_port: int = field(default=6379, metadata={"env": "REDIS_PORT"})
-    dashboard_port: int = field(default=9181, metadata={"env": "DASHBOARD_PORT"})
-    commander_port: int = field(default=8081, metadata={"env": "COMMANDER_PORT"})
-    dashboard_username: str = field(default="", metadata={"env": "RQ_DASHBOARD_USERNAME"})
-    dashboard_password: str = field(default="", repr=False, metadata={"env": "RQ_DASHBOARD_PASSWORD"})
-    dashboard_url: str = field(default="http://localhost:9181", metadata={"env": "DASHBOARD_URL"})
-    commander_url: str = field(default="http://localhost:8081", metadata={"env": "COMMANDER_URL"})
-    log_level: str = field(default="INFO", metadata={"env": "LOG_LEVEL"})
-    log_messages: bool = field(default=True, metadata={"env": "LOG_MESSAGES"})
+    web_port: int = setting(5000, "WEB_PORT", "`make run`'s web port", group="run")
+    web_alt_port: int = setting(8500, "WEB_ALT_PORT", "`make run`'s second web port (the handout uses both)",
+                                group="run")
+    web_workers: int = setting(2, "WEB_WORKERS", "granian processes (`make run`)", group="run")
+    web_threads: int = setting(2, "WEB_THREADS", "threads per granian process (`make run`)", group="run")
+    workers: int = setting(2, "WORKERS", "message workers (`make run`; compose: replicas)", group="run")
+    redis_port: int = setting(6379, "REDIS_PORT", "port of `make run`'s own redis-server (the next free one when "
+                                                  "taken)", group="run")
+    dashboard_port: int = setting(9181, "DASHBOARD_PORT", "rq-dashboard's port", group="run")
+    commander_port: int = setting(8081, "COMMANDER_PORT", "Redis Commander's port", group="run")
+    dashboard_username: str = setting("", "RQ_DASHBOARD_USERNAME",
+                                      "rq-dashboard's basic auth (compose sets it from `DASHBOARD_USERNAME`)",
+                                      group="run")
+    dashboard_password: str = setting("", "RQ_DASHBOARD_PASSWORD",
+                                      "rq-dashboard's basic auth (compose sets it from `DASHBOARD_PASSWORD`)",
+                                      secret=True, group="run")
+    dashboard_url: str = setting("http://localhost:9181", "DASHBOARD_URL", "the console's link to rq-dashboard",
+                                 group="run")
+    commander_url: str = setting("http://localhost:8081", "COMMANDER_URL", "the console's link to Redis Commander",
+                                 group="run")
+    log_level: str = setting("INFO", "LOG_LEVEL", "log level", group="run")
+    log_messages: bool = setting(True, "LOG_MESSAGES", "one log line per message (`0` to turn off)", group="run")
 
-    admin_username: str = field(default="admin", metadata={"env": "ADMIN_USERNAME"})
-    admin_password: str = field(default="", repr=False, metadata={"env": "ADMIN_PASSWORD"})
-    secret_key: str = field(default="", repr=False, metadata={"env": "SECRET_KEY"})
-    session_ttl: int = field(default=1800, metadata={"env": "SESSION_TTL"})
-    api_tokens_required: bool = field(default=False, metadata={"env": "API_TOKENS_REQUIRED"})
-    token_ttl_max: int = field(default=30 * 86400, metadata={"env": "TOKEN_TTL_MAX"})
-    rate_limit_api: str = field(default="", metadata={"env": "RATE_LIMIT_API"})
-    rate_limit_writes: str = field(default="200/second", metadata={"env": "RATE_LIMIT_WRITES"})
-    rate_limit_login: str = field(default="5/minute", metadata={"env": "RATE_LIMIT_LOGIN"})
-    trusted_proxies: int = field(default=0, metadata={"env": "TRUSTED_PROXIES"})
+    admin_username: str = setting("admin", "ADMIN_USERNAME", "the operator's sign-in name", group="access")
+    admin_password: str = setting(
+        "", "ADMIN_PASSWORD", "the operator's password (or its werkzeug `scrypt:` hash); empty: admin routes open "
+        "(`make run` on 127.0.0.1 only; compose requires one)", secret=True, group="access")
+    secret_key: str = setting(
+        "", "SECRET_KEY", "signs session cookies and CSRF tokens (empty: derived from `ADMIN_PASSWORD` and "
+        "`REDIS_URL`, the same in every process)", secret=True, group="access")
+    session_ttl: int = setting(1800, "SESSION_TTL", "seconds of inactivity before a session ends", group="access")
+    session_max_age: int = setting(43200, "SESSION_MAX_AGE", "seconds after sign-in when a session ends, used or not",
+                                   group="access")
+    api_tokens_required: bool = setting(
+        False, "API_TOKENS_REQUIRED", "`1`: the producer API, and the handout's routes on fila's own keys (its queue "
+        "list, `fila:*`, `rq:*`), need a token", group="access")
+    token_ttl_max: int = setting(30 * 86400, "TOKEN_TTL_MAX", "longest life of an API token (seconds)",
+                                 group="access")
+    rate_limit_api: str = setting("", "RATE_LIMIT_API", "one budget per client address for the producer API "
+                                                        "(empty: none)", group="access")
+    rate_limit_writes: str = setting("200/second", "RATE_LIMIT_WRITES",
+                                     "one budget per client address for every write of the open routes",
+                                     group="access")
+    rate_limit_login: str = setting("5/minute", "RATE_LIMIT_LOGIN",
+                                    "sign-in attempts per client address (page loads do not count)", group="access")
+    rate_limit_cpu: str = setting("30/minute", "RATE_LIMIT_CPU",
+                                  "one budget per client address for the routes that compute in the request "
+                                  "(`/fib`, `/fib-cache`)", group="access")
+    trusted_proxies: int = setting(0, "TRUSTED_PROXIES", "reverse proxies in front (their `X-Forwarded-For` is "
+                                                         "believed)", group="access")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -119,7 +175,8 @@ class Settings:
     def validate(self) -> None:
         """Raise ValueError when settings contradict each other or are out of range."""
         positive = ("max_attempts", "message_max_bytes", "batch_max", "result_ttl", "worker_batch_max",
-                    "key_max_len", "value_max_len", "fib_cache_ttl", "job_timeout", "session_ttl", "token_ttl_max")
+                    "key_max_len", "value_max_len", "fib_cache_ttl", "job_timeout", "session_ttl", "session_max_age",
+                    "token_ttl_max")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")

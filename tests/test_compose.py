@@ -71,14 +71,23 @@ def test_nothing_sensitive_is_published_to_the_world():
     dashboard, commander = spec["services"]["dashboard"], spec["services"]["redis-commander"]
     assert compose.service_env(dashboard)["RQ_DASHBOARD_PASSWORD"]
     assert compose.service_env(commander)["HTTP_PASSWORD"]
-    redis_command = " ".join(spec["services"]["redis"]["command"])
-    assert "aclfile /tmp/users.acl" in redis_command and "nopass" not in redis_command
-    for user in ("default", "fila", "dashboard", "commander"):
-        assert f"user {user} on >$" in redis_command, user  # every Redis user has a password
-    assert "-@dangerous" in redis_command.split("user fila ")[1].split("\n")[0]
-    for name in ("web", "worker", "rq-worker"):
-        assert compose.service_env(spec["services"][name])["REDIS_URL"].startswith("redis://fila:"), name
-        assert compose.service_env(spec["services"][name])["ADMIN_PASSWORD"], name
+    redis = spec["services"]["redis"]
+    assert redis["command"] == ["sh", "/usr/local/etc/fila/redis-start.sh"]
+    assert redis["configs"] == [{"source": "redis-start", "target": "/usr/local/etc/fila/redis-start.sh"}]
+    assert spec["configs"]["redis-start"]["file"] == "./deploy/redis/redis-start.sh"
+    script = (ROOT / "deploy/redis/redis-start.sh").read_text()
+    assert "nopass" not in script
+    for user in ("default", "fila", "worker", "rq", "dashboard", "commander"):
+        assert f"user {user} on >$" in script, user  # every Redis user has a password
+    # Each fila service logs in as its own user, with the password the redis service gives that user.
+    users = {"web": ("fila", "REDIS_FILA_PASSWORD"), "worker": ("worker", "REDIS_WORKER_PASSWORD"),
+             "rq-worker": ("rq", "REDIS_RQ_PASSWORD")}
+    values = compose.read_env_file(ROOT / ".env.example")
+    for name, (user, variable) in users.items():
+        env = compose.service_env(spec["services"][name])
+        assert env["REDIS_URL"] == f"redis://{user}:{values[variable]}@redis:6379/0", name
+        assert compose.service_env(redis)[variable] == values[variable], name
+        assert env["ADMIN_PASSWORD"], name
     assert "redis:7." in spec["services"]["redis"]["image"] and "alpine" in spec["services"]["redis"]["image"]
     with pytest.raises(KeyError, match="REDIS_PASSWORD"):
         compose.load({"REDIS_PASSWORD": ""})
@@ -110,9 +119,9 @@ def test_the_high_availability_override_matches_the_specification_and_keeps_ever
     assert {"redis-replica", "sentinel-1", "sentinel-2", "sentinel-3"} <= set(services)
     assert services["redis-replica"]["ports"] == []  # the replica is not published on the host
     # Every fila process goes through the Sentinels, under its own Redis user.
-    for name in ("web", "worker", "rq-worker"):
+    for name, user in (("web", "fila"), ("worker", "worker"), ("rq-worker", "rq")):
         env = services[name]["environment"]
-        assert env["REDIS_URL"].startswith("redis+sentinel://fila:") and "REDIS_SENTINEL_PASSWORD" in env
+        assert env["REDIS_URL"].startswith(f"redis+sentinel://{user}:") and "REDIS_SENTINEL_PASSWORD" in env
     # Passwords only as variables, never written into the file; new variables are in .env.example.
     assert "troque" not in raw and "SENTINEL_PASSWORD" in compose.read_env_file(ROOT / ".env.example")
     required = set(re.findall(r"\$\{([A-Z_]+):\?", raw))

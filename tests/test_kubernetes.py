@@ -130,12 +130,21 @@ def test_settings_and_secrets_are_fila_s():
                 assert reference["name"] == "fila-secrets" and reference["key"] in secret_keys(), reference
     for auth in by_kind("TriggerAuthentication").values():
         assert {ref["key"] for ref in auth["spec"]["secretTargetRef"]} <= secret_keys()
-    # The same Redis users as compose.yaml, with the same rights.
-    redis_script = by_kind("StatefulSet")["redis"]["spec"]["template"]["spec"]["containers"][0]["command"][2]
-    compose_script = compose.load()["services"]["redis"]["command"][2]
-    for user in ("default", "fila", "dashboard"):
-        line = next(line for line in redis_script.splitlines() if line.strip().startswith(f"user {user} "))
-        assert line.strip() in compose_script, user
+    # The same Redis users as compose.yaml, with the same rights: the same script runs.
+    redis = by_kind("StatefulSet")["redis"]["spec"]["template"]["spec"]
+    assert redis["containers"][0]["command"] == compose.load()["services"]["redis"]["command"]
+    mounted = {mount["name"]: mount["mountPath"] for mount in redis["containers"][0]["volumeMounts"]}
+    (start,) = [volume for volume in redis["volumes"] if volume["name"] == "start"]
+    script = by_kind("ConfigMap")[start["configMap"]["name"]]["data"]["redis-start.sh"]
+    assert script == (ROOT / "deploy/redis/redis-start.sh").read_text()
+    assert mounted["start"] + "/redis-start.sh" == redis["containers"][0]["command"][1]
+    given = {variable["name"] for variable in redis["containers"][0]["env"]}
+    assert {"REDIS_PASSWORD", "REDIS_FILA_PASSWORD", "REDIS_WORKER_PASSWORD", "REDIS_RQ_PASSWORD"} <= given
+    # Each workload logs in as its own user.
+    deployments = by_kind("Deployment")
+    for name, user in (("web", "fila"), ("worker", "worker"), ("rq-worker", "rq")):
+        env = {v["name"]: v.get("value") for v in deployments[name]["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["REDIS_URL"].startswith(f"redis://{user}:"), name
 
 
 def test_keda_scales_each_worker_on_its_own_queue():

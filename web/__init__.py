@@ -17,10 +17,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         access,
         api_docs,
         auth,
+        body_limit,
         bulk,
         dead_letters,
         errors,
         handout,
+        headers,
         health,
         jobs,
         kv,
@@ -40,11 +42,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(MAX_CONTENT_LENGTH=settings.request_max_bytes)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # results keep their handler's order
     app.config.update(options)
+    app.wsgi_app = body_limit.BodyLimit(app.wsgi_app, settings.request_max_bytes)  # type: ignore[method-assign]
+    app.before_request(body_limit.refuse_too_large)
     built = services.init_app(app, settings)
     metrics.init_app(app, built)
     errors.register(app)
+    headers.init_app(app)
     for module in (handout, kv, messages, queues, dead_letters, jobs, bulk, panel, health, metrics, api_docs, auth):
         app.register_blueprint(module.bp)
     access.init_app(app, built)
-    api_docs.init_app(app)  # last: it documents every route's access from access.POLICY
+    api_docs.init_app(app)  # last: it documents every route's access from the policy table
     return app

@@ -1,16 +1,20 @@
-"""Who may do what, in one table, and the machinery behind it: sessions, tokens, CSRF, rate limits.
+"""Who may do what, and the machinery behind it: sessions, tokens, CSRF, rate limits.
 
-POLICY names every route's access and rate limit:
+Every view declares its access and its rate limit where it is defined, with `@policy(...)`:
 - open: anyone (the handout's routes, probes, docs); the handout's writes are rate-limited;
 - producer: the message and job API; open by default, a token (or an operator's session) when
   API_TOKENS_REQUIRED is set;
 - admin: dead letters, pause and resume, job cancel and delete, tokens, the console; a session
   (login) or a token whenever ADMIN_PASSWORD is set, open when it is not (make run on 127.0.0.1).
+`init_app` collects the declarations into the app's policy table (`policy_table()`), which the
+OpenAPI document and the tests read; a view without one stops the app from starting.
 
-Sessions live in Redis (Flask-Session) with a TTL refreshed on use; a session-authenticated change
-must carry its CSRF token (Flask-WTF); a change a browser sends from another site is refused
-outright (Fetch Metadata). Limits count in Redis (Flask-Limiter, INCR with an expiry); while Redis
-is down they count in each process's memory instead, so a login stays limited.
+Sessions live in Redis (Flask-Session) under a hash of their id, with a TTL refreshed on use,
+a maximum age, and the fingerprint of the password they were made with; a
+session-authenticated change must carry its CSRF token (Flask-WTF); a change a browser sends
+from another site is refused outright (Fetch Metadata). Limits count in Redis (Flask-Limiter,
+INCR with an expiry), one budget per client and kind of limit across the routes that share it;
+while Redis is down they count in each process's memory instead, so a login stays limited.
 """
 
 from __future__ import annotations
@@ -19,11 +23,12 @@ import functools
 import hashlib
 import hmac
 import logging
+import time
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
-from flask import Flask, Response, g, redirect, request, session, url_for
+from flask import Flask, Response, current_app, g, redirect, request, session, url_for
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_session.redis import RedisSessionInterface
@@ -34,10 +39,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from shared import keys, tokens
 from shared.connection import UNAVAILABLE
 from shared.settings import Settings
-from web.errors import refuse
+from web.errors import Refusal, refuse
 from web.services import Services, services
 
 log = logging.getLogger(__name__)
+View = TypeVar("View", bound=Callable[..., Any])
 
 
 class Access(StrEnum):
@@ -49,60 +55,91 @@ class Access(StrEnum):
 
 
 class Limit(StrEnum):
-    """Which rate limit (a setting) a route counts against."""
+    """Which rate limit (a setting) a route counts against; the routes of one limit share each client's budget."""
 
     NONE = "none"
     WRITES = "writes"
     API = "api"
     LOGIN = "login"
+    CPU = "cpu"
 
 
-_OPEN, _PRODUCER, _ADMIN = Access.OPEN, Access.PRODUCER, Access.ADMIN
-#: Every route of the app (tests/web/test_access.py fails on one missing), its access and its limit.
-POLICY: dict[str, tuple[Access, Limit]] = {
-    **{f"handout.{name}": (_OPEN, Limit.NONE) for name in (
-        "hello", "hello_without_redis", "start_page", "about", "contact", "greet", "get_value", "list_values",
-        "fib_without_cache", "fib_with_cache", "limit_demo")},
-    **{f"handout.{name}": (_OPEN, Limit.WRITES) for name in ("set_value", "push", "pop")},
-    "jobs.create_text": (_OPEN, Limit.WRITES),
-    "kv.read": (_OPEN, Limit.NONE), "kv.write": (_OPEN, Limit.WRITES), "kv.delete": (_OPEN, Limit.WRITES),
-    "bulk.load": (_OPEN, Limit.WRITES),
-    "health.alive": (_OPEN, Limit.NONE), "health.ready": (_OPEN, Limit.NONE), "metrics.metrics": (_OPEN, Limit.NONE),
-    "api_docs.openapi": (_OPEN, Limit.NONE), "api_docs.reference": (_OPEN, Limit.NONE), "static": (_OPEN, Limit.NONE),
-    "auth.login": (_OPEN, Limit.LOGIN), "auth.logout": (_OPEN, Limit.NONE),
-    "messages.produce": (_PRODUCER, Limit.API), "messages.status": (_PRODUCER, Limit.NONE),
-    "jobs.create": (_PRODUCER, Limit.API), "jobs.job_status": (_PRODUCER, Limit.NONE),
-    "jobs.job_result": (_PRODUCER, Limit.NONE), "jobs.cached_result": (_PRODUCER, Limit.NONE),
-    "queues.queues": (_PRODUCER, Limit.NONE), "queues.workers": (_PRODUCER, Limit.NONE),
-    "queues.history": (_PRODUCER, Limit.NONE),
-    "queues.pause": (_ADMIN, Limit.NONE), "queues.resume": (_ADMIN, Limit.NONE), "jobs.cancel": (_ADMIN, Limit.NONE),
-    **{f"dead_letters.{name}": (_ADMIN, Limit.NONE) for name in ("listing", "one", "delete", "requeue", "purge")},
-    "auth.tokens_listing": (_ADMIN, Limit.NONE), "auth.create_token": (_ADMIN, Limit.NONE),
-    "auth.revoke_token": (_ADMIN, Limit.NONE),
-    "panel.page": (_ADMIN, Limit.NONE), "panel.snapshot": (_ADMIN, Limit.NONE),
-}
+class Policy(NamedTuple):
+    """A view's access and rate limit."""
+
+    access: Access
+    limit: Limit = Limit.NONE
+
+
+#: Flask's own static files.
+STATIC_POLICY = Policy(Access.OPEN)
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: The methods each limit counts (a login form's page load is not an attempt).
+_COUNTED: dict[Limit, list[str] | None] = {Limit.LOGIN: ["POST"]}
+
+
+def policy(access: Access, limit: Limit = Limit.NONE) -> Callable[[View], View]:
+    """Declare who may call the view below and which rate limit it counts against."""
+    def declare(view: View) -> View:
+        view.fila_policy = Policy(access, limit)  # type: ignore[attr-defined]
+        return view
+    return declare
+
+
+def declared(view: Callable[..., Any]) -> Policy | None:
+    """Return the policy a view declared, if any."""
+    found = getattr(view, "fila_policy", None)
+    return found if isinstance(found, Policy) else None
+
+
+def policy_table(app: Flask | None = None) -> dict[str, Policy]:
+    """Return the app's table: endpoint -> its policy (every route of the app)."""
+    table: dict[str, Policy] = (app or current_app).extensions["fila_policy"]
+    return table
+
+
+def session_fingerprint(settings: Settings) -> str:
+    """Return what a session remembers of the admin password it was made with (changing it ends them all)."""
+    return hmac.new(secret_key(settings).encode(), f"admin:{settings.admin_password}".encode(),
+                    hashlib.sha256).hexdigest()[:32]
 
 
 class Sessions(RedisSessionInterface):
-    """Flask-Session's Redis sessions: a Secure cookie over HTTPS, and no 500 when Redis is down.
+    """Flask-Session's Redis sessions, kept under a hash of their id and checked for age and password.
 
-    With Redis down a request is treated as signed out (the view's own Redis calls then answer
-    503), and a session that cannot be saved is left as it was.
+    A key name seen with SCAN is not a cookie: the key is the SHA-256 of the id the cookie holds
+    (the id is 256 random bits, so the hash cannot be turned back into it). A session made before
+    ADMIN_PASSWORD changed, or older than SESSION_MAX_AGE, is emptied (signed out) when it is
+    opened. With Redis down a request is treated as signed out (the view's own Redis calls then
+    answer 503), and a session that cannot be saved is left as it was.
     """
+
+    def __init__(self, app: Flask, *, fingerprint: str, max_age: int, **options: Any):
+        super().__init__(app, **options)
+        self.fingerprint, self.max_age = fingerprint, max_age
+
+    def _get_store_id(self, sid: str) -> str:
+        prefix: str = self.key_prefix
+        return prefix + hashlib.sha256(sid.encode()).hexdigest()
 
     def get_cookie_secure(self, app: Flask) -> bool:
         """Mark the cookie Secure over HTTPS (behind TRUSTED_PROXIES, as the proxy says)."""
         return bool(request.is_secure) or bool(super().get_cookie_secure(app))
 
     def open_session(self, app: Flask, request: Any) -> Any:
-        """Load the session, or start an empty one while Redis is unreachable."""
+        """Load the session (empty when stale), or start an empty one while Redis is unreachable."""
         try:
-            return super().open_session(app, request)
+            opened = super().open_session(app, request)
         except UNAVAILABLE as exc:
             log.warning("sessions: redis unavailable (%s); this request is signed out", exc)
             g.sessions_down = exc
             return self.session_class(sid=self._generate_sid(self.sid_length), permanent=self.permanent)
+        if "user" in opened and (opened.get("key") != self.fingerprint
+                                 or not time.time() - float(opened.get("since", 0)) < self.max_age):
+            log.info("sessions: a session of %r ended (too old, or made with another admin password)",
+                     opened.get("user"))
+            opened.clear()
+        return opened
 
     def save_session(self, app: Flask, session: Any, response: Response) -> None:
         """Save the session, unless Redis is unreachable."""
@@ -138,23 +175,32 @@ def init_app(app: Flask, built: Services) -> None:
         SESSION_COOKIE_NAME="fila_session", PERMANENT_SESSION_LIFETIME=settings.session_ttl,
         SESSION_REFRESH_EACH_REQUEST=True, WTF_CSRF_CHECK_DEFAULT=False, WTF_CSRF_TIME_LIMIT=None,
         RATELIMIT_HEADERS_ENABLED=True, RATELIMIT_SWALLOW_ERRORS=True, RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True)
-    app.session_interface = Sessions(app, client=built.rq_redis, key_prefix=keys.SESSION_PREFIX, use_signer=False,
-                                     permanent=True)
+    app.session_interface = Sessions(app, client=built.sessions_redis, key_prefix=keys.SESSION_PREFIX,
+                                     use_signer=False, permanent=True, fingerprint=session_fingerprint(settings),
+                                     max_age=settings.session_max_age)
     csrf = CSRFProtect(app)
     # The limits count on fila's own connections (its timeouts; through Sentinel when REDIS_URL says so).
-    storage: dict[str, Any] = {"connection_pool": built.rq_redis.connection_pool, "key_prefix": keys.LIMITS_PREFIX}
+    storage: dict[str, Any] = {"connection_pool": built.sessions_redis.connection_pool,
+                               "key_prefix": keys.LIMITS_PREFIX}
     limiter = Limiter(get_remote_address, app=app, storage_uri="redis://", storage_options=storage)
     app.extensions["fila_access"] = {"admin_hash": admin_hash(settings.admin_password)
                                      if settings.admin_password else None, "csrf": csrf}
     app.before_request(_refuse_cross_site)
     limits = {Limit.WRITES: settings.rate_limit_writes, Limit.API: settings.rate_limit_api,
-              Limit.LOGIN: settings.rate_limit_login}
+              Limit.LOGIN: settings.rate_limit_login, Limit.CPU: settings.rate_limit_cpu}
+    table: dict[str, Policy] = {}
     for endpoint, view in list(app.view_functions.items()):
-        access, limit = POLICY[endpoint]
-        guarded = _guard(view, access)
-        if limit is not Limit.NONE and limits[limit]:
-            guarded = limiter.limit(limits[limit], key_func=get_remote_address)(guarded)
+        found = STATIC_POLICY if endpoint == "static" else declared(view)
+        if found is None:
+            raise RuntimeError(f"the view {endpoint} declares no access: put @policy(Access..., Limit...) under "
+                               "its route (web/access.py)")
+        table[endpoint] = found
+        guarded = _guard(view, found.access)
+        if found.limit is not Limit.NONE and limits[found.limit]:
+            guarded = limiter.shared_limit(limits[found.limit], scope=found.limit.value, key_func=get_remote_address,
+                                           methods=_COUNTED.get(found.limit))(guarded)
         app.view_functions[endpoint] = guarded
+    app.extensions["fila_policy"] = table
 
 
 def _refuse_cross_site() -> None:
@@ -171,60 +217,85 @@ def operator() -> str | None:
 
 
 def bearer() -> dict[str, Any] | None:
-    """Return the live token the request carries (Authorization: Bearer), refusing (401) a dead one."""
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
+    """Return the live token the request carries (Authorization: Bearer, any case), refusing (401) a dead one."""
+    scheme, _, credentials = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer":
         return None
-    record = tokens.verify(services().redis, header.removeprefix("Bearer ").strip())
+    record = tokens.verify(services().redis, credentials.strip())
     if record is None:
-        _unauthorized("the token is unknown, expired or revoked: create a new one (fila token create)")
+        unauthorized("the token is unknown, expired or revoked: create a new one (fila token create)")
     return record
 
 
-def _unauthorized(message: str) -> None:
+def unauthorized(message: str) -> Any:
+    """Refuse the request (401)."""
     refuse(401, "unauthorized", message, pt=f"não autorizado: {message}")
 
 
+def required(access: Access) -> bool:
+    """Tell whether callers of this access must show who they are (a token or a session) with these settings."""
+    settings = services().settings
+    if access is Access.ADMIN:
+        return bool(settings.admin_password)
+    return access is Access.PRODUCER and settings.api_tokens_required
+
+
+def require(access: Access) -> None:
+    """Let the request go on only if its caller may use this access; refuse it (401) otherwise.
+
+    A token or an operator's session is always enough (a session's changes carry their CSRF
+    token); without either, only when the settings leave this access open.
+    """
+    if access is Access.OPEN or g.get("actor"):
+        return
+    token = bearer()
+    if token is not None:
+        g.actor = f"token {token['id']} ({token['name']})"
+        return
+    who = operator()
+    if who is not None:
+        g.actor = f"operator {who}"
+        if request.method in _UNSAFE:
+            app_csrf().protect()
+        return
+    if required(access):
+        what = "an operator's login or a token" if access is Access.ADMIN else "a token (Authorization: Bearer)"
+        unauthorized(f"this needs {what}")
+
+
 def _guard(view: Callable[..., Any], access: Access) -> Callable[..., Any]:
-    """Wrap a view so that it runs only for who its access allows."""
+    """Wrap a view so that it runs only for who its access allows (a browser asking for a page goes to /login)."""
     if access is Access.OPEN:
         return view
 
     @functools.wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        settings = services().settings
-        required = settings.admin_password if access is Access.ADMIN else settings.api_tokens_required
-        token = bearer()
-        if token is not None:
-            g.actor = f"token {token['id']} ({token['name']})"
-            return view(*args, **kwargs)
-        if operator() is not None:
-            g.actor = f"operator {operator()}"
-            if request.method in _UNSAFE:
-                app_csrf().protect()
-            return view(*args, **kwargs)
-        if not required:
-            return view(*args, **kwargs)
-        if request.accept_mimetypes.accept_html and not request.path.startswith("/api/"):
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        what = "an operator's login or a token" if access is Access.ADMIN else "a token (Authorization: Bearer)"
-        _unauthorized(f"this needs {what}")
-        return Response(status=401)  # not reached: _unauthorized raises
+        try:
+            require(access)
+        except Refusal as refused:
+            if (refused.code == 401 and "Authorization" not in request.headers and not request.path.startswith("/api/")
+                    and request.accept_mimetypes.accept_html):
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            raise
+        return view(*args, **kwargs)
 
     return guarded
 
 
 def app_csrf() -> CSRFProtect:
     """Return the current app's CSRF protection."""
-    from flask import current_app
-
     return cast(CSRFProtect, current_app.extensions["fila_access"]["csrf"])
 
 
 def check_login(username: str, password: str) -> bool:
     """Tell whether these are the admin's credentials (constant time; the password is kept only hashed)."""
-    from flask import current_app
-
     hashed = current_app.extensions["fila_access"]["admin_hash"]
     name_ok = hmac.compare_digest(username.encode(), services().settings.admin_username.encode())
     return bool(hashed) and check_password_hash(hashed, password) and name_ok
+
+
+def start_session(username: str) -> None:
+    """Sign an operator in: a new session id (no fixation), tied to this admin password and this moment."""
+    session.clear()
+    session.update(user=username, key=session_fingerprint(services().settings), since=time.time())
+    current_app.session_interface.regenerate(session)  # type: ignore[attr-defined]

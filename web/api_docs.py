@@ -9,9 +9,8 @@ from typing import Any
 import yaml
 from flask import Blueprint, Flask, Response, current_app, jsonify, make_response, render_template
 
-from web.access import POLICY, Access, Limit
+from web.access import Access, Limit, policy, policy_table
 from web.errors import CODES
-from web.panel import CSP
 
 bp = Blueprint("api_docs", __name__)
 #: The order the reference page lists methods in.
@@ -21,8 +20,8 @@ METHODS = ("get", "head", "post", "put", "delete", "options")
 def load(app: Flask | None = None) -> dict[str, Any]:
     """Read web/openapi.yaml, add the error codes of web.errors.CODES, and (given the app) each route's access.
 
-    The access of every operation comes from web.access.POLICY, the table that enforces it: who may
-    call it (security), and the 401, 403 and 429 it may then answer.
+    The access of every operation comes from the app's policy table (each view's `@policy`), the
+    table that enforces it: who may call it (security), and the 401, 403 and 429 it may then answer.
     """
     spec: dict[str, Any] = yaml.safe_load(files("web").joinpath("openapi.yaml").read_text(encoding="utf-8"))
     code = spec["components"]["schemas"]["ErrorCode"]
@@ -35,8 +34,9 @@ def load(app: Flask | None = None) -> dict[str, Any]:
 
 def _document_access(app: Flask, spec: dict[str, Any]) -> None:
     refused = {"$ref": "#/components/responses/Refused"}
+    table = policy_table(app)
     for rule in app.url_map.iter_rules():
-        access, limit = POLICY[rule.endpoint]
+        access, limit = table[rule.endpoint]
         path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
         for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
             operation = spec["paths"].get(path, {}).get(method.lower())
@@ -68,12 +68,14 @@ def document() -> dict[str, Any]:
 
 
 @bp.get("/openapi.json")
+@policy(Access.OPEN)
 def openapi() -> Response:
     """Serve the OpenAPI 3.1 document."""
     return jsonify(document())
 
 
 @bp.get("/api/docs")
+@policy(Access.OPEN)
 def reference() -> Response:
     """Render the document as a page, grouped by tag (served here: no CDN, no script)."""
     spec = document()
@@ -88,7 +90,6 @@ def reference() -> Response:
                          "responses": {status: _resolve(spec, r) for status, r in operation["responses"].items()}}
                 groups.setdefault(operation.get("tags", ["other"])[0], []).append(entry)
     response = make_response(render_template("api.html", spec=spec, groups=groups, codes=CODES))
-    response.headers["Content-Security-Policy"] = CSP
     return response
 
 

@@ -5,33 +5,21 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import (
-    Blueprint,
-    Response,
-    current_app,
-    g,
-    jsonify,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, Response, g, jsonify, make_response, redirect, render_template, request, session, url_for
 
 from shared import tokens
-from web.access import app_csrf, check_login, operator
+from web.access import Access, Limit, app_csrf, check_login, operator, policy, start_session
 from web.errors import refuse
-from web.panel import CSP
 from web.services import services
+from web.validation import json_object, json_whole, safe_text
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
 
 
 def _safe_next(target: str | None) -> str:
-    """Return where to go after signing in: a path of this site only (never another host)."""
-    if not target:
+    """Return where to go after signing in: a path of this site only (never another host, never a header break)."""
+    if not target or len(target) > 2000 or not safe_text(target) or "\\" in target:
         return url_for("panel.page")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
@@ -43,11 +31,11 @@ def _page(error: str | None = None, status: int = 200) -> Response:
     settings = services().settings
     response = make_response(render_template("login.html", error=error, next=request.values.get("next", ""),
                                              open_mode=not settings.admin_password, user=operator()), status)
-    response.headers["Content-Security-Policy"] = CSP
     return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@policy(Access.OPEN, Limit.LOGIN)
 def login() -> Response:
     """Show the sign-in form; on POST check the credentials and start a session (its CSRF token checked)."""
     if request.method == "GET":
@@ -59,14 +47,13 @@ def login() -> Response:
     if not services().settings.admin_password or not check_login(username, password):
         log.warning("failed sign-in for %r from %s", username, request.remote_addr)
         return _page("usuário ou senha inválidos", 401)
-    session.clear()
-    session["user"] = username
-    current_app.session_interface.regenerate(session)  # type: ignore[attr-defined]  # a new id: no fixation
+    start_session(username)
     log.info("operator %s signed in from %s", username, request.remote_addr)
     return redirect(_safe_next(request.form.get("next")))  # type: ignore[return-value]
 
 
 @bp.post("/logout")
+@policy(Access.OPEN)
 def logout() -> Response:
     """End the session: its key in Redis is deleted."""
     if operator() is not None:
@@ -77,22 +64,24 @@ def logout() -> Response:
 
 
 @bp.get("/api/tokens")
+@policy(Access.ADMIN)
 def tokens_listing() -> Response:
     """List the live API tokens (ids, names and expiry; never their secrets)."""
     return jsonify({"tokens": tokens.listing(services().redis)})
 
 
 @bp.post("/api/tokens")
+@policy(Access.ADMIN)
 def create_token() -> Response:
     """Create a token: `{"name": "...", "ttl": seconds}`; its secret is in this answer only."""
-    data = request.get_json(silent=True)
+    usage = 'send {"name": "<what it is for: at most 100 printable characters>", "ttl": <seconds>}'
+    data = json_object(usage)
     settings = services().settings
-    if not isinstance(data, dict) or not isinstance(data.get("name", ""), str) or len(data.get("name", "")) > 100:
-        refuse(400, "bad_body", 'send {"name": "<what it is for, at most 100 characters>", "ttl": <seconds>}')
-    ttl = data.get("ttl", 3600)
-    if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 < ttl <= settings.token_ttl_max:
-        refuse(400, "bad_ttl", f"ttl must be a whole number of seconds from 1 to {settings.token_ttl_max}")
-    name = data.get("name", "") or "api"
+    name = data.get("name", "")
+    if not isinstance(name, str) or len(name) > 100 or not safe_text(name):
+        refuse(400, "bad_body", usage)
+    ttl = json_whole(data.get("ttl", 3600), "ttl", 1, settings.token_ttl_max, code="bad_ttl")
+    name = name or "api"
     secret, record = tokens.create(services().redis, name, ttl)
     log.warning("token %s (%s) created for %ss", record["id"], name, ttl)
     response = jsonify({"token": secret, **record})
@@ -101,9 +90,10 @@ def create_token() -> Response:
 
 
 @bp.delete("/api/tokens/<token_id>")
+@policy(Access.ADMIN)
 def revoke_token(token_id: str) -> Response:
     """Revoke a token at once."""
     if not tokens.revoke(services().redis, token_id):
-        refuse(404, "unknown_token", f"no live token has the id {token_id!r}")
+        refuse(404, "unknown_token", f"no live token has the id {token_id[:40]!r}")
     log.warning("token %s revoked", token_id)
     return jsonify({"revoked": token_id})

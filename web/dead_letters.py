@@ -17,8 +17,11 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from shared.ids import is_valid
+from web.access import Access, policy
 from web.errors import refuse
 from web.services import services
+from web.validation import json_object, query_number
+from web.validation import message_id as valid_id
 
 bp = Blueprint("dead_letters", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)
@@ -33,41 +36,35 @@ UNTIL_MAX = 10**10
 _CURSOR = re.compile(r"([0-9]{1,15}):([0-9A-HJKMNP-TV-Z]{26})")
 
 
-def message_id_or_400(message_id: str) -> str:
-    """Return the id, or refuse one that is not a message id."""
-    if not is_valid(message_id):
-        refuse(400, "bad_id", "not a message id (26 characters of Crockford base32)")
-    return message_id
-
-
 @bp.get("/dead")
+@policy(Access.ADMIN)
 def listing() -> Response:
     """Return dead letters, newest first: `?limit=` (1-1000, default 100), `?after=` (the previous page's next)."""
-    limit = request.args.get("limit", "100")
-    if not limit.isascii() or not limit.isdigit() or not 0 < int(limit) <= PAGE_MAX:
-        refuse(400, "bad_limit", f"limit must be a whole number from 1 to {PAGE_MAX}")
+    limit = query_number("limit", 1, PAGE_MAX, 100)
     after = request.args.get("after")
     cursor = _CURSOR.fullmatch(after) if after is not None else None
     if after is not None and cursor is None:
         refuse(400, "bad_limit", "after must be the `next` of the previous page")
-    dead = services().monitor.dead(int(limit), (int(cursor[1]), cursor[2]) if cursor else None)
+    dead = services().monitor.dead(limit, (int(cursor[1]), cursor[2]) if cursor else None)
     return jsonify({"queue": services().settings.queue_name, "dead": dead,
-                    "next": dead[-1]["cursor"] if len(dead) == int(limit) else None})
+                    "next": dead[-1]["cursor"] if len(dead) == limit else None})
 
 
 @bp.get("/dead/<message_id>")
+@policy(Access.ADMIN)
 def one(message_id: str) -> Response:
     """Return one dead letter, its whole body included."""
-    letter = services().monitor.dead_letter(message_id_or_400(message_id))
+    letter = services().monitor.dead_letter(valid_id(message_id))
     if letter is None:
         refuse(404, "unknown_message", f"no dead letter has the id {message_id}", id=message_id)
     return jsonify(letter)
 
 
 @bp.delete("/dead/<message_id>")
+@policy(Access.ADMIN)
 def delete(message_id: str) -> Response:
     """Delete one dead letter for good."""
-    if not services().messages.delete_dead(message_id_or_400(message_id)):
+    if not services().messages.delete_dead(valid_id(message_id)):
         refuse(404, "unknown_message", f"no dead letter has the id {message_id}", id=message_id)
     log.info("deleted dead letter %s of %s", message_id, services().settings.queue_name)
     return jsonify({"deleted": 1})
@@ -78,7 +75,7 @@ def until_ms(data: dict[str, Any]) -> int:
     if "until" not in data:
         return int(time.time() * 1000)
     until = data["until"]
-    if isinstance(until, bool) or not isinstance(until, int | float) or not 0 <= until <= UNTIL_MAX:
+    if isinstance(until, bool) or not isinstance(until, int | float) or not 0 <= until <= UNTIL_MAX or until != until:
         refuse(400, "bad_body", "until must be the time (seconds) a previous answer gave")
     return int(until * 1000)
 
@@ -91,12 +88,14 @@ def step(action: str, count: int, until: int) -> Response:
 
 
 @bp.post("/dead/requeue")
+@policy(Access.ADMIN)
 def requeue() -> Response:
     """Put dead letters back on the queue: `{"ids": [...]}` (at most 1000), or `{"all": true}` a step at a time."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict) or ("all" in data) == ("ids" in data) or (
-            "all" in data and data["all"] is not True) or ("ids" in data and not isinstance(data["ids"], list)):
-        refuse(400, "bad_body", 'send either {"all": true} or {"ids": ["<id>", ...]}')
+    usage = 'send either {"all": true} or {"ids": ["<id>", ...]}'
+    data = json_object(usage)
+    if ("all" in data) == ("ids" in data) or ("all" in data and data["all"] is not True) or (
+            "ids" in data and not isinstance(data["ids"], list)):
+        refuse(400, "bad_body", usage)
     if data.get("all") is True:
         until = until_ms(data)
         return step("requeued", services().messages.requeue_all_dead(until, STEP_MAX), until)
@@ -109,10 +108,12 @@ def requeue() -> Response:
 
 
 @bp.post("/dead/purge")
+@policy(Access.ADMIN)
 def purge() -> Response:
     """Delete dead letters for good, a step at a time; `{"confirm": true}` is required."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict) or data.get("confirm") is not True:
-        refuse(400, "bad_body", 'purging deletes dead letters for good: send {"confirm": true}')
+    usage = 'purging deletes dead letters for good: send {"confirm": true}'
+    data = json_object(usage)
+    if data.get("confirm") is not True:
+        refuse(400, "bad_body", usage)
     until = until_ms(data)
     return step("purged", services().messages.purge_dead(until, STEP_MAX), until)

@@ -62,6 +62,7 @@ CODES: dict[str, str] = {
     "cross_site": "A browser page of another site may not change fila.",
     "csrf_failed": "The form or request lacks its CSRF token (reload the page).",
     "unknown_token": "No live API token has this id.",
+    "busy": "This process is computing another request of the kind: retry after Retry-After seconds.",
     "redis_unavailable": "Redis cannot be reached right now: retry after Retry-After seconds.",
     "redis_error": "Redis refused the command.",
     "internal_error": "Something fila did not expect went wrong; the server log has the details.",
@@ -101,7 +102,8 @@ def render(exc: Refusal) -> Response:
     else:
         response = text(exc.text, status)
     if "retry_after" in exc.extra:
-        response.headers["Retry-After"] = str(exc.extra["retry_after"])
+        g.retry_after = str(exc.extra["retry_after"])  # web.headers keeps it over the rate limiter's
+        response.headers["Retry-After"] = g.retry_after
     return response
 
 
@@ -134,10 +136,8 @@ def _http_error(exc: HTTPException) -> Response:
 def _redis_unavailable(exc: Exception) -> Response:
     """Answer 503 when Redis cannot be reached; the next request tries again."""
     log.warning("redis unavailable: %s", exc)
-    response = render(Refusal(503, "redis_unavailable", "Redis is unavailable, try again shortly",
-                              pt="o Redis está indisponível; tente de novo em instantes"))
-    response.headers["Retry-After"] = "1"
-    return response
+    return render(Refusal(503, "redis_unavailable", "Redis is unavailable, try again shortly",
+                          pt="o Redis está indisponível; tente de novo em instantes", retry_after=1))
 
 
 def _key_type(name: str) -> str:

@@ -3,27 +3,35 @@
 from __future__ import annotations
 
 import logging
-import re
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import cast
 
 from flask import Blueprint, Response, request
 from markupsafe import escape
 
 from shared import keys
-from shared.fibonacci import fib_naive
+from shared.envelope import HEAD
+from shared.fibonacci import N_MAX, fib_naive
+from web.access import Access, Limit, policy
 from web.errors import refuse
 from web.responses import reply
 from web.services import services
-from web.validation import user_key, user_value
+from web.validation import user_key, user_value, whole_number
 
 bp = Blueprint("handout", __name__)
 log = logging.getLogger(__name__)
 
-_NUMBER = re.compile(r"[0-9]{1,9}")
+#: Naive recursions one web process runs at once: the rest of its threads stay free for every other
+#: route (/healthz, /readyz, the API) however many clients ask for /fib at the same moment.
+COMPUTING_AT_ONCE = 1
+_computing = threading.BoundedSemaphore(COMPUTING_AT_ONCE)
 
 
 @bp.route("/")
+@policy(Access.OPEN)
 def hello() -> Response:
     """Count a hit in Redis (INCR hits) and say how long Redis took."""
     start = time.perf_counter()
@@ -35,6 +43,7 @@ def hello() -> Response:
 
 
 @bp.route("/sem-redis")
+@policy(Access.OPEN)
 def hello_without_redis() -> Response:
     """Answer the same greeting without touching Redis."""
     start = time.perf_counter()
@@ -44,24 +53,28 @@ def hello_without_redis() -> Response:
 
 
 @bp.route("/inicio")
+@policy(Access.OPEN)
 def start_page() -> Response:
     """Answer the handout's first static route."""
     return reply("Página Inicial", {"page": "inicio"})
 
 
 @bp.route("/sobre")
+@policy(Access.OPEN)
 def about() -> Response:
     """Answer the handout's /sobre."""
     return reply("Sobre o aplicativo...", {"page": "sobre"})
 
 
 @bp.route("/contato")
+@policy(Access.OPEN)
 def contact() -> Response:
     """Answer the handout's /contato."""
     return reply("Página de contato.", {"page": "contato"})
 
 
 @bp.route("/usuario/<nome>")
+@policy(Access.OPEN)
 def greet(nome: str) -> Response:
     """Greet by name, HTML-escaped (the handout's f-string was a reflected XSS)."""
     response = reply(f"Olá, {escape(nome)}!", {"greeting": f"Olá, {nome}!"})
@@ -71,6 +84,7 @@ def greet(nome: str) -> Response:
 
 
 @bp.route("/set/<chave>/<valor>")
+@policy(Access.OPEN, Limit.WRITES)
 def set_value(chave: str, valor: str) -> Response:
     """SET chave valor."""
     settings = services().settings
@@ -83,6 +97,7 @@ def set_value(chave: str, valor: str) -> Response:
 
 
 @bp.route("/get/<chave>")
+@policy(Access.OPEN)
 def get_value(chave: str) -> Response:
     """GET chave (404 when it does not exist)."""
     user_key(chave, services().settings, kind="string")
@@ -95,17 +110,24 @@ def get_value(chave: str) -> Response:
 
 
 @bp.route("/push/<lista>/<valor>")
+@policy(Access.OPEN, Limit.WRITES)
 def push(lista: str, valor: str) -> Response:
     """LPUSH lista valor (the queue list `fila` feeds the workers)."""
     settings = services().settings
     user_key(lista, settings, kind="list", writing=True, allow_queue=True)
     user_value(valor, settings)
+    if lista == settings.queue_name and valor.startswith(HEAD):
+        refuse(400, "bad_value", f"values starting with {HEAD} are fila's own envelopes, which only fila makes: "
+                                 "send the body with POST /api/messages instead",
+               pt=f"valores que começam com {HEAD} são envelopes do próprio fila: envie o corpo com "
+                  "POST /api/messages")
     length = services().redis.lpush(lista, valor)
     log.info("redis LPUSH %s (length %s)", lista, length)
     return reply(f"Valor {valor} adicionado à lista {lista}", {"list": lista, "value": valor, "length": length})
 
 
 @bp.route("/pop/<lista>")
+@policy(Access.OPEN, Limit.WRITES)
 def pop(lista: str) -> Response:
     """LPOP lista, as the handout does (404 when the list is empty)."""
     user_key(lista, services().settings, kind="list", writing=True, allow_queue=True)
@@ -120,6 +142,7 @@ def pop(lista: str) -> Response:
 
 
 @bp.route("/listar/<lista>")
+@policy(Access.OPEN)
 def list_values(lista: str) -> Response:
     """LRANGE lista 0 N (at most LIST_SHOW_MAX values, and the total)."""
     user_key(lista, services().settings, kind="list")
@@ -140,6 +163,7 @@ DEMO_LIMIT, DEMO_WINDOW = 5, 60
 
 
 @bp.route("/limite")
+@policy(Access.OPEN)
 def limit_demo() -> Response:
     """Count this client's requests in a window with INCR + EXPIRE, as a rate limiter does; 429 past the limit."""
     client = request.remote_addr or "desconhecido"
@@ -159,36 +183,50 @@ def limit_demo() -> Response:
                  f"(a janela recomeça em {left} s; veja no redis-cli: GET {key} e TTL {key})", data)
 
 
-def whole_number(raw: str, limit: int) -> int:
-    """Return n from the URL, or refuse it (400) unless it is a whole number of at most 9 digits."""
-    if not _NUMBER.fullmatch(raw):
-        refuse(400, "bad_number", f"n must be a whole number from 0 to {limit}, got {raw!r}",
-               pt=f"n deve ser um número inteiro de 0 a {limit}, e veio {raw!r}")
-    return int(raw)
+def fib_n(raw: str) -> int:
+    """Return n from a Fibonacci URL, or refuse it (400)."""
+    return whole_number(raw, "n", 0, N_MAX, code="bad_number")
+
+
+@contextmanager
+def computing() -> Iterator[None]:
+    """Hold one of the process's naive-recursion slots, or refuse (503, Retry-After) while they are all busy."""
+    if not _computing.acquire(blocking=False):
+        refuse(503, "busy", "another naive Fibonacci is being computed in this process: retry in a second, or use "
+                            "/fib-cache/<n> or /fib-job/<n>",
+               pt="outro Fibonacci ingênuo está sendo calculado neste processo: tente de novo em um segundo, ou use "
+                  "/fib-cache/<n> ou /fib-job/<n>", retry_after=1)
+    try:
+        yield
+    finally:
+        _computing.release()
 
 
 @bp.route("/fib/<n>")
+@policy(Access.OPEN, Limit.CPU)
 def fib_without_cache(n: str) -> Response:
     """Compute Fibonacci(n) by the naive recursion in the request (bounded)."""
     limit = services().settings.fib_naive_max
-    value = whole_number(n, limit)
+    value = fib_n(n)
     if value > limit:
         refuse(400, "too_large", f"n={value} is too large for the naive recursion in a request (max {limit}); "
                                  f"use /fib-job/{value} to compute it in the background",
                pt=f"n={value} é grande demais para a recursão ingênua numa requisição (máximo {limit}); "
                   f"use /fib-job/{value} para calcular em segundo plano", max=limit)
-    start = time.perf_counter()
-    result = fib_naive(value)
-    elapsed = time.perf_counter() - start
+    with computing():
+        start = time.perf_counter()
+        result = fib_naive(value)
+        elapsed = time.perf_counter() - start
     return reply(f"[SEM CACHE] Fibonacci({value}) = {result} (tempo: {elapsed:.4f} segundos)",
                  {"n": value, "result": str(result), "source": "computed", "elapsed_s": elapsed})
 
 
 @bp.route("/fib-cache/<n>")
+@policy(Access.OPEN, Limit.CPU)
 def fib_with_cache(n: str) -> Response:
     """Answer Fibonacci(n) from the Redis cache `fib:<n>`, computing and caching it (SETEX) on a miss."""
     settings = services().settings
-    value = whole_number(n, settings.fib_fast_max)
+    value = fib_n(n)
     start = time.perf_counter()
     key = keys.fib(value)
     cached = cast(str | None, services().redis.get(key))
@@ -196,7 +234,8 @@ def fib_with_cache(n: str) -> Response:
         result, source, label = cached, "cache", "Redis (cache)"
         log.info("redis GET %s -> hit", key)
     elif value <= settings.fib_naive_max:
-        result, source, label = str(fib_naive(value)), "computed", "calculado e salvo no Redis"
+        with computing():
+            result, source, label = str(fib_naive(value)), "computed", "calculado e salvo no Redis"
         services().redis.set(key, result, ex=settings.fib_cache_ttl)  # SETEX
         log.info("redis GET %s -> miss; SETEX %s %s", key, key, settings.fib_cache_ttl)
     else:

@@ -11,16 +11,19 @@ from rq.exceptions import InvalidJobOperation
 from rq.job import Job, JobStatus
 
 from shared import keys
-from shared.fibonacci import Algorithm
+from shared.fibonacci import N_MAX, Algorithm
 from shared.jobs import summarise
+from web.access import Access, Limit, policy
 from web.errors import refuse
 from web.responses import reply
 from web.services import services
+from web.validation import json_object, whole_number
 
 bp = Blueprint("jobs", __name__)
 log = logging.getLogger(__name__)
 
 _JOB_ID = re.compile(r"[0-9a-f]{32}|[0-9a-f-]{36}")
+
 
 
 def checked_job(n: object, algorithm: object) -> tuple[int, Algorithm]:
@@ -34,9 +37,10 @@ def checked_job(n: object, algorithm: object) -> tuple[int, Algorithm]:
     limit = settings.fib_job_naive_max if chosen is Algorithm.NAIVE else settings.fib_fast_max
     if n > limit:
         hint = chosen is Algorithm.NAIVE and n <= settings.fib_fast_max
-        refuse(400, "too_large", f"n={n} is above the {chosen.value} limit of {limit}"
+        shown = n if n <= N_MAX else f"{str(n)[:12]}..."
+        refuse(400, "too_large", f"n={shown} is above the {chosen.value} limit of {limit}"
                                  + (' (use "algorithm": "fast")' if hint else ": choose a smaller n"),
-               pt=f"n={n} passa do limite de {limit} do algoritmo {chosen.value}"
+               pt=f"n={shown} passa do limite de {limit} do algoritmo {chosen.value}"
                   + (" (use ?algorithm=fast)" if hint else ": escolha um n menor"))
     return n, chosen
 
@@ -55,11 +59,10 @@ def submit(n: int, algorithm: Algorithm) -> tuple[int, dict[str, Any], dict[str,
 
 
 @bp.post("/api/jobs/fib")
+@policy(Access.PRODUCER, Limit.API)
 def create() -> Response:
     """Enqueue F(n) from `{"n": <int>, "algorithm": "naive" | "fast"}` (cached: 200 at once)."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        refuse(400, "bad_body", 'send a JSON object {"n": <int>, "algorithm": "naive" | "fast"}')
+    data = json_object('send a JSON object {"n": <int>, "algorithm": "naive" | "fast"}')
     n, algorithm = checked_job(data.get("n"), data.get("algorithm", Algorithm.FAST.value))
     status, payload, headers = submit(n, algorithm)
     response = jsonify(payload)
@@ -69,12 +72,11 @@ def create() -> Response:
 
 
 @bp.get("/fib-job/<n>")
+@policy(Access.OPEN, Limit.WRITES)
 def create_text(n: str) -> Response:
     """The handout-style route: enqueue F(n) (`?algorithm=naive`), or answer from the cache."""
-    if not n.isascii() or not n.isdigit() or len(n) > 9:
-        refuse(400, "bad_number", f"n must be a whole number, got {n!r}",
-               pt=f"n deve ser um número inteiro, e veio {n!r}")
-    number, algorithm = checked_job(int(n), request.args.get("algorithm", Algorithm.FAST.value))
+    number, algorithm = checked_job(whole_number(n, "n", 0, N_MAX, code="bad_number"),
+                                    request.args.get("algorithm", Algorithm.FAST.value))
     status, payload, headers = submit(number, algorithm)
     if status == 200:
         message = f"[CACHE] Fibonacci({number}) = {payload['result']} (Redis (cache))"
@@ -99,6 +101,7 @@ def _iso(moment: Any) -> str | None:
 
 
 @bp.get("/api/jobs/<job_id>")
+@policy(Access.PRODUCER)
 def job_status(job_id: str) -> Response:
     """Return status, result (summarised), times, worker, error and position in the queue."""
     job = existing_job(job_id)
@@ -120,6 +123,7 @@ def job_status(job_id: str) -> Response:
 
 
 @bp.get("/api/jobs/<job_id>/result")
+@policy(Access.PRODUCER)
 def job_result(job_id: str) -> Response:
     """Return a finished job's whole result as text."""
     job = existing_job(job_id)
@@ -129,16 +133,19 @@ def job_result(job_id: str) -> Response:
     return Response(job.return_value(), mimetype="text/plain")
 
 
-@bp.get("/api/fib/<int:n>")
-def cached_result(n: int) -> Response:
+@bp.get("/api/fib/<n>")
+@policy(Access.PRODUCER)
+def cached_result(n: str) -> Response:
     """Return the cached F(n) whole, as text."""
-    cached = services().redis.get(keys.fib(n))
+    number = whole_number(n, "n", 0, N_MAX, code="bad_number")
+    cached = services().redis.get(keys.fib(number))
     if cached is None:
-        refuse(404, "not_cached", f"Fibonacci({n}) is not in the cache")
+        refuse(404, "not_cached", f"Fibonacci({number}) is not in the cache")
     return Response(cached, mimetype="text/plain")
 
 
 @bp.delete("/api/jobs/<job_id>")
+@policy(Access.ADMIN)
 def cancel(job_id: str) -> Response:
     """Cancel a queued job, stop a running one, or delete a finished one."""
     job = existing_job(job_id)

@@ -6,9 +6,10 @@ import logging
 
 from flask import Blueprint, Response, jsonify, request
 
+from web.access import Access, Limit, policy
 from web.errors import refuse
 from web.services import services
-from web.validation import user_key, user_value
+from web.validation import json_object, json_whole, text_body, user_key, user_value, whole_number
 
 bp = Blueprint("kv", __name__, url_prefix="/api/kv")
 log = logging.getLogger(__name__)
@@ -18,17 +19,16 @@ TTL_MAX = 10 * 365 * 86400
 
 
 def ttl_seconds(raw: object) -> int | None:
-    """Return the TTL a request asks for: a whole number of seconds (JSON), or its digits (the query); None: none."""
+    """Return the TTL a request asks for: a JSON whole number, or the query's digits; None: none."""
     if raw is None:
         return None
-    if isinstance(raw, str) and raw.isascii() and raw.isdigit():
-        raw = int(raw)
-    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw <= TTL_MAX:
-        refuse(400, "bad_ttl", f"ttl must be a whole number of seconds from 1 to {TTL_MAX} (or null for none)")
-    return raw
+    if isinstance(raw, str):
+        return whole_number(raw, "ttl", 1, TTL_MAX, code="bad_ttl")
+    return json_whole(raw, "ttl", 1, TTL_MAX, code="bad_ttl")
 
 
 @bp.get("/<key>")
+@policy(Access.OPEN)
 def read(key: str) -> Response:
     """Return a key's value and remaining TTL (HEAD answers the same without a body)."""
     user_key(key, services().settings, kind="string")
@@ -43,21 +43,23 @@ def read(key: str) -> Response:
 
 
 @bp.put("/<key>")
+@policy(Access.OPEN, Limit.WRITES)
 def write(key: str) -> Response:
     """SET a key from `{"value": ..., "ttl": seconds}` or a text/plain body with `?ttl=`."""
     settings = services().settings
     user_key(key, settings, kind="string", writing=True)
     query_ttl = ttl_seconds(request.args.get("ttl"))
     if request.is_json:
-        payload = request.get_json(silent=True)
-        if not isinstance(payload, dict) or not isinstance(payload.get("value"), str):
-            refuse(400, "bad_body", 'send a JSON object {"value": "<text>", "ttl": <seconds, optional>}')
+        usage = 'send a JSON object {"value": "<text>", "ttl": <seconds, optional>}'
+        payload = json_object(usage)
+        if not isinstance(payload.get("value"), str):
+            refuse(400, "bad_body", usage)
         given = payload.get("ttl", query_ttl)
         if isinstance(given, str):  # JSON numbers only: "30" is not a number of seconds
             refuse(400, "bad_ttl", f"ttl must be a whole number of seconds from 1 to {TTL_MAX} (or null for none)")
         value, ttl = payload["value"], ttl_seconds(given)
     else:
-        value, ttl = request.get_data(as_text=True), query_ttl
+        value, ttl = text_body(), query_ttl
     user_value(value, settings)
     existed = services().redis.set(key, value, ex=ttl, get=True) is not None
     log.info("redis SET %s (ttl %s)", key, ttl)
@@ -67,6 +69,7 @@ def write(key: str) -> Response:
 
 
 @bp.delete("/<key>")
+@policy(Access.OPEN, Limit.WRITES)
 def delete(key: str) -> Response:
     """DEL a key (404 when it did not exist)."""
     user_key(key, services().settings, kind="string", writing=True)

@@ -23,6 +23,7 @@ from prometheus_client.registry import Collector
 
 from shared import timings
 from shared.connection import UNAVAILABLE
+from web.access import Access, policy
 from web.services import Services
 
 bp = Blueprint("metrics", __name__)
@@ -107,6 +108,7 @@ def init_app(app: Flask, services: Services) -> None:
 
 
 @bp.route("/metrics")
+@policy(Access.OPEN)
 def metrics() -> Response:
     """Expose the metrics in Prometheus' text format."""
     return Response(generate_latest(current_app.extensions["fila_metrics"]), content_type=CONTENT_TYPE_LATEST)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, make_response, render_template, session
 
+from web.access import Access, policy
 from web.services import services
 
 bp = Blueprint("panel", __name__)
@@ -14,21 +15,21 @@ CHART_SECONDS = 120
 JOBS_SHOWN = 8
 #: Dead letters the page lists (the API pages through all of them).
 DEAD_SHOWN = 50
-CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
 
 
 @bp.route("/painel")
+@policy(Access.ADMIN)
 def page() -> Response:
     """Render the page (its script polls /api/painel)."""
     settings = services().settings
     response = make_response(render_template(
         "painel.html", queue=settings.queue_name, dashboard_url=settings.dashboard_url,
         commander_url=settings.commander_url, chart_seconds=CHART_SECONDS, user=session.get("user")))
-    response.headers["Content-Security-Policy"] = CSP
     return response
 
 
 @bp.get("/api/painel")
+@policy(Access.ADMIN)
 def snapshot() -> Response:
     """Return everything the page shows, in one answer."""
     monitor = services().monitor

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
+from web.access import Access, policy
 from web.errors import refuse
 from web.services import services
+from web.validation import query_number
 
 bp = Blueprint("queues", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)
@@ -17,24 +19,25 @@ HISTORY_MAX = 1440
 
 
 @bp.get("/queues")
+@policy(Access.PRODUCER)
 def queues() -> Response:
     """Return each queue's length, in flight, done, dead, rate, oldest message's age and pause state."""
     return jsonify({"queues": [services().monitor.figures(), services().jobs.figures()]})
 
 
 @bp.get("/workers")
+@policy(Access.PRODUCER)
 def workers() -> Response:
     """Return the registered message workers: alive, or lost until a reaper takes what they held."""
     return jsonify({"workers": services().monitor.workers()})
 
 
 @bp.get("/history")
+@policy(Access.PRODUCER)
 def history() -> Response:
     """Return done, failed and dead per minute (`?minutes=`, 1-1440, default 60), oldest first."""
-    minutes = request.args.get("minutes", "60")
-    if not minutes.isascii() or not minutes.isdigit() or not 0 < int(minutes) <= HISTORY_MAX:
-        refuse(400, "bad_limit", f"minutes must be a whole number from 1 to {HISTORY_MAX}")
-    return jsonify({"queue": services().settings.queue_name, "history": services().monitor.history(int(minutes))})
+    minutes = query_number("minutes", 1, HISTORY_MAX, 60)
+    return jsonify({"queue": services().settings.queue_name, "history": services().monitor.history(minutes)})
 
 
 def this_queue(name: str) -> None:
@@ -45,6 +48,7 @@ def this_queue(name: str) -> None:
 
 
 @bp.post("/queues/<name>/pause")
+@policy(Access.ADMIN)
 def pause(name: str) -> Response:
     """Pause the queue: workers finish what they hold and take nothing more; enqueueing goes on."""
     this_queue(name)
@@ -54,6 +58,7 @@ def pause(name: str) -> Response:
 
 
 @bp.post("/queues/<name>/resume")
+@policy(Access.ADMIN)
 def resume(name: str) -> Response:
     """Let workers take from the queue again."""
     this_queue(name)

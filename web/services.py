@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 from redis import Redis
+from redis.commands.core import Script
 
+from shared import lua
 from shared.connection import connect
 from shared.jobs import JobQueue
 from shared.monitor import QueueMonitor
@@ -19,19 +21,27 @@ class Services:
     """The app's Redis clients and the objects that work on the message queue and the job queue."""
 
     settings: Settings
+    #: fila's own client (text; bytes that are not UTF-8 read as U+FFFD).
     redis: Redis
+    #: RQ's client (bytes, as RQ needs).
     rq_redis: Redis
+    #: The operators' sessions and the rate limits (bytes, as Flask-Session and the limiter need).
+    sessions_redis: Redis
     messages: MessageQueue
     monitor: QueueMonitor
     jobs: JobQueue
+    #: The bulk loader's SET-unless-another-type script (shared/lua/bulk_set.lua).
+    bulk_set: Script
 
 
 def init_app(app: Flask, settings: Settings) -> Services:
     """Create the clients (they connect lazily) and attach them to the app."""
-    client = connect(settings, name="fila-web")
+    client = connect(settings, name="fila-web", encoding_errors="replace")
     rq_client = connect(settings, decode=False, name="fila-web-rq")
-    built = Services(settings=settings, redis=client, rq_redis=rq_client, messages=MessageQueue(client, settings),
-                     monitor=QueueMonitor(client, settings), jobs=JobQueue(rq_client, settings))
+    built = Services(settings=settings, redis=client, rq_redis=rq_client,
+                     sessions_redis=connect(settings, decode=False, name="fila-web-sessions"),
+                     messages=MessageQueue(client, settings), monitor=QueueMonitor(client, settings),
+                     jobs=JobQueue(rq_client, settings), bulk_set=client.register_script(lua.BULK_SET))
     app.extensions["fila"] = built
     return built
 

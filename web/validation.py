@@ -1,23 +1,28 @@
-"""The rules for what users send: key and list names, values.
+"""Everything a request carries is read here: key and list names, values, whole numbers, ids, JSON bodies.
 
 `name_problem` and `value_problem` say what is wrong, in English and in Portuguese (the bulk
-loader collects them per line); `user_key` and `user_value` refuse the request instead, the
-way views fail.
+loader collects them per line); the other readers refuse the request instead, the way views
+fail (web.errors). A whole number is read from at most as many digits as its upper bound has,
+so no input reaches Python's 4,300-digit guard; JSON goes through shared.codec, which refuses
+nesting deeper than DEPTH_MAX, lone surrogates and numbers that do not fit a double.
 """
 
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from flask import g
+from flask import g, request
 
 from shared import keys
+from shared.codec import DEPTH_MAX, VALUES_MAX, loads
+from shared.ids import is_valid
 from shared.settings import Settings
 from web.errors import refuse
 
 _NAME = re.compile(r"[\w.:\-]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_DIGITS = re.compile(r"[0-9]+")
 #: Whose keys each reserved prefix holds, in both languages.
 _OWNERS = {keys.PREFIX: ("fila's internal keys", "as chaves internas do fila"),
            keys.RQ_PREFIX: ("RQ's keys", "as chaves do RQ"),
@@ -75,14 +80,25 @@ def value_problem(value: str, settings: Settings) -> Problem | None:
     return None
 
 
+def fila_owns(name: str, settings: Settings) -> bool:
+    """Tell whether a key is fila's own (its queue list, or under fila:* or rq:*): not a student's key."""
+    return name == settings.queue_name or name.startswith((keys.PREFIX, keys.RQ_PREFIX))
+
+
 def user_key(name: str, settings: Settings, *, kind: str, writing: bool = False, allow_queue: bool = False) -> str:
-    """Return a key name the request may use, or refuse it (400).
+    """Return a key name the request may use, or refuse it (400; 401 for fila's own keys without a producer's token).
 
     `kind` (string, list) is what the route expects the key to hold: a WRONGTYPE answer names it.
+    Reading or changing fila's own keys through an open route needs what the producer API needs
+    (a token when API_TOKENS_REQUIRED is set): the handout's routes must not be a way around it.
     """
     problem = name_problem(name, settings, writing=writing, allow_queue=allow_queue)
     if problem:
         refuse(400, problem.code, problem.reason, pt=problem.pt, name=name)
+    if fila_owns(name, settings):
+        from web.access import Access, require
+
+        require(Access.PRODUCER)
     g.user_key = (name, kind)
     return name
 
@@ -93,3 +109,73 @@ def user_value(value: str, settings: Settings) -> str:
     if problem:
         refuse(400, problem.code, problem.reason, pt=problem.pt)
     return value
+
+
+def whole_number(raw: str | None, what: str, low: int, high: int, *, code: str, default: int | None = None,
+                 pt: str | None = None) -> int:
+    """Read a whole number from a URL or a query (ASCII digits, from `low` to `high`), or refuse it (400)."""
+    if raw is None and default is not None:
+        return default
+    if raw is None or len(raw) > len(str(high)) or not _DIGITS.fullmatch(raw) or not low <= int(raw) <= high:
+        shown = raw if raw is None or len(raw) <= 20 else raw[:20] + "..."
+        refuse(400, code, f"{what} must be a whole number from {low} to {high}, got {shown!r}",
+               pt=f"{pt or what} deve ser um número inteiro de {low} a {high}, e veio {shown!r}")
+    return int(raw)
+
+
+def json_whole(value: object, what: str, low: int, high: int, *, code: str, pt: str | None = None) -> int:
+    """Read a whole number from a JSON document (not a boolean, not a string), or refuse it (400)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        refuse(400, code, f"{what} must be a whole number from {low} to {high}",
+               pt=f"{pt or what} deve ser um número inteiro de {low} a {high}")
+    return value
+
+
+def query_number(name: str, low: int, high: int, default: int, *, code: str = "bad_limit") -> int:
+    """Read `?name=` as a whole number within bounds, `default` when absent."""
+    return whole_number(request.args.get(name), name, low, high, code=code, default=default)
+
+
+def message_id(raw: str) -> str:
+    """Return a message id from the URL, or refuse it (400) unless it is a ULID."""
+    if not is_valid(raw):
+        refuse(400, "bad_id", "not a message id (a ULID: 26 characters of Crockford base32)")
+    return raw
+
+
+def json_document() -> Any:
+    """Return the request's JSON document (None when it is not JSON), or refuse it (400) when it cannot be read.
+
+    Refused: what is not JSON or not UTF-8, nesting deeper than DEPTH_MAX, lone surrogates,
+    numbers beyond a double.
+    """
+    if not request.is_json:
+        return None
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return None
+    try:
+        return loads(raw, DEPTH_MAX, values_max=VALUES_MAX)
+    except ValueError as exc:
+        refuse(400, "bad_json", f"the body is not JSON fila can keep: {str(exc)[:200]}")
+
+
+def json_object(usage: str) -> dict[str, Any]:
+    """Return the request's JSON object, or refuse (400) anything else with `usage` (what to send)."""
+    data = json_document()
+    if not isinstance(data, dict):
+        refuse(400, "bad_body", usage)
+    return data
+
+
+def text_body() -> str:
+    """Return the request's body as text, or refuse it (400) when it is not UTF-8."""
+    try:
+        return request.get_data(cache=True).decode("utf-8")
+    except UnicodeDecodeError:
+        refuse(400, "bad_encoding", "the body is not UTF-8 text", pt="o corpo não é texto UTF-8")
+
+
+def safe_text(value: str) -> bool:
+    """Tell whether text from a request may be echoed into a header or a log line (no control characters)."""
+    return not any(ord(char) < 0x20 or ord(char) == 0x7f for char in value)

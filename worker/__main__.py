@@ -34,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
                  "handler": args.handler, "queue_name": args.queue, "worker_batch_max": args.batch_max}
     settings = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
     logs.configure(settings.log_level)
-    connection = connect(settings, block_timeout=settings.worker_block_timeout, name="fila-worker")
+    connection = connect(settings, block_timeout=settings.worker_block_timeout, name="fila-worker",
+                         encoding_errors="surrogateescape")
     consumer = Consumer(connection, settings, load(settings.handler))
 
     def stop_warm(signum: int, _frame: object) -> None:

@@ -144,7 +144,7 @@ class Consumer:
         if self.reliable:
             taken = self.messages.take(self.name, count)
         else:
-            taken = None if self.messages.paused() else self.messages.pop(count) if count > 1 else []
+            taken = self.messages.pop(self.name, count)
         self._submit_held()
         if taken is None:
             self._wait_while_paused()
@@ -158,7 +158,7 @@ class Consumer:
         if self.reliable:
             entry = self.messages.take_blocking(self.name, self.settings.worker_block_timeout)
         else:
-            entry = self.messages.pop_blocking(self.settings.worker_block_timeout)
+            entry = self.messages.pop_blocking(self.name, self.settings.worker_block_timeout)
         return [entry] if entry is not None else []
 
     def _wait_while_paused(self) -> None:

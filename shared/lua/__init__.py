@@ -33,7 +33,6 @@ def _prelude() -> str:
         "ENVELOPE_ENQUEUED_AT": _literal(envelope.ENQUEUED_AT),
         "ENVELOPE_BODY": _literal(envelope.BODY),
         "ENVELOPE_ID_PATTERN": _literal(f'^{head}([^"]*){attempts}%d+'),
-        "ENVELOPE_ATTEMPTS_PATTERN": _literal(f'^{head}[^"]*{attempts}(%d+)'),
         "ENVELOPE_HEAD_PATTERN": _literal(f'^{head}([^"]*){attempts}(%d+)'),
         "ENVELOPE_PREFIX_PATTERN": _literal(f'^({head}[^"]*{attempts})%d+'),
     }
@@ -54,3 +53,6 @@ SETTLE = _load("settle")
 GIVE_BACK = _load("give_back")
 RECLAIM = _load("reclaim")
 REQUEUE_DEAD = _load("requeue_dead")
+CLAIM = _load("claim")
+POP = _load("pop")
+BULK_SET = _load("bulk_set")

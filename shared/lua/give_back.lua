@@ -1,5 +1,5 @@
 -- GIVE_BACK: put entries taken but not processed back at the consumer end of the queue.
--- KEYS[1] the worker's processing list ('' in brpop mode), KEYS[2] queue list, KEYS[3] pending hash
+-- KEYS[1] the worker's processing list (unused in brpop mode), KEYS[2] queue list, KEYS[3] pending hash
 -- ARGV[1] reliable (1/0), then the entries in processing order
 -- They are usually the tail of the processing list (what the worker took last): then one LTRIM
 -- releases them all; otherwise each is removed by value. Their pending entries say "held by nobody".

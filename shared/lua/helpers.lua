@@ -39,10 +39,6 @@ local function envelope_head(entry)
   return id, tonumber(attempts) or 0
 end
 
-local function envelope_attempts(entry)
-  return tonumber(string.match(entry, ENVELOPE_ATTEMPTS_PATTERN)) or 0
-end
-
 local function with_attempts(entry, attempts)
   return (string.gsub(entry, ENVELOPE_PREFIX_PATTERN, '%1' .. attempts, 1))
 end
@@ -50,4 +46,39 @@ end
 local function wrap(id, enqueued_at, body)
   return ENVELOPE_HEAD .. id .. ENVELOPE_ATTEMPTS .. '0' .. ENVELOPE_ENQUEUED_AT .. enqueued_at
     .. ENVELOPE_BODY .. cjson.encode(body) .. '}'
+end
+
+-- Claim taken entries for a holder (a worker's name): what TAKE, CLAIM and POP share.
+-- An envelope is fila's while its id is pending and held by nobody (ENQUEUE, a retry, GIVE_BACK,
+-- RECLAIM and REQUEUE_DEAD leave it so); the holder's name goes into the pending hash. An entry
+-- that only looks like an envelope (forged with redis-cli, or a copy of one already taken) would
+-- otherwise run under a real message's id and overwrite its result: it is wrapped whole, as a
+-- raw body, under a new id, and claimed under that. Raw entries are left as they are (the worker
+-- wraps them). Returns the entries, rewritten where they were wrapped, and how many were.
+local function claim(entries, pending, stats, holder, now)
+  local ids, at = {}, {}
+  for i, entry in ipairs(entries) do
+    local id = envelope_id(entry)
+    if id then
+      ids[#ids + 1] = id
+      at[#at + 1] = i
+    end
+  end
+  if #ids == 0 then return entries, 0 end
+  local held = redis.call('HMGET', pending, unpack(ids))
+  local fields, seen, wrapped = {}, {}, 0
+  for j, id in ipairs(ids) do
+    if held[j] ~= '' or seen[id] then
+      local clock = redis.call('TIME')
+      id = new_id(tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000),
+                  redis.call('HINCRBY', stats, 'raw_seq', 1))
+      entries[at[j]] = wrap(id, now, entries[at[j]])
+      wrapped = wrapped + 1
+    end
+    seen[id] = true
+    fields[#fields + 1] = id
+    fields[#fields + 1] = holder
+  end
+  redis.call('HSET', pending, unpack(fields))
+  return entries, wrapped
 end

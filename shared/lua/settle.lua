@@ -1,5 +1,5 @@
 -- SETTLE: store a batch's records, route its failures (retry or dead letter), release it.
--- KEYS[1] the worker's processing list ('' in brpop mode), KEYS[2] queue list, KEYS[3] dead-letter index
+-- KEYS[1] the worker's processing list (unused in brpop mode), KEYS[2] queue list, KEYS[3] dead-letter index
 -- (zset: id -> when it died, ms), KEYS[4] dead letters (hash: id -> record with the envelope),
 -- KEYS[5] stats hash, KEYS[6] the worker's hash (counted only while it exists: a reaped worker
 -- leaves no ghost), KEYS[7] this second's rate counter,

@@ -92,19 +92,44 @@ def test_a_killed_web_worker_is_replaced_in_its_container(project):
     assert project.inspect(web, "{{.State.StartedAt}}") == started  # the container did not restart
 
 
-def test_redis_users_fila_s_cannot_flush_and_commander_s_cannot_write(project):
+#: Each service's Redis user, and the .env variable holding its password.
+REDIS_USERS = {"fila": "REDIS_FILA_PASSWORD", "worker": "REDIS_WORKER_PASSWORD", "rq": "REDIS_RQ_PASSWORD",
+               "dashboard": "REDIS_DASHBOARD_PASSWORD", "commander": "REDIS_COMMANDER_PASSWORD"}
+
+
+def test_each_service_has_its_own_redis_user_and_none_reads_a_secret(project):
     def as_user(user: str, password_variable: str, *command: str) -> str:
         return project.compose("exec", "-T", "-e", f"REDISCLI_AUTH={project.values[password_variable]}", "redis",
                                "redis-cli", "--user", user, *command).stdout
 
-    assert "NOPERM" in as_user("fila", "REDIS_FILA_PASSWORD", "FLUSHALL")
-    assert "NOPERM" in as_user("fila", "REDIS_FILA_PASSWORD", "CONFIG", "SET", "appendonly", "no")
-    assert "NOPERM" in as_user("fila", "REDIS_FILA_PASSWORD", "KEYS", "*")
+    admin_password = project.values["REDIS_PASSWORD"]
+    for user, variable in REDIS_USERS.items():
+        for command in (("CONFIG", "GET", "masterauth"), ("CONFIG", "GET", "requirepass"),
+                        ("ACL", "GETUSER", "default"), ("ACL", "LIST"), ("SELECT", "1"), ("SCRIPT", "FLUSH"),
+                        ("FUNCTION", "FLUSH"), ("FLUSHALL",)):
+            answer = as_user(user, variable, *command)
+            assert "NOPERM" in answer and admin_password not in answer, (user, command, answer)
+        assert as_user(user, variable, "PING").strip() == "PONG", user
     assert "NOPERM" in as_user("commander", "REDIS_COMMANDER_PASSWORD", "SET", "x", "1")
     assert "NOPERM" in as_user("dashboard", "REDIS_DASHBOARD_PASSWORD", "GET", "curso")  # RQ's keys only
-    assert as_user("fila", "REDIS_FILA_PASSWORD", "PING").strip() == "PONG"
-    assert "NOAUTH" in as_user("fila", "REDIS_PASSWORD", "PING")  # another user's password does not open it
-    assert all(state == "healthy" for state in project.health().values())  # every service, under its own user
+    assert "NOPERM" in as_user("worker", "REDIS_WORKER_PASSWORD", "GET", "curso")  # fila's keys only
+    assert "NOPERM" in as_user("rq", "REDIS_RQ_PASSWORD", "LPUSH", "fila", "x")  # RQ's keys only
+    assert "NOAUTH" in as_user("fila", "REDIS_PASSWORD", "PING") or "WRONGPASS" in as_user(
+        "fila", "REDIS_PASSWORD", "PING")  # another user's password does not open it
+    # Each service works under its own user: every connection to Redis names its user, and every user is there.
+    connected = {line.split(" user=")[1].split(" ")[0] for line in project.redis_cli("CLIENT", "LIST").splitlines()
+                 if " user=" in line}
+    assert set(REDIS_USERS) <= connected <= {*REDIS_USERS, "default"}, connected
+    assert all(state == "healthy" for state in project.health().values())
+    # Redis Commander works without CONFIG GET: it signs in, lists its connection, and reads a key.
+    commander = project.url("COMMANDER_PORT")
+    signed = requests.post(f"{commander}/signin", data={"username": project.values["COMMANDER_USERNAME"],
+                                                        "password": project.values["COMMANDER_PASSWORD"]}, timeout=10)
+    bearer = {"Authorization": f"Bearer {signed.json()['bearerToken']}"}
+    (connection,) = requests.get(f"{commander}/connections", headers=bearer, timeout=10).json()["connections"]
+    requests.get(f"{project.url()}/set/commander_sees/this", timeout=10).raise_for_status()
+    key = requests.get(f"{commander}/apiv2/key/{connection['conId']}/commander_sees", headers=bearer, timeout=10)
+    assert key.status_code == 200 and "this" in key.text, key.text[:300]
 
 
 def test_the_admin_api_needs_credentials_and_the_handout_none(project):

@@ -18,7 +18,8 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
 #: Runs the helpers of shared/lua/helpers.lua on one entry, one id and one timestamp.
 PROBE = lua.HELPERS + """
 local entry, attempts, id = ARGV[1], tonumber(ARGV[2]), ARGV[3]
-return {envelope_id(entry) or false, envelope_attempts(entry), with_attempts(entry, attempts),
+local head_id, head_attempts = envelope_head(entry)
+return {envelope_id(entry) or false, head_id or false, head_attempts, with_attempts(entry, attempts),
         id_minute(id), new_id(tonumber(ARGV[4]), tonumber(ARGV[5])), wrap(id, ARGV[6], entry)}
 """
 
@@ -55,9 +56,10 @@ def probe(redis_server):
 def test_python_and_lua_agree_on_envelopes_and_ids(probe, body, attempts, bumped, millis, seq):
     message_id = new_id(millis / 1000)
     raw = encode(message_id, json.dumps(body), 1234.5, attempts)
-    lua_id, lua_attempts, rewritten, minute, lua_new_id, wrapped = probe(raw, bumped, message_id, millis, seq, "99.5")
-    assert lua_id == envelope_id(raw) == message_id
-    assert lua_attempts == decode(raw, 0).attempts == attempts
+    lua_id, head_id, head_attempts, rewritten, minute, lua_new_id, wrapped = probe(raw, bumped, message_id, millis,
+                                                                                   seq, "99.5")
+    assert lua_id == head_id == envelope_id(raw) == message_id
+    assert head_attempts == decode(raw, 0).attempts == attempts
     assert decode(rewritten, 0) == decode(encode(message_id, json.dumps(body), 1234.5, bumped), 0)._replace(
         raw=rewritten)
     assert minute == id_minute(message_id)
@@ -70,5 +72,11 @@ def test_python_and_lua_agree_on_envelopes_and_ids(probe, body, attempts, bumped
 @settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text(max_size=60).map(lambda tail: HEAD + tail) | st.text(max_size=60))
 def test_python_and_lua_agree_on_what_is_an_envelope(probe, raw):
-    lua_id = probe(raw, 0, "01M8AKS6Q7JGTGH5J7BPCXBTED", 0, 0, "0")[0]
-    assert (lua_id or None) == envelope_id(raw)
+    lua_id, head_id, head_attempts = probe(raw, 0, "01M8AKS6Q7JGTGH5J7BPCXBTED", 0, 0, "0")[:3]
+    assert (lua_id or None) == (head_id or None) == envelope_id(raw)
+    # TAKE reads the attempts of what it takes with envelope_head: a raw entry counts as a first try.
+    envelope = decode(raw, 0)
+    if not head_id:
+        assert head_attempts == 0
+    elif not envelope.wrapped:
+        assert head_attempts == envelope.attempts

@@ -14,7 +14,7 @@ from shared import keys
 from tests.support.processes import child_env
 from tests.support.redis_server import RedisServer
 from web import create_app
-from web.access import POLICY
+from web.access import Access, declared, policy_table
 
 PASSWORD = "segredo-do-operador"
 
@@ -44,9 +44,29 @@ def session_keys(rdb) -> list[str]:
     return list(rdb.scan_iter(f"{keys.SESSION_PREFIX}*"))
 
 
-def test_every_route_has_an_access_policy(app):
+def test_every_route_declares_its_access_where_it_is_defined(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
-    assert endpoints == set(POLICY)
+    table = policy_table(app)
+    assert endpoints == set(table)
+    assert all(isinstance(found.access, Access) for found in table.values())
+
+
+def test_a_view_without_a_declared_access_stops_the_app(settings):
+    from flask import Blueprint, Flask
+
+    from web import access, services
+
+    stray = Blueprint("stray", __name__)
+
+    @stray.route("/stray")
+    def undeclared():
+        return "x"
+
+    app = Flask(__name__)
+    app.register_blueprint(stray)
+    with pytest.raises(RuntimeError, match=r"stray\.undeclared declares no access"):
+        access.init_app(app, services.init_app(app, settings))
+    assert declared(undeclared) is None
 
 
 def test_429_after_the_limit_with_retry_after_and_the_rate_limit_headers(settings, rdb):

@@ -1,14 +1,19 @@
-"""Write deploy/stack.yaml, the Swarm stack file, from compose.yaml (one source of truth).
+"""Write the files fila generates from their one source, or check that they are current.
 
-    python deploy/make_stack.py          # rewrite deploy/stack.yaml
-    python deploy/make_stack.py --check  # exit 1 when deploy/stack.yaml is out of date
+    python deploy/generate.py          # rewrite them (make generated)
+    python deploy/generate.py --check  # exit 1, naming each stale file (a test runs it)
+
+- deploy/stack.yaml, the Swarm stack file, from compose.yaml;
+- deploy/kubernetes/redis-start.yaml, the ConfigMap that holds deploy/redis/redis-start.sh for the
+  Redis StatefulSet (kustomize reads no file outside its directory).
 
 `docker stack deploy` reads a narrower format than Compose: no top-level `name`, no `build`,
 `depends_on` only as a list (Swarm ignores it anyway), no `profiles`, and `restart` is ignored.
 On a Swarm the routing mesh publishes a port on every node, so only the web app stays on it:
 Redis is not published at all and uses DNS round robin (one stateful replica gains nothing from
 a virtual IP), and the dashboards publish in host mode, on the node that runs them.
-Variables (`${REDIS_PASSWORD:?...}`) are kept for `docker stack deploy` to fill in.
+Variables (`${REDIS_PASSWORD:?...}`) are kept for `docker stack deploy` to fill in, and file
+paths (configs) are made relative to deploy/, where the stack file lives.
 """
 
 from __future__ import annotations
@@ -23,13 +28,15 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "compose.yaml"
 STACK = ROOT / "deploy" / "stack.yaml"
+REDIS_START = ROOT / "deploy" / "redis" / "redis-start.sh"
+REDIS_START_CONFIGMAP = ROOT / "deploy" / "kubernetes" / "redis-start.yaml"
 #: Keys of a service that `docker stack deploy` refuses or ignores.
 DROPPED = ("build", "depends_on", "restart", "profiles")
 #: Services reached only from inside the stack, or from the node that runs them.
 HOST_MODE = ("dashboard", "redis-commander", "prometheus")
 HEADER = """\
-# GENERATED from compose.yaml by `python deploy/make_stack.py`: edit compose.yaml, then regenerate
-# (tests/containers/test_swarm.py fails when this file is out of date).
+# GENERATED from compose.yaml by `python deploy/generate.py` (make generated): edit compose.yaml, then
+# regenerate (tests/test_generated.py fails when this file is out of date).
 #
 #   set -a; . ./.env; set +a          # docker stack deploy does not read .env
 #   docker stack deploy -c deploy/stack.yaml fila
@@ -42,6 +49,14 @@ class _Dumper(yaml.SafeDumper):
 
     def ignore_aliases(self, data: Any) -> bool:
         return True
+
+
+def _text_block(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    """Write multi-line text (a script) as a literal block, as a person would."""
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|" if "\n" in data else None)
+
+
+_Dumper.add_representer(str, _text_block)
 
 
 def _fields(port: str) -> list[str]:
@@ -80,25 +95,50 @@ def stack(compose: dict) -> dict:
         service["deploy"] = deploy
         services[name] = service
     used = {str(mount).split(":", 1)[0] for service in services.values() for mount in service.get("volumes", [])}
-    return {"services": services, "volumes": {k: v for k, v in compose.get("volumes", {}).items() if k in used}}
+    configs = {source["source"] for service in services.values() for source in service.get("configs", [])}
+    out: dict[str, Any] = {"services": services,
+                           "volumes": {k: v for k, v in compose.get("volumes", {}).items() if k in used}}
+    if configs:
+        out["configs"] = {name: {"file": "./" + str(Path(spec["file"]).relative_to("deploy"))}
+                          for name, spec in compose.get("configs", {}).items() if name in configs}
+    return out
 
 
-def render() -> str:
+def render_stack() -> str:
     """Return the text of deploy/stack.yaml."""
     compose = yaml.safe_load(COMPOSE.read_text())
     body = yaml.dump(stack(compose), Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=120)
     return HEADER + body
 
 
+def render_redis_start_configmap() -> str:
+    """Return the ConfigMap that carries deploy/redis/redis-start.sh to the Redis StatefulSet."""
+    config_map = {"apiVersion": "v1", "kind": "ConfigMap",
+                  "metadata": {"name": "fila-redis-start", "namespace": "fila",
+                               "labels": {"app.kubernetes.io/part-of": "fila"}},
+                  "data": {"redis-start.sh": REDIS_START.read_text()}}
+    return ("# GENERATED from deploy/redis/redis-start.sh by `python deploy/generate.py` (make generated).\n"
+            + yaml.dump(config_map, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=120))
+
+
+#: Every generated file and how to write it.
+GENERATED = {STACK: render_stack, REDIS_START_CONFIGMAP: render_redis_start_configmap}
+
+
+def stale() -> list[Path]:
+    """Return the generated files that differ from what their sources give now."""
+    return [path for path, render in GENERATED.items() if not path.exists() or path.read_text() != render()]
+
+
 def main(argv: list[str]) -> int:
-    """Write the stack file, or with --check say whether it is current."""
-    text = render()
+    """Write the generated files, or with --check name those that are out of date."""
     if "--check" in argv:
-        if STACK.read_text() != text:
-            print("deploy/stack.yaml is out of date: run python deploy/make_stack.py")
-            return 1
-        return 0
-    STACK.write_text(text)
+        out_of_date = stale()
+        for path in out_of_date:
+            print(f"{path.relative_to(ROOT)} is out of date: run make generated (python deploy/generate.py)")
+        return 1 if out_of_date else 0
+    for path, render in GENERATED.items():
+        path.write_text(render())
     return 0
 
 
