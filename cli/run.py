@@ -115,8 +115,8 @@ def procfile(settings: Settings, redis_port: int | None, redis_url: str, command
     lines = {}
     if redis_port is not None:
         lines["redis"] = (f"exec {python} -m cli redis serve --port {redis_port} --bind 127.0.0.1 "
-                          f"--dir {shlex.quote(str(var / 'redis'))} --appendonly yes --appendfsync everysec --save '' "
-                          "--protected-mode yes")
+                          f"--dir {shlex.quote(str(var / 'redis'))} --appendonly yes "
+                          f"--appendfsync {settings.redis_appendfsync} --save '' --protected-mode yes")
     lines["web"] = f"{wait} {granian(settings, settings.web_port, settings.web_workers)}"
     lines["web8500"] = f"{wait} {granian(settings, settings.web_alt_port, 1)}"
     lines["worker"] = f"exec {python} -m worker"

@@ -25,6 +25,11 @@ from shared.settings import Settings
 #: MasterNotFoundError are ConnectionErrors; a primary demoted under a client answers READONLY,
 #: which redis-py's Sentinel connections turn into a ConnectionError too).
 UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+#: Redis is full (maxmemory reached, noeviction): it refuses what would grow its memory, and answers
+#: reads, deletes and expiries. An expected state, not a crash: writes are refused (507) and retried.
+FULL = redis.exceptions.OutOfMemoryError
+#: What a worker waits out and retries: Redis unreachable, or full.
+TRANSIENT = (*UNAVAILABLE, FULL)
 SENTINEL_SCHEME = "redis+sentinel"
 
 
@@ -40,28 +45,37 @@ class SentinelAddress:
 
 
 class Sentinels(Sentinel):
-    """redis-py's Sentinel client, asking every Sentinel and following the newest failover.
+    """redis-py's Sentinel client, writing only to a primary that a majority of the Sentinels names.
 
-    redis-py takes the first Sentinel's answer; one that missed a failover (partitioned, just
+    redis-py takes the first Sentinel's answer. One that missed a failover (partitioned, just
     restarted) still names the old primary, and once that one is back, as a replica or not, the
-    client would write there. The answer with the highest configuration epoch is the newest.
+    client would write there; taking the newest configuration epoch among the answers is not
+    enough either, when the Sentinels that saw the failover are slow to answer (then the stale one
+    is the only answer there is). So every listed Sentinel is asked, and a primary is followed only
+    when more than half of them name it: Sentinel promotes only with a majority's votes, so a
+    majority naming a primary includes one that took part in the latest failover. Fewer answers, or
+    a split, and the connection fails (the web answers 503, a worker retries) rather than writing
+    to a primary nobody can confirm.
     """
 
     def discover_master(self, service_name: str) -> tuple[str, int]:
-        """Return the primary the Sentinel with the newest configuration names."""
-        newest: dict[str, Any] | None = None
+        """Return the primary more than half of the listed Sentinels name (its newest configuration)."""
+        votes: dict[tuple[str, int], int] = {}
         for sentinel in self.sentinels:
             try:
                 masters = cast(dict[str, dict[str, Any]], sentinel.sentinel_masters())
             except UNAVAILABLE:
                 continue
             state = masters.get(service_name)
-            if state and self.check_master_state(state, service_name) and (  # type: ignore[no-untyped-call]
-                    newest is None or state["config-epoch"] > newest["config-epoch"]):
-                newest = state
-        if newest is None:
-            raise MasterNotFoundError(f"No master found for {service_name!r}")
-        return newest["ip"], newest["port"]
+            if state and self.check_master_state(state, service_name):  # type: ignore[no-untyped-call]
+                address = (state["ip"], state["port"])
+                votes[address] = votes.get(address, 0) + 1
+        majority = len(self.sentinels) // 2 + 1
+        confirmed = [address for address, count in votes.items() if count >= majority]
+        if not confirmed:
+            raise MasterNotFoundError(f"No primary for {service_name!r} is named by {majority} of the "
+                                      f"{len(self.sentinels)} Sentinels (answers: {votes or 'none'})")
+        return confirmed[0]
 
 
 def parse_sentinel_url(url: str) -> SentinelAddress:

@@ -54,6 +54,12 @@ class QueueMonitor:
         data = self.lookup(message_id)
         return None if data is None else record.describe(message_id, data)
 
+    def memory(self) -> dict[str, Any]:
+        """Return Redis' memory: used, its maxmemory (0: no limit), and whether it is full (writes refused)."""
+        info = self.redis.info("memory")
+        used, most = int(info.get("used_memory", 0)), int(info.get("maxmemory", 0))
+        return {"used_bytes": used, "max_bytes": most, "full": bool(most) and used >= most}
+
     def worker_names(self) -> list[str]:
         """Return every registered worker name, alive or not yet reaped."""
         return sorted(str(name) for name in self.redis.smembers(keys.WORKERS))

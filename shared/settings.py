@@ -109,6 +109,10 @@ class Settings:
     web_workers: int = setting(2, "WEB_WORKERS", "granian processes (`make run`)", group="run")
     web_threads: int = setting(2, "WEB_THREADS", "threads per granian process (`make run`)", group="run")
     workers: int = setting(2, "WORKERS", "message workers (`make run`; compose: replicas)", group="run")
+    redis_appendfsync: str = setting(
+        "everysec", "REDIS_APPENDFSYNC", "when the Redis that `make run` and compose start fsyncs its AOF: `everysec` "
+        "(a crash of the machine may lose about the last second of writes) or `always` (nothing acknowledged is "
+        "lost; see docs/reliability.md for its cost)", group="run")
     redis_port: int = setting(6379, "REDIS_PORT", "port of `make run`'s own redis-server (the next free one when "
                                                   "taken)", group="run")
     dashboard_port: int = setting(9181, "DASHBOARD_PORT", "rq-dashboard's port", group="run")
@@ -186,6 +190,8 @@ class Settings:
             raise ValueError("Redis timeouts must be positive")
         if not self.queue_name or not self.job_queue_name:
             raise ValueError("queue names must not be empty")
+        if self.redis_appendfsync not in {"everysec", "always"}:
+            raise ValueError("redis_appendfsync must be everysec or always")
         if self.trusted_proxies < 0 or self.redis_wait_replicas < 0 or self.redis_wait_timeout_ms <= 0:
             raise ValueError("trusted_proxies, redis_wait_replicas must be >= 0; redis_wait_timeout_ms > 0")
 

@@ -38,14 +38,23 @@ class Timings:
         observed = sum(counts)
         if observed:
             key = keys.timings(queue)
-            with connection.pipeline(transaction=True) as pipe:
-                for index, count in enumerate(counts):
-                    if count:
-                        pipe.hincrby(key, str(index), count)
-                pipe.hincrbyfloat(key, "sum_ms", total_ms)
-                pipe.hincrby(key, "count", observed)
-                pipe.execute()
+            try:
+                with connection.pipeline(transaction=True) as pipe:
+                    for index, count in enumerate(counts):
+                        if count:
+                            pipe.hincrby(key, str(index), count)
+                    pipe.hincrbyfloat(key, "sum_ms", total_ms)
+                    pipe.hincrby(key, "count", observed)
+                    pipe.execute()
+            except redis.exceptions.RedisError:
+                self._restore(counts, total_ms)  # added at the next flush: none is lost
+                raise
         return observed
+
+    def _restore(self, counts: list[int], total_ms: float) -> None:
+        with self._lock:
+            self.counts = [kept + again for kept, again in zip(self.counts, counts, strict=True)]
+            self.total_ms += total_ms
 
 
 def read(connection: redis.Redis, queue: str) -> tuple[list[tuple[str, int]], float, int]:

@@ -51,6 +51,40 @@ def web_url(settings):
     server.stop()
 
 
+@pytest.fixture(autouse=True)
+def no_process_outlives_its_test(request):
+    """Stop every process a test started and left running (a test that fails midway included).
+
+    Fixtures of a wider scope started theirs before this one's snapshot and keep them. A test that
+    passes yet leaves one behind fails here: it must stop what it starts.
+    """
+    from tests.support import processes, redis_server
+
+    before = (len(processes.LIVE), len(redis_server.LIVE))
+    yield
+    left = [proc for proc in processes.LIVE[before[0]:] if proc.alive()]
+    servers = [server for server in redis_server.LIVE[before[1]:] if server.poll() is None]
+    for proc in left:
+        proc.kill()
+    for server in servers:
+        server.kill()
+        server.wait()
+    del processes.LIVE[before[0]:]
+    del redis_server.LIVE[before[1]:]
+    report = getattr(request.node, "rep_call", None)
+    if (left or servers) and report is not None and report.passed:
+        pytest.fail(f"the test left processes running: {[proc.name for proc in left]} and {len(servers)} "
+                    "redis-server(s); they were killed", pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test (the fixture above reads whether the test passed)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
 OPTED_OUT_BANNER = (
     "!" * 78 + "\n"
     "!! CONTAINER TESTS LEFT OUT: FILA_CONTAINER_TESTS=skip was set.\n"

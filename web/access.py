@@ -37,7 +37,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from shared import keys, tokens
-from shared.connection import UNAVAILABLE
+from shared.connection import FULL, UNAVAILABLE
 from shared.settings import Settings
 from web.errors import Refusal, refuse
 from web.services import Services, services
@@ -142,11 +142,11 @@ class Sessions(RedisSessionInterface):
         return opened
 
     def save_session(self, app: Flask, session: Any, response: Response) -> None:
-        """Save the session, unless Redis is unreachable."""
+        """Save the session, unless Redis is unreachable or full."""
         try:
             super().save_session(app, session, response)
-        except UNAVAILABLE as exc:
-            log.warning("sessions: redis unavailable (%s); the session was not saved", exc)
+        except (*UNAVAILABLE, FULL) as exc:
+            log.warning("sessions: redis unavailable or full (%s); the session was not saved", exc)
 
 
 def admin_hash(password: str) -> str:

@@ -54,6 +54,8 @@ def _document_access(app: Flask, spec: dict[str, Any]) -> None:
                 responses.setdefault("429", {"$ref": "#/components/responses/TooMany"})
             if method in {"POST", "PUT", "DELETE", "PATCH"}:
                 responses.setdefault("403", refused)
+            if "503" in responses:  # a route that reaches Redis may meet it full
+                responses.setdefault("507", {"$ref": "#/components/responses/Full"})
 
 
 def init_app(app: Flask) -> None:

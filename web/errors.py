@@ -2,7 +2,7 @@
 
 JSON `{"error": <code>, "message": <what was wrong and what to do>, ...}` where the client wants
 JSON; on the handout's text routes the handout's own words, or `Erro: ` and the reason in
-Portuguese. Redis down is a 503, a key of another type (WRONGTYPE, from a command, a pipeline
+Portuguese. Redis down is a 503, Redis full a 507, a key of another type (WRONGTYPE, from a command, a pipeline
 or a Lua script) a 409 naming the key's actual type, and never a traceback.
 Every code is listed in CODES, which /openapi.json publishes.
 """
@@ -16,7 +16,7 @@ import redis
 from flask import Flask, Response, g, jsonify
 from werkzeug.exceptions import HTTPException
 
-from shared.connection import UNAVAILABLE
+from shared.connection import FULL, UNAVAILABLE
 from web.responses import text, wants_json
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,8 @@ CODES: dict[str, str] = {
     "unknown_token": "No live API token has this id.",
     "busy": "This process is computing another request of the kind: retry after Retry-After seconds.",
     "redis_unavailable": "Redis cannot be reached right now: retry after Retry-After seconds.",
+    "redis_full": "Redis is full (its maxmemory is reached): nothing new can be stored until memory is freed; "
+                  "reads still work. Retry after Retry-After seconds.",
     "redis_error": "Redis refused the command.",
     "internal_error": "Something fila did not expect went wrong; the server log has the details.",
 }
@@ -140,6 +142,19 @@ def _redis_unavailable(exc: Exception) -> Response:
                           pt="o Redis está indisponível; tente de novo em instantes", retry_after=1))
 
 
+#: Seconds a client should wait before writing to a full Redis again.
+FULL_RETRY_AFTER = 5
+
+
+def _redis_full(exc: Exception) -> Response:
+    """Answer 507 when Redis is full: it refused a write (OOM); reads go on, and nothing was stored."""
+    log.warning("redis full: %s", exc)
+    return render(Refusal(507, "redis_full", "Redis is full (maxmemory reached): nothing was stored; reads still "
+                                             "work, writes will again once memory is freed",
+                          pt="o Redis está cheio (maxmemory): nada foi gravado; as leituras continuam, as escritas "
+                             "voltam quando houver memória livre", retry_after=FULL_RETRY_AFTER))
+
+
 def _key_type(name: str) -> str:
     from web.services import services
 
@@ -179,6 +194,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     for kind in UNAVAILABLE:
         app.register_error_handler(kind, _redis_unavailable)
+    app.register_error_handler(FULL, _redis_full)
     app.register_error_handler(redis.exceptions.ResponseError, _redis_error)
     app.register_error_handler(Refusal, render)
     app.register_error_handler(HTTPException, _http_error)

@@ -20,6 +20,10 @@ def alive() -> Response:
 @bp.route("/readyz")
 @policy(Access.OPEN)
 def ready() -> Response:
-    """Say whether Redis answers PING (503 from the error handler when it does not)."""
-    services().redis.ping()
-    return jsonify({"status": "ready", "redis": "ok"})
+    """Say whether Redis answers (503 from the error handler when it does not), and whether it is full.
+
+    A full Redis still serves every read, so the web stays ready (a load balancer keeps sending it
+    requests); the answer says `"redis": "full"` and writes answer 507 until memory is freed.
+    """
+    memory = services().monitor.memory()
+    return jsonify({"status": "ready", "redis": "full" if memory["full"] else "ok", "memory": memory})

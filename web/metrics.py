@@ -86,6 +86,15 @@ class FilaCollector(Collector):
                                         labels=["queue"])
             workers.add_metric([name], states.count("alive" if state == "live" else "lost"))
             yield workers
+        memory = self.services.monitor.memory()
+        for metric, doc, value in (
+                ("fila_redis_memory_used_bytes", "Memory Redis uses.", memory["used_bytes"]),
+                ("fila_redis_memory_max_bytes", "Redis' maxmemory (0: no limit).", memory["max_bytes"]),
+                ("fila_redis_full", "1 while Redis is full: it refuses writes (507) until memory is freed.",
+                 int(memory["full"]))):
+            family = GaugeMetricFamily(metric, doc)
+            family.add_metric([], value)
+            yield family
         buckets, total, _count = timings.read(self.services.redis, name)
         histogram = HistogramMetricFamily("fila_processing_seconds", "Handler time per message.", labels=["queue"])
         histogram.add_metric([name], buckets, total)

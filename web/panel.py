@@ -41,4 +41,5 @@ def snapshot() -> Response:
         "rq": services().jobs.figures(),
         "jobs": services().jobs.recent(JOBS_SHOWN),
         "dead": monitor.dead(DEAD_SHOWN),
+        "redis": monitor.memory(),
     })

@@ -21,8 +21,9 @@ HISTORY_MAX = 1440
 @bp.get("/queues")
 @policy(Access.PRODUCER)
 def queues() -> Response:
-    """Return each queue's length, in flight, done, dead, rate, oldest message's age and pause state."""
-    return jsonify({"queues": [services().monitor.figures(), services().jobs.figures()]})
+    """Return each queue's length, in flight, done, dead, rate, oldest message's age and pause state; Redis' memory."""
+    return jsonify({"queues": [services().monitor.figures(), services().jobs.figures()],
+                    "redis": services().monitor.memory()})
 
 
 @bp.get("/workers")

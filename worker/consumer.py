@@ -10,7 +10,7 @@ import redis
 
 from shared import logs, record
 from shared.codec import dumps
-from shared.connection import UNAVAILABLE
+from shared.connection import FULL, TRANSIENT
 from shared.envelope import Envelope, decode, encode
 from shared.handlers import Handler
 from shared.ids import IdSupply
@@ -85,12 +85,13 @@ class Consumer:
                 if entries:
                     self._process(entries)
                 backoff.reset()
-            except UNAVAILABLE as exc:
+            except TRANSIENT as exc:
                 if started:
                     self.resync.set()
                 delay = backoff.next()
                 if backoff.failures == 1 or backoff.failures % 20 == 0:
-                    log.warning("%s redis unavailable (%s); retrying in %.2fs", self.name, exc, delay)
+                    what = "redis is full" if isinstance(exc, FULL) else "redis unavailable"
+                    log.warning("%s %s (%s); retrying in %.2fs", self.name, what, exc, delay)
                 self.stopping.wait(delay)
         self._finish(started)
         log.info("%s stopped: processed=%s", self.name, self.state.processed)
@@ -131,7 +132,7 @@ class Consumer:
         self.heartbeat.stop()
         try:
             self.heartbeat.deregister()
-        except UNAVAILABLE as exc:
+        except TRANSIENT as exc:
             log.warning("%s could not deregister (%s); its heartbeat will expire", self.name, exc)
 
     def _take(self) -> list[str]:

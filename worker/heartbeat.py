@@ -12,8 +12,8 @@ import time
 
 import redis
 
-from shared import keys
-from shared.connection import UNAVAILABLE
+from shared import keys, lua
+from shared.connection import FULL, UNAVAILABLE
 from shared.timings import Timings
 from worker.reaper import Reaper
 from worker.state import WorkerState
@@ -32,6 +32,8 @@ class Heartbeat(threading.Thread):
         self.reaper = reaper
         self.settings = state.settings
         self._halt = threading.Event()
+        self._beat = connection.register_script(lua.BEAT)
+        self._full_since: float | None = None
 
     def run(self) -> None:
         """Beat and reap every interval until stopped."""
@@ -43,6 +45,11 @@ class Heartbeat(threading.Thread):
                 if self.reaper.connected_since is not None:
                     log.warning("%s heartbeat: redis unavailable (%s)", self.state.name, exc)
                 self.reaper.connected_since = None
+            except FULL as exc:
+                if self._full_since is None:
+                    self._full_since = time.monotonic()
+                    log.warning("%s heartbeat: redis is full (%s); beating on, the histogram waits", self.state.name,
+                                exc)
             except Exception:
                 log.exception("%s heartbeat failed", self.state.name)
 
@@ -55,15 +62,16 @@ class Heartbeat(threading.Thread):
         """Refresh the heartbeat (a TTL), the worker's hash and its registration; add its timings to the histogram."""
         now = time.time()
         name = self.state.name
-        with self.redis.pipeline(transaction=True) as pipe:
-            pulse = {**self.state.identity(), "heartbeat_at": f"{now:.3f}", "current": self.state.current or ""}
-            pipe.hset(keys.worker(name), mapping=pulse)  # type: ignore[arg-type]
-            pipe.set(keys.heartbeat(name), f"{now:.3f}", px=int(self.settings.heartbeat_ttl * 1000))
-            pipe.sadd(keys.WORKERS, name)
-            pipe.execute()
+        pulse = {**self.state.identity(), "heartbeat_at": f"{now:.3f}", "current": self.state.current or ""}
+        self._beat(keys=[keys.heartbeat(name), keys.worker(name), keys.WORKERS],
+                   args=[int(self.settings.heartbeat_ttl * 1000), f"{now:.3f}", name,
+                         *(item for pair in pulse.items() for item in pair)])
         if self.reaper.connected_since is None:
             self.reaper.connected_since = time.monotonic()
         self.timings.flush(self.redis, self.settings.queue_name)
+        if self._full_since is not None:
+            log.info("%s heartbeat: redis has room again", name)
+            self._full_since = None
 
     def deregister(self) -> None:
         """Leave the registry on a clean stop; with messages still in flight, stop beating so a reaper takes them."""

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from queue import Queue
 
-from shared.connection import UNAVAILABLE
+from shared.connection import TRANSIENT
 from shared.queue import MessageQueue, Settled
 from worker.backoff import Backoff
 from worker.state import WorkerState
@@ -77,7 +77,7 @@ class Settler(threading.Thread):
         while True:
             try:
                 done, _retried, died = self.messages.settle(name, entries, settled, reliable=reliable)
-            except UNAVAILABLE as exc:
+            except TRANSIENT as exc:
                 self.resync.set()
                 if self.stopping.is_set() and backoff.failures >= STOPPING_TRIES:
                     what = "they stay in flight for the reaper" if reliable else "they are LOST (brpop mode)"

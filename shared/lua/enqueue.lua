@@ -1,13 +1,22 @@
 -- ENQUEUE: LPUSH a batch of envelopes and record their ids as pending (queued, held by nobody).
 -- KEYS[1] queue list, KEYS[2] stats hash, KEYS[3] pending hash (id -> the worker holding it, '' for none)
 -- ARGV    id, envelope, id, envelope, ... (at most 1000 pairs: shared.queue sends bigger batches in parts)
+-- Returns how many were pushed. An id already pending is skipped: when the reply to an ENQUEUE is
+-- lost and redis-py sends the same call again (the ids are made by the client, before the first
+-- try), the messages are not pushed twice.
 -- A message's status record is written when it is settled, not here: enqueueing stays cheap.
+local ids = {}
+for i = 1, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
+local known = redis.call('HMGET', KEYS[3], unpack(ids))
 local pending, chunk = {}, {}
-for i = 1, #ARGV, 2 do
-  pending[#pending + 1] = ARGV[i]
-  pending[#pending + 1] = ''
-  chunk[#chunk + 1] = ARGV[i + 1]
+for i = 1, #ids do
+  if not known[i] then
+    pending[#pending + 1] = ids[i]
+    pending[#pending + 1] = ''
+    chunk[#chunk + 1] = ARGV[2 * i]
+  end
 end
+if #chunk == 0 then return 0 end
 redis.call('HSET', KEYS[3], unpack(pending))
 redis.call('LPUSH', KEYS[1], unpack(chunk))
 redis.call('HINCRBY', KEYS[2], 'enqueued', #chunk)

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from shared.settings import Settings
-from tests.benchmarks import bulk, ha, http, jobs, scale, workers
+from tests.benchmarks import bulk, durability, ha, http, jobs, scale, workers
 from tests.benchmarks.table import publish, render
 from tests.support.redis_server import RedisServer
 
@@ -23,6 +23,7 @@ SECTIONS = {
     "bulk": bulk.bulk,
     "scale": scale.scale,
     "wait": ha.wait_cost,
+    "fsync": durability.fsync_cost,
     "failover": ha.failovers,
     "failover-lag": ha.lagging_failovers,
 }

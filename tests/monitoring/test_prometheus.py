@@ -84,7 +84,7 @@ def test_a_real_prometheus_reads_what_the_api_says(web_url, settings, rdb, tmp_p
             return float(result[0]["value"][1]) if result else None
 
         started = time.time()
-        wait_for(lambda: query("timestamp(fila_queue_length)") or 0 > started, timeout=60, interval=0.5,
+        wait_for(lambda: (query("timestamp(fila_queue_length)") or 0) > started, timeout=60, interval=0.5,
                  message="Prometheus scraped fila")
         api = requests.get(f"{web_url}/api/queues", timeout=5).json()["queues"]
         messages, jobs = api[0], api[1]

@@ -30,6 +30,10 @@ def child_env(settings: Settings, extra: Mapping[str, str] | None = None) -> dic
     return env
 
 
+#: Every child process a test started (tests/conftest.py stops those a test left running).
+LIVE: list[Proc] = []
+
+
 class Proc:
     """A child process whose output is collected line by line."""
 
@@ -41,6 +45,7 @@ class Proc:
                                         stderr=subprocess.STDOUT, text=True, start_new_session=True)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
+        LIVE.append(self)
 
     def _read(self) -> None:
         assert self.process.stdout is not None

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import random
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -11,12 +14,51 @@ import redis
 
 from cli.redis import find_redis_server
 
+#: Ports tests hand out: below the kernel's ephemeral range (32768-60999 here), so that no outgoing
+#: connection of any process takes one between the moment it is chosen and the moment it is bound.
+PORTS = range(20000, 32000)
+#: One file per port handed out, holding the pid of the test process that took it: two pytest runs
+#: side by side (the container tests beside the rest) never take the same port.
+CLAIMS = Path(tempfile.gettempdir()) / "fila-test-ports"
+_taken: set[int] = set()
+
+
+def _claim(port: int) -> bool:
+    """Take a port for this process unless a live test process has it."""
+    CLAIMS.mkdir(exist_ok=True)
+    path = CLAIMS / str(port)
+    try:
+        holder = int(path.read_text() or 0)
+    except (FileNotFoundError, ValueError):
+        holder = 0
+    if holder and holder != os.getpid():
+        try:
+            os.kill(holder, 0)
+            return False  # another live test process holds it
+        except ProcessLookupError:
+            pass
+    path.write_text(str(os.getpid()))
+    return True
+
 
 def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """Return a TCP port on 127.0.0.1 that nothing listens on, never handed out before in this run."""
+    for _ in range(1000):
+        port = random.choice(PORTS)
+        if port in _taken or not _claim(port):
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _taken.add(port)
+        return port
+    raise RuntimeError("no free port for a test server")
+
+
+#: Every server process a test started (tests/conftest.py stops those a test left running).
+LIVE: list[subprocess.Popen] = []
 
 
 class RedisServer:
@@ -47,7 +89,7 @@ class RedisServer:
         return redis.Redis.from_url(self.url, decode_responses=True, socket_timeout=5)
 
     def start(self, timeout: float = 10.0) -> RedisServer:
-        """Start the server and wait until it answers PING."""
+        """Start the server and wait until it answers PING (a server that does not is killed, not left behind)."""
         args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
                 "--appendonly", "yes", "--appendfsync", self.fsync, "--save", "",
                 "--logfile", str(self.directory / "redis.log")]
@@ -59,9 +101,13 @@ class RedisServer:
         while True:
             try:
                 if self.client().ping():
+                    LIVE.append(self.process)
                     return self
             except redis.exceptions.RedisError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.process.kill()
+                    self.process.wait()
+                    self.process = None
                     raise RuntimeError(f"redis-server on {self.port} did not start") from None
                 time.sleep(0.02)
 

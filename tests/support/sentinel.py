@@ -9,7 +9,7 @@ from pathlib import Path
 import redis
 
 from cli.redis import find_redis_server
-from tests.support.redis_server import RedisServer, free_port
+from tests.support.redis_server import LIVE, RedisServer, free_port
 
 SERVICE = "fila"
 
@@ -27,7 +27,14 @@ class SentinelGroup:
         self.sentinels: list[subprocess.Popen[bytes]] = []
 
     def start(self) -> SentinelGroup:
-        """Start everything and wait until the Sentinels agree on the primary and know the replica."""
+        """Start everything and wait until the Sentinels agree on the primary and know the replica (or stop it all)."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> SentinelGroup:
         self.primary.start()
         self.replica.extra = ["--replicaof", "127.0.0.1", str(self.primary.port), "--masterauth", self.password]
         self.replica.start()
@@ -58,6 +65,7 @@ class SentinelGroup:
             f"sentinel down-after-milliseconds {SERVICE} 1000\nsentinel failover-timeout {SERVICE} 5000\n")
         self.sentinels.append(subprocess.Popen([binary, str(folder / "sentinel.conf"), "--sentinel"],
                                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        LIVE.append(self.sentinels[-1])
 
     def ask(self, port: int, *command: str) -> object:
         client = redis.Redis(port=port, password=self.sentinel_password, decode_responses=True, socket_timeout=2)
@@ -78,7 +86,8 @@ class SentinelGroup:
 
     def stop(self) -> None:
         for process in self.sentinels:
-            process.kill()
+            if process.poll() is None:
+                process.kill()
             process.wait()
         self.primary.stop()
         self.replica.stop()

@@ -100,10 +100,12 @@ def test_with_redis_down_the_login_limit_still_holds(tmp_path):
     server = RedisServer(tmp_path / "redis").start()
     from shared.settings import Settings
 
-    client = create_app({"SETTINGS": Settings(redis_url=server.url, log_level="ERROR", admin_password=PASSWORD,
-                                              rate_limit_login="3/minute"), "TESTING": True}).test_client()
-    token = csrf_token(client)
-    server.stop()
+    try:
+        client = create_app({"SETTINGS": Settings(redis_url=server.url, log_level="ERROR", admin_password=PASSWORD,
+                                                  rate_limit_login="3/minute"), "TESTING": True}).test_client()
+        token = csrf_token(client)
+    finally:
+        server.stop()
     answers = [client.post("/login", data={"username": "admin", "password": "x", "csrf_token": token}).status_code
                for _ in range(4)]
     # Sessions need Redis (503), and meanwhile the limit counts in the process's memory (the documented

@@ -29,11 +29,15 @@ SCREENSHOT = ROOT / "var/screenshots/painel.png"
 @pytest.fixture
 def system(settings):
     port = free_port()
-    procs = [start_granian(settings, port, workers=1, threads=4), start_worker(settings), start_worker(settings),
-             start_rq_worker(settings)]
-    yield f"http://127.0.0.1:{port}"
-    for proc in procs:
-        proc.stop()
+    procs = []
+    try:
+        for start in (lambda: start_granian(settings, port, workers=1, threads=4), lambda: start_worker(settings),
+                      lambda: start_worker(settings), lambda: start_rq_worker(settings)):
+            procs.append(start())
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        for proc in procs:
+            proc.stop()
 
 
 @pytest.fixture

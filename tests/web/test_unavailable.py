@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -10,12 +11,30 @@ from shared.settings import Settings
 from tests.support.redis_server import RedisServer
 from web import create_app
 
-REDIS_ROUTES = ["/", "/set/curso/Redis", "/get/curso", "/push/minhaLista/v", "/pop/minhaLista",
-                "/listar/minhaLista", "/fib-cache/10", "/fib-job/40", "/readyz", "/api/kv/curso", "/api/queues",
-                "/api/workers", "/api/dead", "/api/messages/01M8AKS6Q7JGTGH5J7BPCXBTED", "/api/painel", "/api/history",
-                "/api/jobs/0123456789abcdef0123456789abcdef"]
-POSTS = [("/api/messages", {"body": 1}), ("/api/jobs/fib", {"n": 10}), ("/api/dead/requeue", {"all": True}),
-         ("/api/dead/purge", {"confirm": True}), ("/api/queues/fila/pause", None)]
+#: A valid value for each URL parameter (a route must get past its input checks to reach Redis).
+SAMPLES = {"chave": "curso", "valor": "Redis", "lista": "minhaLista", "nome": "Maria", "n": "10", "key": "curso",
+           "message_id": "01M8AKS6Q7JGTGH5J7BPCXBTED", "job_id": "0123456789abcdef0123456789abcdef",
+           "token_id": "0123456789abcdef", "name": "fila", "filename": "fila.css"}
+#: A valid body for each route that reads one.
+BODIES = {("POST", "/api/messages"): {"json": {"body": 1}}, ("POST", "/api/jobs/fib"): {"json": {"n": 10}},
+          ("POST", "/api/dead/requeue"): {"json": {"all": True}},
+          ("POST", "/api/dead/purge"): {"json": {"confirm": True}}, ("PUT", "/api/kv/<key>"): {"json": {"value": "v"}},
+          ("POST", "/api/bulk"): {"data": b"a,b", "content_type": "text/csv"},
+          ("POST", "/api/tokens"): {"json": {"name": "ci", "ttl": 60}}}
+#: The routes that answer without Redis; every other one must answer 503 while it is down.
+WITHOUT_REDIS = {"/sem-redis", "/inicio", "/sobre", "/contato", "/usuario/<nome>", "/fib/<n>", "/healthz", "/metrics",
+                 "/openapi.json", "/api/docs", "/static/<path:filename>", "/login", "/logout", "/painel"}
+
+
+def redis_routes(app) -> list[tuple[str, str, str]]:
+    """(method, rule, URL) of every route that needs Redis, from the URL map, its parameters filled in."""
+    out = []
+    for rule in app.url_map.iter_rules():
+        if rule.rule in WITHOUT_REDIS:
+            continue
+        url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: SAMPLES[m[1]], rule.rule)
+        out += [(method, rule.rule, url) for method in sorted(rule.methods - {"OPTIONS"})]
+    return out
 
 
 @pytest.fixture
@@ -30,25 +49,24 @@ def test_down_then_back(own_server):
     client = app.test_client()
     assert client.get("/set/curso/Redis").status_code == 200
     own_server.stop()
-    for path in REDIS_ROUTES:
+    routes = redis_routes(app)
+    assert len(routes) > 40  # every method of every Redis route
+    for method, rule, url in routes:
         start = time.monotonic()
-        response = client.get(path)
+        response = client.open(url, method=method, **BODIES.get((method, rule), {}))
         elapsed = time.monotonic() - start
-        assert response.status_code == 503, path
-        assert elapsed < 1.0, (path, elapsed)
+        assert response.status_code == 503, (method, url, response.status_code)
+        assert elapsed < 1.0, (method, url, elapsed)
         assert b"Traceback" not in response.data
-    for path, payload in POSTS:
-        start = time.monotonic()
-        response = client.post(path, json=payload)
-        assert response.status_code == 503 and time.monotonic() - start < 1.0, path
-    assert client.post("/api/bulk", data=b"a,b", content_type="text/csv").status_code == 503
+        assert response.headers["Retry-After"] == "1", (method, url)
     unavailable = client.get("/api/kv/curso").get_json()
     assert unavailable["error"] == "redis_unavailable" and unavailable["message"].startswith("Redis is unavailable")
-    assert client.get("/healthz").status_code == 200
+    for rule in WITHOUT_REDIS - {"/logout"}:
+        path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: SAMPLES[m[1]], rule)
+        assert client.get(path).status_code == 200, path
     metrics = client.get("/metrics")  # still answers, saying Redis is down: an alert can fire on it
     assert metrics.status_code == 200 and "fila_redis_up 0.0" in metrics.get_data(as_text=True)
     assert "fila_build_info{" in metrics.get_data(as_text=True)
-    assert client.get("/sem-redis").status_code == 200
     own_server.start()
     assert client.get("/readyz").status_code == 200
     assert "fila_redis_up 1.0" in client.get("/metrics").get_data(as_text=True)

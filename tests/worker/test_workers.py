@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+import re
 import signal
 import time
 
@@ -52,8 +53,9 @@ def all_done(rdb, ids) -> bool:
 def test_three_workers_ten_thousand_messages_over_http(fast_settings, rdb):
     port = free_port()
     web = start_granian(fast_settings, port)
-    workers = [start_worker(fast_settings) for _ in range(3)]
+    workers = []
     try:
+        workers += [start_worker(fast_settings) for _ in range(3)]
         session = requests.Session()
         url = f"http://127.0.0.1:{port}/api/messages"
         ids: list[str] = []
@@ -116,6 +118,8 @@ def test_reliable_survives_a_hundred_kill_minus_nine(fast_settings, rdb):
     print(f"reliable: {len(ids)} messages, {kills} kills, lost={len(lost)}, duplicate runs={duplicate_runs}, "
           f"results stored={done}")
     assert lost == []
+    # The kills hit work in progress (else this proves nothing): some messages were reclaimed and ran again.
+    assert int(rdb.hget(keys.stats("fila"), "reclaimed") or 0) > 0 and duplicate_runs > 0
     assert duplicate_runs <= kills
     assert done == len(ids)
     assert rdb.zcard(keys.dead("fila")) == 0
@@ -181,15 +185,20 @@ def test_poison_messages_end_dead_without_looping(fast_settings, rdb):
 
 def test_sigterm_mid_work_loses_nothing(fast_settings, rdb):
     ids = enqueue(fast_settings, [{"work_ms": 20, "i": i} for i in range(300)])
-    workers = [start_worker(fast_settings) for _ in range(2)]
-    wait_for(lambda: int(rdb.hget(keys.stats("fila"), "done") or 0) >= 20, message="some done")
-    for proc in workers:
-        proc.signal(signal.SIGTERM)
-    for proc in workers:
-        start = time.monotonic()
-        assert proc.stop(timeout=10) == 0
-        assert time.monotonic() - start < 5
-        assert "stopped: processed=" in proc.output()
+    workers = []
+    try:
+        workers += [start_worker(fast_settings) for _ in range(2)]
+        wait_for(lambda: int(rdb.hget(keys.stats("fila"), "done") or 0) >= 20, message="some done")
+        for proc in workers:
+            proc.signal(signal.SIGTERM)
+        for proc in workers:
+            start = time.monotonic()
+            assert proc.stop(timeout=10) == 0
+            assert time.monotonic() - start < 5
+            assert "stopped: processed=" in proc.output()
+    finally:
+        for proc in workers:
+            proc.stop()
     assert rdb.keys(keys.processing("*")) == []
     assert rdb.smembers(keys.WORKERS) == set()
     finisher = start_worker(fast_settings)
@@ -221,7 +230,8 @@ def test_workers_ride_out_a_redis_restart(tmp_path):
         resumed_in = time.monotonic() - restarted
         wait_for(lambda: all_done(rdb, before), timeout=30, message="every earlier message done")
         assert all(proc.alive() for proc in workers)
-        assert any("redis unavailable" in proc.output() or "failed" in proc.output() for proc in workers)
+        # Each worker met the outage (and said so) and rode it out without exiting.
+        assert all(re.search(r"redis unavailable \(|storing \d+ result\(s\) failed", proc.output()) for proc in workers)
         print(f"resumed {resumed_in:.2f}s after redis-server came back")
     finally:
         codes = [proc.stop() for proc in workers]

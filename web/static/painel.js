@@ -86,6 +86,12 @@ function render(data) {
   document.getElementById("rate").textContent = q.rate_1m.toLocaleString("pt-BR");
   document.getElementById("oldest").textContent = q.length ? seconds(q.oldest_age_s) : "–";
   renderState(q.paused);
+  const memory = data.redis;
+  const mb = (bytes) => (bytes / 1048576).toLocaleString("pt-BR", { maximumFractionDigits: 1 });
+  document.getElementById("memory").textContent = memory.max_bytes
+    ? `${mb(memory.used_bytes)} de ${mb(memory.max_bytes)} MB` : `${mb(memory.used_bytes)} MB`;
+  document.getElementById("memory").className = `figure ${memory.full ? "full" : ""}`;
+  document.getElementById("redis-full").hidden = !memory.full;
   const peak = drawBars("chart", [data.throughput], ["#c2410c"]);
   document.getElementById("chart").getContext("2d").fillText(`pico: ${peak}/s`, 4, 12);
   fillTable("workers", data.workers, [
