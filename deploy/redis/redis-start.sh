@@ -52,6 +52,10 @@ appendfsync ${REDIS_APPENDFSYNC:-everysec}
 maxmemory ${REDIS_MAXMEMORY:-800mb}
 maxmemory-policy noeviction
 masterauth $REDIS_PASSWORD
+# A replica that (re)joins gets its copy at once: the primary does not wait 5 s (the default) for
+# others to join the same transfer. With REDIS_WAIT_REPLICAS=1 writes wait for that copy: of a
+# 10 s failover, 5 s were this wait (make bench BENCH_ARGS=failover prints each failover's timeline).
+repl-diskless-sync-delay 0
 CONF
 
 # High availability only (deploy/ha/compose.ha.yaml): a Redis that restarts asks the Sentinels

@@ -125,6 +125,8 @@ def run_failovers(quick: bool, replica_lag: float, waits: tuple[int, ...] = (0, 
                               f"{result.refused} x 503, other {sorted(set(result.codes) - {202, 503})}, "
                               f"accepting after {result.seconds_to_accepting:.1f}s, lost {len(result.lost)}",
                               flush=True)
+                        for at, who, what in result.timeline:
+                            print(f"      {at:7.2f}s  {who:14s} {what}", flush=True)
                 finally:
                     project.down()
                 label = f"REDIS_WAIT_REPLICAS={wait}, {times} failovers" + (

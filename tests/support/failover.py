@@ -7,11 +7,13 @@ with and ten without REDIS_WAIT_REPLICAS. Both use `failover()` below.
 from __future__ import annotations
 
 import contextlib
+import re
 import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import redis
 import requests
@@ -32,10 +34,14 @@ class Failover:
     killed: str
     codes: dict[int, int] = field(default_factory=dict)
     accepted: list[str] = field(default_factory=list)
+    #: The ids accepted while the replica was cut off from the primary (what only the primary had).
+    accepted_while_cut: list[str] = field(default_factory=list)
     seconds_to_accepting: float = 0.0
     lost: list[str] = field(default_factory=list)
     #: What the killed Redis was when it first answered again: `slave` (it asked the Sentinels), not `master`.
     role_on_return: str = ""
+    #: (seconds after the kill, who, what): the Sentinels' and the Redis servers' events, and the harness's.
+    timeline: list[tuple[float, str, str]] = field(default_factory=list)
 
     @property
     def refused(self) -> int:
@@ -120,6 +126,32 @@ def cut_off(project: Project, replica: str, primary_service: str) -> Iterator[No
         subprocess.run([*iptables, "-D", *rule], check=True, capture_output=True, timeout=30)
 
 
+#: The log lines that say where a failover's time goes.
+EVENTS = re.compile(r"[+-](sdown|odown|new-epoch|try-failover|vote-for-leader|elected-leader|failover-state-\S+|"
+                    r"selected-slave|promoted-slave|switch-master|tilt|failover-end|convert-to-slave)\b|"
+                    r"MASTER <-> REPLICA sync: (Finished with success|Master accepted)|Ready to accept connections|"
+                    r"Connecting to MASTER|Timeout connecting|Error condition on socket")
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+#: A Redis log line's time: `1:X 06 Dec 2026 22:43:24.123 # ...`.
+STAMP = re.compile(r"(\d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2}\.\d{3})")
+
+
+def timeline(project: Project, since: float) -> list[tuple[float, str, str]]:
+    """Return the Sentinels' and the Redis servers' events after `since` (a wall-clock time), in order."""
+    logs = project.compose("logs", "--no-color", "--since", str(int(since) - 1), "sentinel-1", "sentinel-2",
+                           "sentinel-3", *REDIS_SERVICES, check=False).stdout
+    events = []
+    for line in logs.splitlines():
+        who, _, text = line.partition("|")
+        stamp, found = STAMP.search(text), EVENTS.search(text)
+        if stamp and found:
+            at = datetime.strptime(stamp[1], "%d %b %Y %H:%M:%S.%f").replace(tzinfo=UTC).timestamp()
+            if at >= since:
+                service = ANSI.sub("", who).strip().rsplit("-", 1)[0]
+                events.append((round(at - since, 2), service, found[0]))
+    return sorted(events)
+
+
 def recent_logs(project: Project, replica: str) -> str:
     """Return the Sentinels' and a replica's log lines of the last 90 s, to say why a failover did not happen."""
     return project.compose("logs", "--no-color", "--since", "90s", "sentinel-1", "sentinel-2", "sentinel-3", replica,
@@ -135,6 +167,8 @@ class Producer:
         self.lock = threading.Lock()
         self.answers: list[tuple[float, int]] = []
         self.accepted: list[str] = []
+        #: When each accepted id was accepted (monotonic), in order.
+        self.accepted_at: list[tuple[float, str]] = []
         self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(PRODUCERS)]
 
     def _run(self) -> None:
@@ -149,6 +183,7 @@ class Producer:
                 self.answers.append((time.monotonic(), code))
                 if code == 202:
                     self.accepted.extend(reply.json()["ids"])
+                    self.accepted_at.extend((time.monotonic(), i) for i in reply.json()["ids"])
 
     def __enter__(self) -> Producer:
         for thread in self.threads:
@@ -196,29 +231,39 @@ def failover(project: Project, *, before: int = 300, after: int = 300, replica_l
     with Producer(url) as producer:
         wait_for(lambda: producer.count_accepted() >= before, timeout=60, message="producing before the kill")
         with contextlib.ExitStack() as partition:
+            cut_at = time.monotonic()
             if replica_lag:
                 partition.enter_context(cut_off(project, survivor, victim))
                 # The fault's length, not a wait for a condition (stop is never set here).
                 producer.stop.wait(replica_lag)
             project.engine.run("kill", "-s", "KILL", container)
             killed = time.monotonic()
+            killed_at = time.time()
+        marks: list[tuple[float, str, str]] = []
         try:
             wait_for(lambda: primary(project) == survivor, timeout=60, interval=0.2, message="a replica promoted")
         except AssertionError as exc:
             raise AssertionError(f"{exc}\n{recent_logs(project, survivor)}") from exc
+        marks.append((round(time.monotonic() - killed, 2), "harness", "sees the replica promoted"))
         # As a restart policy would: the container itself, not `compose start` (which would first
         # wait on its dependencies' health, and a replica just cut off may not be judged healthy yet).
         project.engine.run("start", container)
+        marks.append((round(time.monotonic() - killed, 2), "harness", "started the old primary's container"))
         returned = wait_for(lambda: role(project, victim), timeout=60, interval=0.1, message="the old primary back")
+        marks.append((round(time.monotonic() - killed, 2), "harness", f"the old primary answers as {returned}"))
         mark = producer.count_accepted()
         wait_for(lambda: producer.count_accepted() >= mark + after, timeout=120, message="accepting again")
-    result = Failover(killed=victim, accepted=list(producer.accepted), role_on_return=returned)
+    while_cut = [i for at, i in producer.accepted_at if replica_lag and cut_at <= at <= killed]
+    result = Failover(killed=victim, accepted=list(producer.accepted), role_on_return=returned,
+                      accepted_while_cut=while_cut)
     for _, code in producer.answers:
         result.codes[code] = result.codes.get(code, 0) + 1
     refused_after = [at for at, code in producer.answers if at > killed and code != 202]
     first_refusal = min(refused_after, default=killed)
     result.seconds_to_accepting = min((at for at, code in producer.answers if at > first_refusal and code == 202),
                                       default=killed) - killed
+    marks.append((round(result.seconds_to_accepting, 2), "web", "accepts again (first 202 after the 503s)"))
+    result.timeline = sorted([*timeline(project, killed_at), *marks])
     wait_for(lambda: replica_in_sync(project, victim), timeout=60, interval=0.5, message="the old primary in sync")
     settle_down(url)
     result.lost = unfinished(url, result.accepted)
