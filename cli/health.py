@@ -18,9 +18,9 @@ import time
 import urllib.error
 import urllib.request
 
-from shared.connection import connect
-from shared.monitor import QueueMonitor
-from shared.settings import Settings
+from shared.core.connection import connect
+from shared.core.settings import Settings
+from shared.messages.monitor import QueueMonitor
 
 
 def message_workers(settings: Settings, host: str) -> list[str]:

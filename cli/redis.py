@@ -53,8 +53,8 @@ def serve(args: list[str]) -> int:
 
 def wait() -> int:
     """Exit 0 once Redis answers, 1 after WAIT_SECONDS."""
-    from shared.connection import UNAVAILABLE, connect
-    from shared.settings import Settings
+    from shared.core.connection import UNAVAILABLE, connect
+    from shared.core.settings import Settings
 
     settings = Settings.from_env()
     client = connect(settings)

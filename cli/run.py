@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from honcho.environ import parse as parse_env_file
 
 from cli.redis import find_redis_server
-from shared.settings import Settings
+from shared.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Where Redis Commander is installed from npm (shared by every run: it is a tool, not data).
@@ -120,7 +120,7 @@ def procfile(settings: Settings, redis_port: int | None, redis_url: str, command
     lines["web"] = f"{wait} {granian(settings, settings.web_port, settings.web_workers)}"
     lines["web8500"] = f"{wait} {granian(settings, settings.web_alt_port, 1)}"
     lines["worker"] = f"exec {python} -m worker"
-    lines["rqworker"] = f"{wait} {_bin('rq')} worker -c worker.rq_config --with-scheduler --serializer json"
+    lines["rqworker"] = f"{wait} {_bin('rq')} worker -c shared.jobs.rq_config --with-scheduler --serializer json"
     lines["dashboard"] = (f"{wait} {_bin('rq-dashboard')} --bind 127.0.0.1 --port {settings.dashboard_port} "
                           f"--redis-url {shlex.quote(redis_url)} --json --disable-delete")
     if commander is not None:

@@ -11,9 +11,9 @@ import argparse
 import sys
 import time
 
-from shared import tokens
-from shared.connection import connect
-from shared.settings import Settings
+from shared.core import tokens
+from shared.core.connection import connect
+from shared.core.settings import Settings
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,1 +1,1 @@
-"""Code shared by the web producer and the workers: settings, Redis, keys, jobs."""
+"""fila's own package, used by the web, the workers and the CLI: core/, messages/ (the message queue), jobs/ (RQ)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.settings import Settings
+from shared.core.settings import Settings
 from tests.support.redis_server import RedisServer
 from web import create_app
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from shared.settings import Settings
+from shared.core.settings import Settings
 from tests.support.processes import ROOT
 from web import create_app
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shared.settings import Settings
+from shared.core.settings import Settings
 from tests.support import compose
 from tests.support.processes import BIN, ROOT
 from web import create_app

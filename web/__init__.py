@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import Flask
 
-from shared import logs
-from shared.settings import Settings
+from shared.core import logs
+from shared.core.settings import Settings
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

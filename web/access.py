@@ -36,9 +36,9 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from shared import keys, tokens
-from shared.connection import FULL, UNAVAILABLE
-from shared.settings import Settings
+from shared.core import keys, tokens
+from shared.core.connection import FULL, UNAVAILABLE
+from shared.core.settings import Settings
 from web.errors import Refusal, refuse
 from web.services import Services, services
 

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, g, jsonify, make_response, redirect, render_template, request, session, url_for
 
-from shared import tokens
+from shared.core import tokens
 from web.access import Access, Limit, app_csrf, check_login, operator, policy, start_session
 from web.errors import refuse
 from web.services import services

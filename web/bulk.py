@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, jsonify, request
 
-from shared.settings import Settings
+from shared.core.settings import Settings
 from web.access import Access, Limit, policy
 from web.errors import refuse
 from web.services import services

@@ -1,6 +1,6 @@
 """Dead letters: list them (paged), look one up, requeue some or all, delete one, purge them.
 
-Every action is bounded: per Redis call (shared.queue.DEAD_CHUNK) and per request (STEP_MAX).
+Every action is bounded: per Redis call (shared.messages.queue.DEAD_CHUNK) and per request (STEP_MAX).
 "All" means the letters dead when the first request was made (`until`); each answer says how
 many are `remaining`, and the client sends `until` back until none are: a million dead letters
 take a hundred short requests, each of many short Redis calls, and an interrupted run can
@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from shared.ids import is_valid
+from shared.core.ids import is_valid
 from web.access import Access, policy
 from web.errors import refuse
 from web.services import services

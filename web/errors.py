@@ -16,7 +16,7 @@ import redis
 from flask import Flask, Response, g, jsonify
 from werkzeug.exceptions import HTTPException
 
-from shared.connection import FULL, UNAVAILABLE
+from shared.core.connection import FULL, UNAVAILABLE
 from web.responses import text, wants_json
 
 log = logging.getLogger(__name__)

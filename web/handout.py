@@ -12,9 +12,9 @@ from typing import cast
 from flask import Blueprint, Response, request
 from markupsafe import escape
 
-from shared import keys
-from shared.envelope import HEAD
-from shared.fibonacci import N_MAX, fib_naive
+from shared.core import keys
+from shared.jobs.fibonacci import N_MAX, fib_naive
+from shared.messages.envelope import HEAD
 from web.access import Access, Limit, policy
 from web.errors import refuse
 from web.responses import reply

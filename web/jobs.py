@@ -10,9 +10,9 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from rq.exceptions import InvalidJobOperation
 from rq.job import Job, JobStatus
 
-from shared import keys
-from shared.fibonacci import N_MAX, Algorithm
-from shared.jobs import summarise
+from shared.core import keys
+from shared.jobs.fibonacci import N_MAX, Algorithm
+from shared.jobs.queue import summarise
 from web.access import Access, Limit, policy
 from web.errors import refuse
 from web.responses import reply

@@ -7,7 +7,7 @@ import re
 
 from flask import Blueprint, Response, jsonify, request
 
-from shared.codec import DEPTH_MAX, VALUES_MAX, dumps, loads
+from shared.core.codec import DEPTH_MAX, VALUES_MAX, dumps, loads
 from web.access import Access, Limit, policy
 from web.errors import refuse
 from web.services import services
@@ -27,7 +27,7 @@ def parse_bodies(raw: bytes, mimetype: str, batch_max: int, max_bytes: int) -> l
 
     Nothing is built for more than `batch_max` messages: a body of a million lines is refused
     after reading `batch_max` + 1 of them, and a JSON document's values are counted before it is
-    parsed (shared.codec.VALUES_MAX).
+    parsed (shared.core.codec.VALUES_MAX).
     """
     if not raw.strip():
         refuse(400, "empty_body", "the request body is empty")

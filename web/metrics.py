@@ -21,8 +21,8 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from shared import timings
-from shared.connection import UNAVAILABLE
+from shared.core.connection import UNAVAILABLE
+from shared.messages import timings
 from web.access import Access, policy
 from web.services import Services
 

@@ -8,12 +8,12 @@ from flask import Flask, current_app
 from redis import Redis
 from redis.commands.core import Script
 
-from shared import lua
-from shared.connection import connect
-from shared.jobs import JobQueue
-from shared.monitor import QueueMonitor
-from shared.queue import MessageQueue
-from shared.settings import Settings
+from shared.core.connection import connect
+from shared.core.settings import Settings
+from shared.jobs.queue import JobQueue
+from shared.messages import lua
+from shared.messages.monitor import QueueMonitor
+from shared.messages.queue import MessageQueue
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Services:
     messages: MessageQueue
     monitor: QueueMonitor
     jobs: JobQueue
-    #: The bulk loader's SET-unless-another-type script (shared/lua/bulk_set.lua).
+    #: The bulk loader's SET-unless-another-type script (shared/messages/lua/bulk_set.lua).
     bulk_set: Script
 
 

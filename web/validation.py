@@ -3,7 +3,7 @@
 `name_problem` and `value_problem` say what is wrong, in English and in Portuguese (the bulk
 loader collects them per line); the other readers refuse the request instead, the way views
 fail (web.errors). A whole number is read from at most as many digits as its upper bound has,
-so no input reaches Python's 4,300-digit guard; JSON goes through shared.codec, which refuses
+so no input reaches Python's 4,300-digit guard; JSON goes through shared.core.codec, which refuses
 nesting deeper than DEPTH_MAX, lone surrogates and numbers that do not fit a double.
 """
 
@@ -14,10 +14,10 @@ from typing import Any, NamedTuple
 
 from flask import g, request
 
-from shared import keys
-from shared.codec import DEPTH_MAX, VALUES_MAX, loads
-from shared.ids import is_valid
-from shared.settings import Settings
+from shared.core import keys
+from shared.core.codec import DEPTH_MAX, VALUES_MAX, loads
+from shared.core.ids import is_valid
+from shared.core.settings import Settings
 from web.errors import refuse
 
 _NAME = re.compile(r"[\w.:\-]+")

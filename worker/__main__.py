@@ -7,10 +7,10 @@ import dataclasses
 import signal
 import sys
 
-from shared import logs
-from shared.connection import connect
-from shared.handlers import load
-from shared.settings import Delivery, Settings
+from shared.core import logs
+from shared.core.connection import connect
+from shared.core.settings import Delivery, Settings
+from shared.messages.handlers import load
 from worker.consumer import Consumer
 
 

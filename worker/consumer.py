@@ -8,16 +8,17 @@ import time
 
 import redis
 
-from shared import logs, record
-from shared.codec import dumps
-from shared.connection import FULL, TRANSIENT
-from shared.envelope import Envelope, decode, encode
-from shared.handlers import Handler
-from shared.ids import IdSupply
-from shared.queue import MessageQueue, Settled
-from shared.settings import Settings
-from shared.status import MessageStatus, Outcome
-from shared.timings import Timings
+from shared.core import logs
+from shared.core.codec import dumps
+from shared.core.connection import FULL, TRANSIENT
+from shared.core.ids import IdSupply
+from shared.core.settings import Settings
+from shared.messages import record
+from shared.messages.envelope import Envelope, decode, encode
+from shared.messages.handlers import Handler
+from shared.messages.queue import MessageQueue, Settled
+from shared.messages.status import MessageStatus, Outcome
+from shared.messages.timings import Timings
 from worker.backoff import Backoff
 from worker.heartbeat import Heartbeat
 from worker.reaper import Reaper

@@ -12,9 +12,10 @@ import time
 
 import redis
 
-from shared import keys, lua
-from shared.connection import FULL, UNAVAILABLE
-from shared.timings import Timings
+from shared.core import keys
+from shared.core.connection import FULL, UNAVAILABLE
+from shared.messages import lua
+from shared.messages.timings import Timings
 from worker.reaper import Reaper
 from worker.state import WorkerState
 

@@ -7,8 +7,8 @@ import time
 
 import redis
 
-from shared import keys
-from shared.queue import MessageQueue
+from shared.core import keys
+from shared.messages.queue import MessageQueue
 from worker.state import WorkerState
 
 log = logging.getLogger(__name__)

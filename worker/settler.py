@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable
 from queue import Queue
 
-from shared.connection import TRANSIENT
-from shared.queue import MessageQueue, Settled
+from shared.core.connection import TRANSIENT
+from shared.messages.queue import MessageQueue, Settled
 from worker.backoff import Backoff
 from worker.state import WorkerState
 

@@ -7,7 +7,7 @@ import socket
 import time
 from dataclasses import dataclass, field
 
-from shared.settings import Delivery, Settings
+from shared.core.settings import Delivery, Settings
 
 
 def default_name() -> str:

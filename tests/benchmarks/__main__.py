@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from shared.settings import Settings
+from shared.core.settings import Settings
 from tests.benchmarks import bulk, durability, ha, http, jobs, scale, workers
 from tests.benchmarks.table import publish, render
 from tests.support.redis_server import RedisServer

@@ -10,7 +10,7 @@ from pathlib import Path
 import redis
 
 from cli.load import load
-from shared.settings import Settings
+from shared.core.settings import Settings
 from tests.benchmarks.table import Row
 from tests.support.processes import ROOT, child_env, start_granian
 from tests.support.redis_server import free_port

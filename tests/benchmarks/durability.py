@@ -16,9 +16,9 @@ from pathlib import Path
 
 import redis
 
-from shared.connection import connect
-from shared.queue import MessageQueue
-from shared.settings import Settings
+from shared.core.connection import connect
+from shared.core.settings import Settings
+from shared.messages.queue import MessageQueue
 from tests.benchmarks.ha import latencies_ms
 from tests.benchmarks.http import ensure_wrk, run_wrk, wrk_script
 from tests.benchmarks.table import Row

@@ -11,10 +11,10 @@ import requests
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from shared.connection import connect
-from shared.fibonacci import fib_fast, to_decimal
-from shared.jobs import fibonacci
-from shared.settings import Settings
+from shared.core.connection import connect
+from shared.core.settings import Settings
+from shared.jobs.fibonacci import fib_fast, to_decimal
+from shared.jobs.tasks import fibonacci
 from tests.benchmarks.table import Row
 from tests.support.processes import BIN, Proc, child_env, start_granian
 from tests.support.redis_server import free_port
@@ -53,7 +53,7 @@ def jobs_per_second(settings: Settings, client: redis.Redis, processes: int, cou
         command = [str(BIN / "rq"), "worker", "--burst", "--url", settings.redis_url, "default"]
     else:
         queue = Queue(settings.job_queue_name, connection=rq_connection, serializer=JSONSerializer)
-        command = [str(BIN / "rq"), "worker", "--burst", "-c", "worker.rq_config", "--serializer", "json"]
+        command = [str(BIN / "rq"), "worker", "--burst", "-c", "shared.jobs.rq_config", "--serializer", "json"]
     for n in range(count):
         queue.enqueue(fibonacci, args=(n % 50, "fast", 60), description=f"fib({n % 50}, fast)")
     start = time.perf_counter()

@@ -19,11 +19,11 @@ from typing import Any
 
 import redis
 
-from shared import keys
-from shared.codec import dumps
-from shared.connection import connect
-from shared.queue import MessageQueue
-from shared.settings import Settings
+from shared.core import keys
+from shared.core.codec import dumps
+from shared.core.connection import connect
+from shared.core.settings import Settings
+from shared.messages.queue import MessageQueue
 from tests.benchmarks.table import Row, publish
 from worker.reaper import Reaper
 from worker.state import WorkerState

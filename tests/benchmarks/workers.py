@@ -9,15 +9,16 @@ import time
 import redis
 import requests
 
-from shared import keys, record
-from shared.codec import dumps
-from shared.connection import connect
-from shared.envelope import decode
-from shared.handlers import analyse
-from shared.ids import id_minute
-from shared.queue import MessageQueue, Settled
-from shared.settings import Settings
-from shared.status import Outcome
+from shared.core import keys
+from shared.core.codec import dumps
+from shared.core.connection import connect
+from shared.core.ids import id_minute
+from shared.core.settings import Settings
+from shared.messages import record
+from shared.messages.envelope import decode
+from shared.messages.handlers import analyse
+from shared.messages.queue import MessageQueue, Settled
+from shared.messages.status import Outcome
 from tests.benchmarks.table import Row
 from tests.support.processes import start_granian, start_worker
 from tests.support.redis_server import free_port

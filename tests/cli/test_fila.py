@@ -9,8 +9,8 @@ import time
 import fakeredis
 
 from cli import health, main
-from shared import keys
-from shared.settings import Settings
+from shared.core import keys
+from shared.core.settings import Settings
 from tests.support.processes import ROOT
 
 

@@ -47,7 +47,7 @@ def fila_run(tmp: Path, shell: dict[str, str]) -> Proc:
 
 
 def child_env_without_settings() -> dict[str, str]:
-    from shared.settings import Settings
+    from shared.core.settings import Settings
 
     env = child_env(Settings())
     for name, _, _ in Settings.variables():

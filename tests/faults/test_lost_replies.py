@@ -11,9 +11,10 @@ import re
 
 import pytest
 
-from shared import keys, lua
-from shared.connection import connect
-from shared.queue import MessageQueue
+from shared.core import keys
+from shared.core.connection import connect
+from shared.messages import lua
+from shared.messages.queue import MessageQueue
 from tests.support.cutting_proxy import CuttingProxy
 from tests.support.polling import wait_for
 from tests.support.processes import start_worker
@@ -78,7 +79,7 @@ def worker_name(rdb) -> str:
 
 
 def minute(message_id: str) -> int:
-    from shared.ids import id_minute
+    from shared.core.ids import id_minute
 
     return id_minute(message_id)
 

@@ -18,7 +18,7 @@ import time
 import pytest
 import requests
 
-from shared.settings import Settings
+from shared.core.settings import Settings
 from tests.support.polling import wait_for
 from tests.support.processes import start_granian
 from tests.support.redis_server import RedisServer, free_port

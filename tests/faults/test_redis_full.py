@@ -12,7 +12,7 @@ import dataclasses
 import pytest
 import requests
 
-from shared import keys
+from shared.core import keys
 from tests.support.polling import wait_for
 from tests.support.processes import start_granian, start_worker
 from tests.support.redis_server import free_port

@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from shared.queue import MessageQueue
+from shared.messages.queue import MessageQueue
 from tests.support.polling import wait_for
 from tests.support.processes import ROOT, Proc
 from tests.support.redis_server import free_port

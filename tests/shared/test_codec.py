@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.codec import DEPTH_MAX, dumps, loads
+from shared.core.codec import DEPTH_MAX, dumps, loads
 
 
 @pytest.mark.parametrize("text", ['{"n": 18446744073709551616}', '[-9223372036854775809, 1]', '{"a": [1e300]}',

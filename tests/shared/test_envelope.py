@@ -8,14 +8,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared import lua
-from shared.codec import loads
-from shared.envelope import HEAD, decode, encode, envelope_id
-from shared.ids import id_millis, id_minute, is_valid, new_id
+from shared.core.codec import loads
+from shared.core.ids import id_millis, id_minute, is_valid, new_id
+from shared.messages import lua
+from shared.messages.envelope import HEAD, decode, encode, envelope_id
 
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
                     lambda kids: st.lists(kids) | st.dictionaries(st.text(), kids), max_leaves=10)
-#: Runs the helpers of shared/lua/helpers.lua on one entry, one id and one timestamp.
+#: Runs the helpers of shared/messages/lua/helpers.lua on one entry, one id and one timestamp.
 PROBE = lua.HELPERS + """
 local entry, attempts, id = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local head_id, head_attempts = envelope_head(entry)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.fibonacci import Algorithm, compute, fib_fast, fib_naive, to_decimal
+from shared.jobs.fibonacci import Algorithm, compute, fib_fast, fib_naive, to_decimal
 
 
 def test_fibonacci_known_values():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.ids import id_minute, id_time, is_valid, new_id, new_ids
+from shared.core.ids import id_minute, id_time, is_valid, new_id, new_ids
 
 
 def test_ids_sort_by_time_and_are_unique():
@@ -15,7 +15,7 @@ def test_ids_sort_by_time_and_are_unique():
 
 
 def test_an_id_supply_draws_a_batch_once_and_only_when_asked():
-    from shared.ids import IdSupply
+    from shared.core.ids import IdSupply
 
     supply = IdSupply(3, 5000.0)
     assert supply._ids == []  # nothing drawn until an id is asked for

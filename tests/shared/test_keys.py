@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared import keys
+from shared.core import keys
 
 
 @given(st.text(min_size=1, max_size=40))

@@ -8,11 +8,12 @@ import time
 
 import pytest
 
-from shared import keys, record
-from shared.connection import connect
-from shared.ids import id_minute
-from shared.queue import MessageQueue, NotReplicated, Settled
-from shared.status import Outcome
+from shared.core import keys
+from shared.core.connection import connect
+from shared.core.ids import id_minute
+from shared.messages import record
+from shared.messages.queue import MessageQueue, NotReplicated, Settled
+from shared.messages.status import Outcome
 
 
 def test_reclaim_writes_the_record_module_s_record(settings, rdb):

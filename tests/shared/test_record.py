@@ -7,10 +7,10 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared import record
-from shared.codec import dumps
-from shared.ids import new_id
-from shared.status import MessageStatus
+from shared.core.codec import dumps
+from shared.core.ids import new_id
+from shared.messages import record
+from shared.messages.status import MessageStatus
 
 
 @given(result=st.dictionaries(st.text(), st.integers() | st.text()), attempts=st.integers(0, 99),

@@ -11,11 +11,11 @@ import time
 
 import pytest
 
-from shared.connection import UNAVAILABLE, connect, parse_sentinel_url
-from shared.fibonacci import Algorithm
-from shared.jobs import JobQueue
-from shared.queue import MessageQueue, NotReplicated
-from shared.settings import Settings
+from shared.core.connection import UNAVAILABLE, connect, parse_sentinel_url
+from shared.core.settings import Settings
+from shared.jobs.fibonacci import Algorithm
+from shared.jobs.queue import JobQueue
+from shared.messages.queue import MessageQueue, NotReplicated
 from tests.support.polling import wait_for
 from tests.support.processes import BIN, child_env
 from tests.support.redis_server import RedisServer, free_port
@@ -121,8 +121,8 @@ def test_rq_s_cli_and_fila_s_clients_read_the_sentinel_url(group):
     settings = Settings(redis_url=group.url, redis_sentinel_password=group.sentinel_password)
     connect(settings).set("quem", "fila")
     JobQueue(connect(settings, decode=False), settings).enqueue(10, Algorithm.FAST)
-    # RQ's own CLI, configured by worker.rq_config as the RQ worker is: SENTINEL, not REDIS_URL.
-    info = subprocess.run([str(BIN / "rq"), "info", "-c", "worker.rq_config", "--serializer", "json"],
+    # RQ's own CLI, configured by shared.jobs.rq_config as the RQ worker is: SENTINEL, not REDIS_URL.
+    info = subprocess.run([str(BIN / "rq"), "info", "-c", "shared.jobs.rq_config", "--serializer", "json"],
                           env=child_env(settings), capture_output=True, text=True, timeout=30)
     assert info.returncode == 0, info.stdout + info.stderr
     assert "0 workers" in info.stdout

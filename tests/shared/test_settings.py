@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.settings import Delivery, Settings
+from shared.core.settings import Delivery, Settings
 
 
 def test_settings_defaults_and_env():

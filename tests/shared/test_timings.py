@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fakeredis
 
-from shared import timings
+from shared.messages import timings
 
 
 def test_flush_adds_counts_and_read_makes_them_cumulative():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from shared.handlers import analyse
-from shared.settings import Settings
+from shared.core.settings import Settings
+from shared.messages.handlers import analyse
 
 
 def poison(body, settings: Settings):

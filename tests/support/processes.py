@@ -14,7 +14,7 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from shared.settings import Settings
+from shared.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -115,7 +115,7 @@ def start_worker(settings: Settings, *args: str, extra_env: Mapping[str, str] | 
 
 def start_rq_worker(settings: Settings, *extra: str) -> Proc:
     """Start RQ's own CLI worker as make run and compose do, and wait until it listens."""
-    proc = Proc([str(BIN / "rq"), "worker", "-c", "worker.rq_config", "--with-scheduler", "--serializer", "json",
+    proc = Proc([str(BIN / "rq"), "worker", "-c", "shared.jobs.rq_config", "--with-scheduler", "--serializer", "json",
                  *extra], child_env(settings, {"LOG_LEVEL": "INFO"}), name="rq-worker")
     proc.wait_for_line(r"Listening on")
     return proc

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import requests
 
-from shared.settings import Settings
+from shared.core.settings import Settings
 from tests.support.compose import read_env_file
 from tests.support.engine import Engine
 from tests.support.polling import wait_for

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from shared import keys
+from shared.core import keys
 from tests.support.processes import child_env
 from tests.support.redis_server import RedisServer
 from web import create_app
@@ -98,7 +98,7 @@ def test_the_client_is_its_socket_unless_behind_trusted_proxies(settings, rdb):
 
 def test_with_redis_down_the_login_limit_still_holds(tmp_path):
     server = RedisServer(tmp_path / "redis").start()
-    from shared.settings import Settings
+    from shared.core.settings import Settings
 
     try:
         client = create_app({"SETTINGS": Settings(redis_url=server.url, log_level="ERROR", admin_password=PASSWORD,
@@ -227,7 +227,7 @@ def test_the_producer_api_needs_a_token_only_when_configured(settings, rdb):
     assert open_api.post("/api/messages", json={"body": 1}).status_code == 202
     guarded = app_with(settings, api_tokens_required=True, admin_password=PASSWORD).test_client()
     assert guarded.post("/api/messages", json={"body": 1}).status_code == 401
-    from shared import tokens
+    from shared.core import tokens
 
     secret, _ = tokens.create(rdb, "producer", 60)
     accepted = guarded.post("/api/messages", json={"body": 1}, headers={"Authorization": f"Bearer {secret}"})

@@ -19,8 +19,8 @@ from collections import Counter
 import pytest
 import requests
 
-from shared import keys
-from shared.settings import Settings
+from shared.core import keys
+from shared.core.settings import Settings
 from tests.support.polling import wait_for
 from tests.support.processes import start_granian, start_worker
 from tests.support.redis_server import free_port

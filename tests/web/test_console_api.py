@@ -7,8 +7,8 @@ import dataclasses
 import json
 import time
 
-from shared import keys
-from shared.queue import MessageQueue
+from shared.core import keys
+from shared.messages.queue import MessageQueue
 from worker.state import WorkerState
 
 
@@ -91,7 +91,7 @@ def test_history_counts_done_failed_and_dead_per_minute(client, settings, rdb):
 
 
 def test_a_worker_whose_heartbeat_stopped_is_lost_until_reaped(client, settings, rdb):
-    from shared.timings import Timings
+    from shared.messages.timings import Timings
     from worker.heartbeat import Heartbeat
     from worker.reaper import Reaper
 

@@ -17,9 +17,9 @@ import psutil
 import pytest
 import requests
 
-from shared import keys, tokens
-from shared.envelope import encode
-from shared.queue import MessageQueue
+from shared.core import keys, tokens
+from shared.messages.envelope import encode
+from shared.messages.queue import MessageQueue
 from tests.support.polling import wait_for
 from tests.support.processes import start_granian, start_worker
 from tests.support.redis_server import free_port

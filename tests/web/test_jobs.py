@@ -10,8 +10,8 @@ import requests
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from shared.connection import connect
-from shared.jobs import fibonacci
+from shared.core.connection import connect
+from shared.jobs.tasks import fibonacci
 from tests.support.polling import wait_for
 from tests.support.processes import BIN, child_env, start_dashboard, start_rq_worker
 from tests.support.redis_server import free_port
@@ -164,7 +164,7 @@ def test_dashboard_lists_the_queue_and_the_job_and_rq_info_sees_the_worker(clien
         assert detail["description"] == "fib(27, naive)"
     finally:
         dashboard.stop()
-    info = subprocess.run([str(BIN / "rq"), "info", "-c", "worker.rq_config", "--serializer", "json"],
+    info = subprocess.run([str(BIN / "rq"), "info", "-c", "shared.jobs.rq_config", "--serializer", "json"],
                           env=child_env(settings), capture_output=True, text=True, timeout=30)
     assert info.returncode == 0
     assert settings.job_queue_name in info.stdout and "1 workers" in info.stdout

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from shared import keys
+from shared.core import keys
 from tests.support.polling import user_keys
 
 JSON = {"Accept": "application/json"}
@@ -97,7 +97,7 @@ def key_routes() -> list[tuple[str, str, str]]:
     (method, path with {k}, what the key should hold): the routes whose URL names a key, and the
     routes whose body is a CSV of keys (documented as text/csv), each with every method it takes.
     """
-    from shared.settings import Settings
+    from shared.core.settings import Settings
     from web import create_app
 
     app = create_app({"SETTINGS": Settings(log_level="WARNING")})

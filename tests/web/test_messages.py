@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from shared import keys
-from shared.queue import MessageQueue
+from shared.core import keys
+from shared.messages.queue import MessageQueue
 
 
 def test_single_message_is_enqueued_as_an_envelope(client, rdb):

@@ -25,10 +25,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from shared import keys, tokens
-from shared.ids import id_minute
-from shared.settings import Settings
-from shared.status import MessageStatus
+from shared.core import keys, tokens
+from shared.core.ids import id_minute
+from shared.core.settings import Settings
+from shared.messages.status import MessageStatus
 from tests.support.processes import ROOT, start_granian
 from tests.support.redis_server import free_port
 from web import create_app
@@ -151,9 +151,9 @@ def seed(client, redis_url: str) -> None:
     from rq import Queue, SimpleWorker
     from rq.serializers import JSONSerializer
 
-    from shared import jobs as rq_jobs
-    from shared import record
-    from shared.envelope import encode
+    from shared.jobs import tasks as rq_jobs
+    from shared.messages import record
+    from shared.messages.envelope import encode
 
     client.set("curso", "Redis")
     client.rpush("minhaLista", "valor1")

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from shared import keys
-from shared.envelope import encode
-from shared.ids import new_ids
-from shared.queue import MessageQueue
+from shared.core import keys
+from shared.core.ids import new_ids
+from shared.messages.envelope import encode
+from shared.messages.queue import MessageQueue
 from tests.support.processes import ROOT, start_granian, start_rq_worker, start_worker
 from tests.support.redis_server import free_port
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from shared.settings import Settings
+from shared.core.settings import Settings
 from tests.support.redis_server import RedisServer
 from web import create_app
 

@@ -8,9 +8,9 @@ import time
 import fakeredis
 import pytest
 
-from shared import keys
-from shared.settings import Settings
-from shared.timings import Timings
+from shared.core import keys
+from shared.core.settings import Settings
+from shared.messages.timings import Timings
 from worker.heartbeat import Heartbeat
 from worker.reaper import Reaper
 from worker.state import WorkerState

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from shared import keys
-from shared.connection import connect
-from shared.queue import MessageQueue
+from shared.core import keys
+from shared.core.connection import connect
+from shared.messages.queue import MessageQueue
 from tests.support.polling import wait_for
 from tests.support.processes import start_worker
 from web import create_app

@@ -12,11 +12,11 @@ import time
 import pytest
 import requests
 
-from shared import keys
-from shared.connection import connect
-from shared.envelope import encode
-from shared.ids import id_minute, new_id
-from shared.queue import MessageQueue
+from shared.core import keys
+from shared.core.connection import connect
+from shared.core.ids import id_minute, new_id
+from shared.messages.envelope import encode
+from shared.messages.queue import MessageQueue
 from tests.support.polling import wait_for
 from tests.support.processes import start_granian, start_worker
 from tests.support.redis_server import RedisServer, free_port
@@ -212,7 +212,7 @@ def test_sigterm_mid_work_loses_nothing(fast_settings, rdb):
 
 def test_workers_ride_out_a_redis_restart(tmp_path):
     server = RedisServer(tmp_path / "redis").start()
-    from shared.settings import Settings
+    from shared.core.settings import Settings
 
     settings = Settings(redis_url=server.url, heartbeat_ttl=1.0, worker_block_timeout=0.5)
     rdb = server.client()

@@ -1,4 +1,4 @@
-"""The RQ side: the Fibonacci job function RQ workers run, and the job queue the web app reads and writes.
+"""The job queue the web app reads and writes: enqueue Fibonacci jobs, fetch and cancel them, the figures.
 
 Arguments and results are JSON (RQ's JSONSerializer): pickle would let anyone who can write
 to Redis run code on the workers. Every rq call gets its connection explicitly.
@@ -7,11 +7,10 @@ to Redis run code on the workers. Every rq call gets its connection explicitly.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 import redis
-from rq import Queue, Retry, get_current_job
+from rq import Queue, Retry
 from rq.command import send_stop_job_command
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
@@ -25,26 +24,14 @@ from rq.registry import (
 from rq.serializers import JSONSerializer
 from rq.worker import Worker
 
-from shared import keys
-from shared.fibonacci import Algorithm, compute, to_decimal
-from shared.settings import Settings
+from shared.core.settings import Settings
+from shared.jobs.fibonacci import Algorithm
+from shared.jobs.tasks import fibonacci
 
 log = logging.getLogger(__name__)
 
 #: Results longer than this are summarised (head...tail) and served whole at their own URL.
 SUMMARY_DIGITS = 80
-
-
-def fibonacci(n: int, algorithm: str, cache_ttl: int) -> str:
-    """Compute F(n), cache it under `fib:<n>` for `cache_ttl` seconds, return it in decimal (the job)."""
-    start = time.perf_counter()
-    result = to_decimal(compute(n, Algorithm(algorithm)))
-    elapsed = time.perf_counter() - start
-    job = get_current_job()
-    if job is not None:
-        job.connection.set(keys.fib(n), result, ex=cache_ttl)
-    log.info("fib(%s, %s) = %s digits in %.4fs", n, algorithm, len(result), elapsed)
-    return result
 
 
 def summarise(result: str | None) -> dict[str, Any]:

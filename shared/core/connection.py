@@ -19,7 +19,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from redis.sentinel import MasterNotFoundError, Sentinel
 
-from shared.settings import Settings
+from shared.core.settings import Settings
 
 #: Errors that mean "Redis is not reachable right now" (BusyLoadingError and Sentinel's
 #: MasterNotFoundError are ConnectionErrors; a primary demoted under a client answers READONLY,

@@ -1,12 +1,12 @@
 """Settings module for rq-dashboard, built from fila's settings.
 
-    rq-dashboard --json --disable-delete --config web.dashboard_config
+    rq-dashboard --json --disable-delete --config shared.jobs.dashboard_config
 
 rq-dashboard reads its Redis URL from RQ_DASHBOARD_REDIS_URL (a `redis+sentinel://` URL works), but
 the Sentinels' own password only from its configuration: REDIS_SENTINEL_PASSWORD gives it here.
 """
 
-from shared.settings import Settings
+from shared.core.settings import Settings
 
 _settings = Settings.from_env()
 

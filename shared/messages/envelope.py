@@ -2,7 +2,7 @@
 
 The layout is fixed, `{"id":...,"attempts":N,"enqueued_at":T,"body":...}`, so that the Lua
 scripts can read the id and bump the attempts without re-encoding the body. The pieces below
-are the one definition of that layout: `shared.lua` hands them to the scripts.
+are the one definition of that layout: `shared.messages.lua` hands them to the scripts.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from shared.codec import STORED_DEPTH_MAX, loads
-from shared.ids import new_id
+from shared.core.codec import STORED_DEPTH_MAX, loads
+from shared.core.ids import new_id
 
 HEAD = '{"id":"'
 ATTEMPTS = '","attempts":'

@@ -1,6 +1,6 @@
 -- ENQUEUE: LPUSH a batch of envelopes and record their ids as pending (queued, held by nobody).
 -- KEYS[1] queue list, KEYS[2] stats hash, KEYS[3] pending hash (id -> the worker holding it, '' for none)
--- ARGV    id, envelope, id, envelope, ... (at most 1000 pairs: shared.queue sends bigger batches in parts)
+-- ARGV    id, envelope, id, envelope, ... (at most 1000 pairs: shared.messages.queue sends bigger batches in parts)
 -- Returns how many were pushed. An id already pending is skipped: when the reply to an ENQUEUE is
 -- lost and redis-py sends the same call again (the ids are made by the client, before the first
 -- try), the messages are not pushed twice.

@@ -7,7 +7,7 @@ from bisect import bisect_left
 
 import redis
 
-from shared import keys
+from shared.core import keys
 
 #: Upper bounds of the buckets, in milliseconds (the last bucket is +Inf).
 BOUNDS_MS = (0.1, 0.5, 1.0, 5.0, 10.0, 50.0, 100.0, 500.0, 1000.0, 5000.0, 10000.0)

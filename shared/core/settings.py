@@ -82,7 +82,7 @@ class Settings:
         "often", group="worker")
     heartbeat_ttl: float = setting(10.0, "HEARTBEAT_TTL", "seconds after which a silent worker counts as lost",
                                    group="worker")
-    handler: str = setting("shared.handlers:analyse", "HANDLER", "the message handler (`module:function`)",
+    handler: str = setting("shared.messages.handlers:analyse", "HANDLER", "the message handler (`module:function`)",
                            group="worker")
     work_ms_max: int = setting(10000, "WORK_MS_MAX", "cap on a body's `work_ms`", group="worker")
 

@@ -2,7 +2,7 @@
 -- KEYS[1] the dead worker's processing list, KEYS[2] queue list, KEYS[3] dead-letter index (zset),
 -- KEYS[4] dead letters (hash), KEYS[5] stats hash, KEYS[6] pending hash, KEYS[7] this minute's history hash
 -- ARGV[1] results prefix, ARGV[2] max attempts, ARGV[3] now (seconds), ARGV[4] record ttl,
--- ARGV[5] the requeued record, a string.format template from shared/record.py: %d the attempts,
+-- ARGV[5] the requeued record, a string.format template from shared/messages/record.py: %d the attempts,
 -- ARGV[6] the dead letter's record, a template too: %d the attempts, %s the envelope as JSON,
 -- ARGV[7] history ttl
 -- An entry that is not an envelope (a raw LPUSH) is wrapped in one, with a new id. A worker holds

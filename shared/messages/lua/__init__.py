@@ -1,15 +1,15 @@
 """fila's Lua scripts, one `.lua` file each, read once at import.
 
 Each script is its file with `helpers.lua` prepended, and before it the envelope's head as
-Lua constants, built from `shared.envelope` (the one definition both languages use).
-Key names reach the scripts through KEYS or as a prefix in ARGV, both built by `shared.keys`.
+Lua constants, built from `shared.messages.envelope` (the one definition both languages use).
+Key names reach the scripts through KEYS or as a prefix in ARGV, both built by `shared.core.keys`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from shared import envelope
+from shared.messages import envelope
 
 _HERE = Path(__file__).parent
 _LUA_MAGIC = "^$()%.[]*+-?"

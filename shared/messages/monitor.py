@@ -11,12 +11,13 @@ from typing import Any, cast
 
 import redis
 
-from shared import keys, record
-from shared.codec import STORED_DEPTH_MAX, dumps, loads
-from shared.envelope import envelope_id
-from shared.ids import id_minute, id_time, is_valid
-from shared.settings import Settings
-from shared.status import MessageStatus
+from shared.core import keys
+from shared.core.codec import STORED_DEPTH_MAX, dumps, loads
+from shared.core.ids import id_minute, id_time, is_valid
+from shared.core.settings import Settings
+from shared.messages import record
+from shared.messages.envelope import envelope_id
+from shared.messages.status import MessageStatus
 
 #: Characters of a dead letter's body shown in lists.
 PREVIEW_CHARS = 200

@@ -15,11 +15,12 @@ from typing import NamedTuple, cast
 
 import redis
 
-from shared import keys, lua, record
-from shared.envelope import encode, envelope_id
-from shared.ids import id_minute, new_ids
-from shared.settings import Settings
-from shared.status import Outcome
+from shared.core import keys
+from shared.core.ids import id_minute, new_ids
+from shared.core.settings import Settings
+from shared.messages import lua, record
+from shared.messages.envelope import encode, envelope_id
+from shared.messages.status import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ class MessageQueue:
     def take(self, worker: str, count: int) -> list[str] | None:
         """Move up to `count` of the oldest entries into the worker's processing list; None while paused.
 
-        The entries are claimed for the worker (see shared/lua/helpers.lua): one that only looks
+        The entries are claimed for the worker (see shared/messages/lua/helpers.lua): one that only looks
         like an envelope comes back wrapped, under a new id.
         """
         taken = self._take(keys=[self.name, keys.processing(worker), keys.pending(self.name), keys.paused(self.name),

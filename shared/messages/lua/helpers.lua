@@ -1,5 +1,5 @@
--- Helpers prepended to every script (shared/lua/__init__.py adds the envelope's head, defined
--- once in shared/envelope.py, as ENVELOPE_* constants before this file).
+-- Helpers prepended to every script (shared/messages/lua/__init__.py adds the envelope's head, defined
+-- once in shared/messages/envelope.py, as ENVELOPE_* constants before this file).
 -- Read an envelope's id and attempts, rewrite its attempts, and read or make ULIDs (a record's
 -- bucket is the minute its id was made in).
 local CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'

@@ -1,6 +1,6 @@
 """A message's status record: built here (or from a template made here, in Lua), read back here.
 
-Records are JSON objects stored in the per-minute results hashes (`shared.keys.results`):
+Records are JSON objects stored in the per-minute results hashes (`shared.core.keys.results`):
 
     {"status", "worker", "attempts", "enqueued_at", "finished_at", "ms", "result" | "error"}
 
@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.codec import STORED_DEPTH_MAX, dumps, loads
-from shared.ids import id_time
-from shared.status import MessageStatus
+from shared.core.codec import STORED_DEPTH_MAX, dumps, loads
+from shared.core.ids import id_time
+from shared.messages.status import MessageStatus
 
 #: The done record, as one %-format (the fastest way to build it: make bench worker).
 _DONE = '{"status":"done","worker":%s,"attempts":%d,"enqueued_at":%.6f,"finished_at":%.6f,"ms":%.3f,"result":%s}'

@@ -16,8 +16,8 @@ from typing import Any, cast
 
 import redis
 
-from shared import keys
-from shared.codec import dumps, loads
+from shared.core import keys
+from shared.core.codec import dumps, loads
 
 PREFIX = "fila_"
 

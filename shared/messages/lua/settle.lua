@@ -9,7 +9,7 @@
 -- ARGV[10] history ttl, then `done count` triples (bucket minute, id, record) sorted by minute, then
 -- groups of 5 for the failures: bucket minute, id, record, envelope (attempts already counted),
 -- action ('retry' or 'dead').
--- Records (shared/record.py) are built by the worker; the records of a minute's messages share
+-- Records (shared/messages/record.py) are built by the worker; the records of a minute's messages share
 -- one hash, written with one HSET per minute. A dead letter's record holds its envelope.
 -- Reliable mode: a worker settles in the order it took (newer batches sit behind, at the tail),
 -- so the entries settled here are the head of its processing list. When the first and last do

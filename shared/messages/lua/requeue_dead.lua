@@ -1,7 +1,7 @@
 -- REQUEUE_DEAD: put the dead letters with these ids back on the queue, attempts reset to 0.
 -- KEYS[1] dead-letter index (zset), KEYS[2] dead letters (hash), KEYS[3] queue list, KEYS[4] stats hash,
 -- KEYS[5] pending hash
--- ARGV[1] results prefix, then the ids (shared.queue sends at most DEAD_CHUNK per call)
+-- ARGV[1] results prefix, then the ids (shared.messages.queue sends at most DEAD_CHUNK per call)
 -- An id that is no longer dead (requeued by another call, deleted) is skipped: a call that is
 -- interrupted and sent again moves nothing twice.
 local prefix = ARGV[1]

@@ -27,7 +27,7 @@ def dict_config(level: str) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"one_line_per_job": {"()": "worker.rq_logging.OneLinePerJob"}},
+        "filters": {"one_line_per_job": {"()": "shared.jobs.rq_logging.OneLinePerJob"}},
         "formatters": {"plain": {"format": "%(asctime)s %(levelname)s rq: %(message)s"}},
         "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout",
                                 "formatter": "plain", "filters": ["one_line_per_job"]}},

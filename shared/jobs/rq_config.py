@@ -1,15 +1,15 @@
 """Settings module for RQ's own CLI, built from fila's settings.
 
-    rq worker -c worker.rq_config --with-scheduler --serializer json
+    rq worker -c shared.jobs.rq_config --with-scheduler --serializer json
 
 A `redis+sentinel://` REDIS_URL becomes RQ's SENTINEL setting (RQ asks the Sentinels for the primary).
 """
 
 from typing import Any
 
-from shared.connection import SENTINEL_SCHEME, parse_sentinel_url
-from shared.settings import Settings
-from worker.rq_logging import dict_config
+from shared.core.connection import SENTINEL_SCHEME, parse_sentinel_url
+from shared.core.settings import Settings
+from shared.jobs.rq_logging import dict_config
 
 _settings = Settings.from_env()
 

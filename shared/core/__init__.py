@@ -1,0 +1,1 @@
+"""What every fila process uses: settings, the Redis connection, key names, JSON, ids, logging, API tokens."""
