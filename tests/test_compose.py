@@ -77,10 +77,10 @@ def test_nothing_sensitive_is_published_to_the_world():
     assert spec["configs"]["redis-start"]["file"] == "./deploy/redis/redis-start.sh"
     script = (ROOT / "deploy/redis/redis-start.sh").read_text()
     assert "nopass" not in script
-    for user in ("default", "fila", "worker", "rq", "dashboard", "commander"):
+    for user in ("default", "web", "worker", "rq", "dashboard", "commander"):
         assert f"user {user} on >$" in script, user  # every Redis user has a password
     # Each fila service logs in as its own user, with the password the redis service gives that user.
-    users = {"web": ("fila", "REDIS_FILA_PASSWORD"), "worker": ("worker", "REDIS_WORKER_PASSWORD"),
+    users = {"web": ("web", "REDIS_WEB_PASSWORD"), "worker": ("worker", "REDIS_WORKER_PASSWORD"),
              "rq-worker": ("rq", "REDIS_RQ_PASSWORD")}
     values = compose.read_env_file(ROOT / ".env.example")
     for name, (user, variable) in users.items():
@@ -119,7 +119,7 @@ def test_the_high_availability_override_matches_the_specification_and_keeps_ever
     assert {"redis-replica", "sentinel-1", "sentinel-2", "sentinel-3"} <= set(services)
     assert services["redis-replica"]["ports"] == []  # the replica is not published on the host
     # Every fila process goes through the Sentinels, under its own Redis user.
-    for name, user in (("web", "fila"), ("worker", "worker"), ("rq-worker", "rq")):
+    for name, user in (("web", "web"), ("worker", "worker"), ("rq-worker", "rq")):
         env = services[name]["environment"]
         assert env["REDIS_URL"].startswith(f"redis+sentinel://{user}:") and "REDIS_SENTINEL_PASSWORD" in env
     # Passwords only as variables, never written into the file; new variables are in .env.example.

@@ -139,10 +139,10 @@ def test_settings_and_secrets_are_fila_s():
     assert script == (ROOT / "deploy/redis/redis-start.sh").read_text()
     assert mounted["start"] + "/redis-start.sh" == redis["containers"][0]["command"][1]
     given = {variable["name"] for variable in redis["containers"][0]["env"]}
-    assert {"REDIS_PASSWORD", "REDIS_FILA_PASSWORD", "REDIS_WORKER_PASSWORD", "REDIS_RQ_PASSWORD"} <= given
+    assert {"REDIS_PASSWORD", "REDIS_WEB_PASSWORD", "REDIS_WORKER_PASSWORD", "REDIS_RQ_PASSWORD"} <= given
     # Each workload logs in as its own user.
     deployments = by_kind("Deployment")
-    for name, user in (("web", "fila"), ("worker", "worker"), ("rq-worker", "rq")):
+    for name, user in (("web", "web"), ("worker", "worker"), ("rq-worker", "rq")):
         env = {v["name"]: v.get("value") for v in deployments[name]["spec"]["template"]["spec"]["containers"][0]["env"]}
         assert env["REDIS_URL"].startswith(f"redis://{user}:"), name
 

@@ -19,6 +19,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         auth,
         body_limit,
         bulk,
+        console,
         dead_letters,
         errors,
         handout,
@@ -28,7 +29,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         kv,
         messages,
         metrics,
-        panel,
         queues,
         services,
     )
@@ -48,7 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     metrics.init_app(app, built)
     errors.register(app)
     headers.init_app(app)
-    for module in (handout, kv, messages, queues, dead_letters, jobs, bulk, panel, health, metrics, api_docs, auth):
+    for module in (handout, kv, messages, queues, dead_letters, jobs, bulk, console, health, metrics, api_docs, auth):
         app.register_blueprint(module.bp)
     access.init_app(app, built)
     api_docs.init_app(app)  # last: it documents every route's access from the policy table

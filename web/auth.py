@@ -20,10 +20,10 @@ log = logging.getLogger(__name__)
 def _safe_next(target: str | None) -> str:
     """Return where to go after signing in: a path of this site only (never another host, never a header break)."""
     if not target or len(target) > 2000 or not safe_text(target) or "\\" in target:
-        return url_for("panel.page")
+        return url_for("console.page")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("panel.page")
+        return url_for("console.page")
     return target
 
 

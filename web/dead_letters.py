@@ -1,6 +1,6 @@
 """Dead letters: list them (paged), look one up, requeue some or all, delete one, purge them.
 
-Every action is bounded: per Redis call (shared.messages.queue.DEAD_CHUNK) and per request (STEP_MAX).
+Every action is bounded: per Redis call (shared.messages.dead_letters.DEAD_CHUNK) and per request (STEP_MAX).
 "All" means the letters dead when the first request was made (`until`); each answer says how
 many are `remaining`, and the client sends `until` back until none are: a million dead letters
 take a hundred short requests, each of many short Redis calls, and an interrupted run can
@@ -45,7 +45,7 @@ def listing() -> Response:
     cursor = _CURSOR.fullmatch(after) if after is not None else None
     if after is not None and cursor is None:
         refuse(400, "bad_limit", "after must be the `next` of the previous page")
-    dead = services().monitor.dead(limit, (int(cursor[1]), cursor[2]) if cursor else None)
+    dead = services().dead_letters.page(limit, (int(cursor[1]), cursor[2]) if cursor else None)
     return jsonify({"queue": services().settings.queue_name, "dead": dead,
                     "next": dead[-1]["cursor"] if len(dead) == limit else None})
 
@@ -54,7 +54,7 @@ def listing() -> Response:
 @policy(Access.ADMIN)
 def one(message_id: str) -> Response:
     """Return one dead letter, its whole body included."""
-    letter = services().monitor.dead_letter(valid_id(message_id))
+    letter = services().dead_letters.one(valid_id(message_id))
     if letter is None:
         refuse(404, "unknown_message", f"no dead letter has the id {message_id}", id=message_id)
     return jsonify(letter)
@@ -64,7 +64,7 @@ def one(message_id: str) -> Response:
 @policy(Access.ADMIN)
 def delete(message_id: str) -> Response:
     """Delete one dead letter for good."""
-    if not services().messages.delete_dead(valid_id(message_id)):
+    if not services().dead_letters.delete(valid_id(message_id)):
         refuse(404, "unknown_message", f"no dead letter has the id {message_id}", id=message_id)
     log.info("deleted dead letter %s of %s", message_id, services().settings.queue_name)
     return jsonify({"deleted": 1})
@@ -82,7 +82,7 @@ def until_ms(data: dict[str, Any]) -> int:
 
 def step(action: str, count: int, until: int) -> Response:
     """Answer a step of an "all" action: how many it did, how many are left, and the `until` to send back."""
-    left = services().messages.dead_count(until)
+    left = services().dead_letters.count(until)
     log.info("%s %s dead letter(s) of %s; %s remaining", action, count, services().settings.queue_name, left)
     return jsonify({action: count, "remaining": left, "until": until / 1000})
 
@@ -98,11 +98,11 @@ def requeue() -> Response:
         refuse(400, "bad_body", usage)
     if data.get("all") is True:
         until = until_ms(data)
-        return step("requeued", services().messages.requeue_all_dead(until, STEP_MAX), until)
+        return step("requeued", services().dead_letters.requeue_all(until, STEP_MAX), until)
     ids = data["ids"]
     if not ids or len(ids) > PAGE_MAX or not all(isinstance(i, str) and is_valid(i) for i in ids):
         refuse(400, "bad_ids", f"ids must be a list of 1 to {PAGE_MAX} message ids")
-    count = services().messages.requeue_dead(ids)
+    count = services().dead_letters.requeue(ids)
     log.info("requeued %s dead letter(s) on %s", count, services().settings.queue_name)
     return jsonify({"requeued": count})
 
@@ -116,4 +116,4 @@ def purge() -> Response:
     if data.get("confirm") is not True:
         refuse(400, "bad_body", usage)
     until = until_ms(data)
-    return step("purged", services().messages.purge_dead(until, STEP_MAX), until)
+    return step("purged", services().dead_letters.purge(until, STEP_MAX), until)

@@ -12,6 +12,7 @@ from shared.core.connection import connect
 from shared.core.settings import Settings
 from shared.jobs.queue import JobQueue
 from shared.messages import lua
+from shared.messages.dead_letters import DeadLetters
 from shared.messages.monitor import QueueMonitor
 from shared.messages.queue import MessageQueue
 
@@ -28,6 +29,7 @@ class Services:
     #: The operators' sessions and the rate limits (bytes, as Flask-Session and the limiter need).
     sessions_redis: Redis
     messages: MessageQueue
+    dead_letters: DeadLetters
     monitor: QueueMonitor
     jobs: JobQueue
     #: The bulk loader's SET-unless-another-type script (shared/messages/lua/bulk_set.lua).
@@ -40,7 +42,8 @@ def init_app(app: Flask, settings: Settings) -> Services:
     rq_client = connect(settings, decode=False, name="fila-web-rq")
     built = Services(settings=settings, redis=client, rq_redis=rq_client,
                      sessions_redis=connect(settings, decode=False, name="fila-web-sessions"),
-                     messages=MessageQueue(client, settings), monitor=QueueMonitor(client, settings),
+                     messages=MessageQueue(client, settings), dead_letters=DeadLetters(client, settings),
+                     monitor=QueueMonitor(client, settings),
                      jobs=JobQueue(rq_client, settings), bulk_set=client.register_script(lua.BULK_SET))
     app.extensions["fila"] = built
     return built

@@ -20,9 +20,9 @@ from shared.messages.queue import MessageQueue, Settled
 from shared.messages.status import MessageStatus, Outcome
 from shared.messages.timings import Timings
 from worker.backoff import Backoff
+from worker.handoff import Handoff
 from worker.heartbeat import Heartbeat
 from worker.reaper import Reaper
-from worker.settler import Settler
 from worker.state import WorkerState, default_name
 
 log = logging.getLogger(__name__)
@@ -44,23 +44,17 @@ class Consumer:
         self.reliable = self.state.reliable
         self.messages = MessageQueue(connection, settings)
         self.stopping = threading.Event()
-        #: Set on a Redis error, here or in the settler, or when the processing list disagrees with
-        #: the worker: before taking again the loop gives back what it holds unknown (_recover).
-        self.resync = threading.Event()
         self.batch_size = 1
         self.avg_ms: float | None = None
         self.timings = Timings()
         self.log_messages = settings.log_messages and message_log.isEnabledFor(logging.INFO)
         self.lines: list[str] = []
         self.name_json = dumps(self.name)
-        #: A batch's last group of results, stored right after the next TAKE (see _take).
-        self.held: tuple[list[str], list[Settled]] | None = None
         #: When the worker found the queue paused (monotonic), while it is.
         self.paused_since: float | None = None
-        interval = max(0.05, settings.heartbeat_ttl / 3)
-        self.heartbeat = Heartbeat(connection, self.state, self.timings,
-                                   Reaper(connection, self.state, self.messages, interval))
-        self.settler = Settler(self.state, self.messages, self.stopping, self.resync, on_crash=self.stop)
+        self.heartbeat = Heartbeat(connection, self.state, self.timings)
+        self.reaper = Reaper(connection, self.state, self.messages)
+        self.handoff = Handoff(self.state, self.messages, self.stopping, on_crash=self.stop)
 
     def stop(self, *_args: object) -> None:
         """Ask the loop to stop after the message in hand (safe from a signal handler)."""
@@ -79,8 +73,7 @@ class Consumer:
                 if not started:
                     self._start()
                     started = True
-                if self.resync.is_set():
-                    self.resync.clear()
+                if self.handoff.needs_resync():
                     self._recover()
                 entries = self._take()
                 if entries:
@@ -88,7 +81,7 @@ class Consumer:
                 backoff.reset()
             except TRANSIENT as exc:
                 if started:
-                    self.resync.set()
+                    self.handoff.resync.set()
                 delay = backoff.next()
                 if backoff.failures == 1 or backoff.failures % 20 == 0:
                     what = "redis is full" if isinstance(exc, FULL) else "redis unavailable"
@@ -96,7 +89,7 @@ class Consumer:
                 self.stopping.wait(delay)
         self._finish(started)
         log.info("%s stopped: processed=%s", self.name, self.state.processed)
-        return 1 if self.settler.crashed else 0
+        return 1 if self.handoff.crashed else 0
 
     def _start(self) -> None:
         self.heartbeat.beat()
@@ -106,7 +99,8 @@ class Consumer:
                 log.warning("%s recovered its own in-flight messages: %s requeued, %s dead-lettered",
                             self.name, requeued, died)
         self.heartbeat.start()
-        self.settler.start()
+        self.reaper.start()
+        self.handoff.start()
 
     def _recover(self) -> None:
         """After a Redis error, give back what the processing list holds that the worker does not know of.
@@ -116,8 +110,8 @@ class Consumer:
         once every batch the worker knows of is stored, anything left in its processing list is
         such an orphan.
         """
-        self._submit_held()
-        self.settler.drain()
+        self.handoff.release()
+        self.handoff.drain()
         if not self.reliable:
             return
         orphans = self.messages.holding(self.name)
@@ -128,8 +122,8 @@ class Consumer:
     def _finish(self, started: bool) -> None:
         if not started:
             return
-        self._submit_held()
-        self.settler.close()
+        self.handoff.close()
+        self.reaper.stop()
         self.heartbeat.stop()
         try:
             self.heartbeat.deregister()
@@ -147,7 +141,7 @@ class Consumer:
             taken = self.messages.take(self.name, count)
         else:
             taken = self.messages.pop(self.name, count)
-        self._submit_held()
+        self.handoff.release()
         if taken is None:
             self._wait_while_paused()
             return []
@@ -169,11 +163,6 @@ class Consumer:
             self.paused_since = time.monotonic()
             log.info("%s queue %s is paused: taking nothing until it is resumed", self.name, self.settings.queue_name)
         self.stopping.wait(PAUSE_POLL_SECONDS)
-
-    def _submit_held(self) -> None:
-        if self.held is not None:
-            held, self.held = self.held, None
-            self._submit(*held)
 
     def _process(self, entries: list[str]) -> None:
         """Run a batch, storing results at least every WORKER_BATCH_TARGET_MS.
@@ -204,8 +193,9 @@ class Consumer:
                 first = index + 1
                 flush_start = time.perf_counter()
         else:
-            if len(entries) > 1:
-                self.held = (entries[first:], settled) if settled else None
+            if len(entries) > 1 and self.reliable:
+                self.handoff.hold(entries[first:], settled)
+                self._log_lines()
             else:
                 self._submit(entries[first:], settled, wait=True)
         self.state.current = None
@@ -217,9 +207,11 @@ class Consumer:
         With `wait`, and always in brpop mode, they are stored before going on: popped messages
         exist nowhere else, so a crash loses only the message in hand, as the handout's loop does.
         """
-        self.settler.submit(entries, settled)
-        if wait or not self.reliable:
-            self.settler.drain()
+        self.handoff.submit(entries, settled, wait=wait or not self.reliable)
+        self._log_lines()
+
+    def _log_lines(self) -> None:
+        """Log the lines of the messages run since the last time (one record for the group)."""
         if self.lines:
             prefix = f"{logs.stamp()} INFO worker: "
             message_log.info("%s%s", prefix, f"\n{prefix}".join(self.lines))

@@ -9,31 +9,44 @@ import redis
 
 from shared.core import keys
 from shared.messages.queue import MessageQueue
+from worker.heartbeat import interval
+from worker.periodic import Periodic
 from worker.state import WorkerState
 
 log = logging.getLogger(__name__)
 
 
-class Reaper:
-    """Reclaim what dead workers held; run by a worker's heartbeat thread after each beat."""
+class Reaper(Periodic):
+    """Every HEARTBEAT_TTL / 3, reclaim what dead workers held (at most one reaper a round across all workers)."""
 
-    def __init__(self, connection: redis.Redis, state: WorkerState, messages: MessageQueue, interval: float):
+    def __init__(self, connection: redis.Redis, state: WorkerState, messages: MessageQueue):
+        super().__init__(f"reaper-{state.name}", interval(state.settings.heartbeat_ttl))
         self.redis = connection
         self.state = state
         self.messages = messages
-        self.interval = interval
-        #: When this worker's heartbeat last (re)connected to Redis; None while it cannot.
+        #: Since when this reaper has reached Redis without a break (monotonic); None after a failure.
         self.connected_since: float | None = None
+
+    def tick(self) -> None:
+        """Reap."""
+        self.reap()
+
+    def on_failure(self) -> None:
+        """Redis failed: reap again only once it has answered for a whole heartbeat TTL."""
+        self.connected_since = None
 
     def reap(self) -> int:
         """Reclaim the messages of workers whose heartbeat expired; return how many workers were reaped.
 
-        Only a worker that has been connected for a whole heartbeat TTL reaps, so that after a
-        Redis restart every live worker has had the time to beat again first. The lock lives
-        one heartbeat interval: one reaper per round across all workers.
+        Only a reaper that has reached Redis for a whole heartbeat TTL reaps, so that after a
+        Redis restart every live worker has had the time to beat again first. The lock lives one
+        interval: one reaper per round across all workers.
         """
-        ttl = self.state.settings.heartbeat_ttl
-        if self.connected_since is None or time.monotonic() - self.connected_since < ttl:
+        self.redis.ping()
+        now = time.monotonic()
+        if self.connected_since is None:
+            self.connected_since = now
+        if now - self.connected_since < self.state.settings.heartbeat_ttl:
             return 0
         if not self.redis.set(keys.REAPER_LOCK, self.state.name, nx=True, px=int(self.interval * 1000)):
             return 0

@@ -1,9 +1,8 @@
-"""Store results in the background, in the order they were taken, while the loop runs the next batch.
+"""The settler thread: store results in the background, in the order they were taken (worker/handoff.py feeds it).
 
-Redis spends about as long storing a batch as Python spends running it; doing both at once
-nearly doubles a worker's throughput. At most one batch waits, so a slow Redis slows the loop
-down instead of piling results up in memory. While Redis is down the settler keeps trying:
-a result it holds is never lost, and the message is not run again.
+At most one batch waits, so a slow Redis slows the loop down instead of piling results up in
+memory. While Redis is down or full the settler keeps trying: a result it holds is never lost,
+and the message is not run again.
 """
 
 from __future__ import annotations
@@ -36,7 +35,7 @@ class Settler(threading.Thread):
         self.stopping = stopping
         self.on_crash = on_crash
         self.crashed = False
-        #: The consumer's: set when storing meets a Redis error or a processing list that disagrees.
+        #: The hand-off's: set when storing meets a Redis error or a processing list that disagrees.
         self.resync = resync
         self._mailbox: Queue[tuple[list[str], list[Settled]] | None] = Queue(maxsize=1)
 

@@ -5,7 +5,7 @@
 #
 # Users, one password each, from the environment (the ACL file lives in /tmp, mode 600):
 #   default    the administrator (redis-cli in the container, the healthcheck): everything
-#   fila       the web: any key (the handout's /set, /push... write a student's keys)
+#   web        the web: any key (the handout's /set, /push... write a student's keys)
 #   worker     message workers: fila's keys (fila:*) and the queue list, nothing else
 #   rq         RQ workers: RQ's keys (rq:*) and the Fibonacci cache (fib:*)
 #   dashboard  rq-dashboard: RQ's keys (only when REDIS_DASHBOARD_PASSWORD is set)
@@ -15,7 +15,7 @@
 # would read masterauth (the administrator's password), another database is out of sight of
 # every tool, and SCRIPT FLUSH breaks every fila process's cached scripts.
 #
-# Settings (environment): REDIS_PASSWORD, REDIS_FILA_PASSWORD, REDIS_WORKER_PASSWORD,
+# Settings (environment): REDIS_PASSWORD, REDIS_WEB_PASSWORD, REDIS_WORKER_PASSWORD,
 # REDIS_RQ_PASSWORD (required), REDIS_DASHBOARD_PASSWORD, REDIS_COMMANDER_PASSWORD;
 # QUEUE_NAME (fila), REDIS_MAXMEMORY (800mb: Redis refuses writes past it instead of being killed
 # at its container's 1 GiB), REDIS_DATA_DIR (/data), REDIS_APPENDFSYNC (everysec);
@@ -23,7 +23,7 @@
 set -eu
 umask 077
 
-: "${REDIS_PASSWORD:?}" "${REDIS_FILA_PASSWORD:?}" "${REDIS_WORKER_PASSWORD:?}" "${REDIS_RQ_PASSWORD:?}"
+: "${REDIS_PASSWORD:?}" "${REDIS_WEB_PASSWORD:?}" "${REDIS_WORKER_PASSWORD:?}" "${REDIS_RQ_PASSWORD:?}"
 queue="${QUEUE_NAME:-fila}"
 conf="${REDIS_CONF_DIR:-/tmp}"
 
@@ -34,7 +34,7 @@ hello="+info +client|setname +client|getname +client|id +client|info"
 
 cat > "$conf/users.acl" <<ACL
 user default on >$REDIS_PASSWORD ~* &* +@all
-user fila on >$REDIS_FILA_PASSWORD ~* &* +@all $forbidden $hello
+user web on >$REDIS_WEB_PASSWORD ~* &* +@all $forbidden $hello
 user worker on >$REDIS_WORKER_PASSWORD ~fila:* ~$queue resetchannels +@all $forbidden $hello
 user rq on >$REDIS_RQ_PASSWORD ~rq:* ~fib:* &rq:* +@all $forbidden $hello
 ACL

@@ -67,7 +67,7 @@ def processing(name: str) -> str:
     return f"{PREFIX}processing:{name}"
 
 
-def dead(queue: str) -> str:
+def dead_index(queue: str) -> str:
     """Name a queue's dead-letter index: a sorted set of ids, scored by when they died (ms)."""
     return f"{PREFIX}dead:{queue}"
 

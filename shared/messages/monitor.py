@@ -7,20 +7,17 @@ list, set or hash, so each costs the same with ten messages or ten million.
 from __future__ import annotations
 
 import time
-from typing import Any, cast
+from dataclasses import replace
+from typing import Any
 
 import redis
 
 from shared.core import keys
-from shared.core.codec import STORED_DEPTH_MAX, dumps, loads
 from shared.core.ids import id_minute, id_time, is_valid
 from shared.core.settings import Settings
-from shared.messages import record
 from shared.messages.envelope import envelope_id
+from shared.messages.record import Record
 from shared.messages.status import MessageStatus
-
-#: Characters of a dead letter's body shown in lists.
-PREVIEW_CHARS = 200
 
 
 def _number(value: str | None) -> float | None:
@@ -35,7 +32,7 @@ class QueueMonitor:
         self.settings = settings
         self.name = settings.queue_name
 
-    def lookup(self, message_id: str) -> dict[str, Any] | None:
+    def lookup(self, message_id: str) -> Record | None:
         """Return a message's record: dead, stored, or derived from the pending hash (queued or held); else None."""
         with self.redis.pipeline(transaction=False) as pipe:
             pipe.hget(keys.dead_letters(self.name), message_id)
@@ -43,17 +40,17 @@ class QueueMonitor:
             pipe.hget(keys.pending(self.name), message_id)
             dead, stored, holder = pipe.execute()
         if dead is not None:
-            return record.parse(dead)
-        data = record.parse(stored) if stored is not None else (record.queued(message_id) if holder is not None
-                                                                else None)
-        if data is not None and holder and data.get("status") == MessageStatus.QUEUED.value:
-            data = {**data, "status": MessageStatus.PROCESSING.value, "worker": holder}
-        return data
+            return Record.parse(dead)
+        found = Record.parse(stored) if stored is not None else (Record.queued(message_id) if holder is not None
+                                                                 else None)
+        if found is not None and holder and found.status is MessageStatus.QUEUED:
+            found = replace(found, status=MessageStatus.PROCESSING, worker=holder)
+        return found
 
     def message(self, message_id: str) -> dict[str, Any] | None:
         """Return a message's status, result, worker, attempts and timings, or None."""
-        data = self.lookup(message_id)
-        return None if data is None else record.describe(message_id, data)
+        found = self.lookup(message_id)
+        return None if found is None else found.describe(message_id)
 
     def memory(self) -> dict[str, Any]:
         """Return Redis' memory: used, its maxmemory (0: no limit), and whether it is full (writes refused)."""
@@ -108,7 +105,7 @@ class QueueMonitor:
         names = self.worker_names()
         with self.redis.pipeline(transaction=False) as pipe:
             pipe.llen(self.name)
-            pipe.zcard(keys.dead(self.name))
+            pipe.zcard(keys.dead_index(self.name))
             pipe.hgetall(keys.stats(self.name))
             pipe.lindex(self.name, -1)
             pipe.exists(keys.paused(self.name))
@@ -147,66 +144,12 @@ class QueueMonitor:
         return [{"minute": minute * 60, "done": int(done or 0), "failed": int(failed or 0), "dead": int(dead or 0)}
                 for minute, (done, failed, dead) in zip(span, counts, strict=True)]
 
-    def records(self, message_ids: list[str]) -> list[dict[str, Any] | None]:
+    def records(self, message_ids: list[str]) -> list[Record | None]:
         """Return the stored records of many messages in one round trip (None where there is none)."""
         with self.redis.pipeline(transaction=False) as pipe:
             for message_id in message_ids:
                 pipe.hget(keys.results(self.name, id_minute(message_id)), message_id)
-            return [record.parse(stored) if stored else None for stored in pipe.execute()]
-
-    def dead(self, limit: int = 100, after: tuple[int, str] | None = None) -> list[dict[str, Any]]:
-        """Return up to `limit` dead letters, newest first, with a preview; `after` (died ms, id) continues a page.
-
-        Letters that died in the same millisecond share a score; Redis orders them by id, so a
-        page may end among them: the rest of that millisecond (a few hundred at most, what one
-        reclaim moves) is read whole and cut at the id.
-        """
-        index = keys.dead(self.name)
-        if after is None:
-            scored = cast(list[tuple[str, float]], self.redis.zrevrangebyscore(
-                index, "+inf", "-inf", start=0, num=limit, withscores=True))
-        else:
-            died_ms, last_id = after
-            same = cast(list[tuple[str, float]], self.redis.zrangebyscore(index, died_ms, died_ms, withscores=True))
-            scored = [(member, score) for member, score in reversed(same) if member < last_id][:limit]
-            if len(scored) < limit:
-                scored += cast(list[tuple[str, float]], self.redis.zrevrangebyscore(
-                    index, f"({died_ms}", "-inf", start=0, num=limit - len(scored), withscores=True))
-        if not scored:
-            return []
-        stored = cast(list[str | None],
-                      self.redis.hmget(keys.dead_letters(self.name), [message_id for message_id, _ in scored]))
-        now = time.time()
-        return [self._dead_letter(message_id, died_ms, raw, now, preview=True)
-                for (message_id, died_ms), raw in zip(scored, stored, strict=True)]
-
-    def dead_letter(self, message_id: str) -> dict[str, Any] | None:
-        """Return one dead letter with its whole body, or None."""
-        with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zscore(keys.dead(self.name), message_id)
-            pipe.hget(keys.dead_letters(self.name), message_id)
-            died_ms, raw = pipe.execute()
-        if raw is None:
-            return None
-        return self._dead_letter(message_id, died_ms or 0.0, raw, time.time(), preview=False)
-
-    @staticmethod
-    def _dead_letter(message_id: str, died_ms: float, raw: str | None, now: float, *, preview: bool) -> dict[str, Any]:
-        data = record.parse(raw) if raw else {}
-        try:
-            body = loads(record.envelope(data) or "null", STORED_DEPTH_MAX).get("body")
-        except (ValueError, AttributeError):
-            body = None
-        text = body if isinstance(body, str) else dumps(body)
-        item: dict[str, Any] = {
-            "id": message_id, "error": data.get("error"), "attempts": data.get("attempts", 0),
-            "worker": data.get("worker"), "enqueued_at": data.get("enqueued_at") or id_time(message_id),
-            "died_at": died_ms / 1000, "age_s": round(max(0.0, now - died_ms / 1000), 3),
-            "cursor": f"{int(died_ms)}:{message_id}",
-            "preview": text[:PREVIEW_CHARS], "size": len(text)}
-        if not preview:
-            item["body"] = body
-        return item
+            return [Record.parse(stored) if stored else None for stored in pipe.execute()]
 
     def recent(self, count: int = 10) -> list[dict[str, Any]]:
         """Return the latest results, newest first (two round trips in all)."""
@@ -214,5 +157,5 @@ class QueueMonitor:
         results = []
         for message_id, stored in zip(ids, self.records(ids), strict=True):
             if stored:
-                results.append(record.describe(message_id, stored))
+                results.append(stored.describe(message_id))
         return results

@@ -1,15 +1,16 @@
-"""The message queue: put messages on the list, take them off, settle them, reclaim them, handle dead letters.
+"""The message queue's hot path: put messages on the list, take them off, settle them, give them back, reclaim them.
 
-Every operation is atomic and bounded: one Lua call (or a native command) per step, over at most
-WORKER_BATCH_MAX messages, CHUNK messages or DEAD_CHUNK dead letters. Nothing grows with the
-length of the queue or of the dead letters, so no call blocks Redis for long at any size.
+Dead letters are written here (by SETTLE and RECLAIM, as part of the step that kills a message),
+and everything else about them is shared.messages.dead_letters'. Every operation is atomic and
+bounded: one Lua call (or a native command) per step, over at most WORKER_BATCH_MAX or CHUNK
+messages. Nothing grows with the length of the queue, so no call blocks Redis for long at any size.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from operator import itemgetter
 from typing import NamedTuple, cast
 
@@ -30,8 +31,6 @@ RATE_TTL = 660
 HISTORY_TTL = 25 * 3600
 #: Messages per ENQUEUE call: a BATCH_MAX request goes as several calls in one round trip.
 CHUNK = 1000
-#: Dead letters per REQUEUE_DEAD call or purge step (about 2 ms of Redis each; make bench scale).
-DEAD_CHUNK = 200
 
 
 class NotReplicated(redis.exceptions.ConnectionError):
@@ -76,7 +75,6 @@ class MessageQueue:
         self._settle = connection.register_script(lua.SETTLE)
         self._give_back = connection.register_script(lua.GIVE_BACK)
         self._reclaim = connection.register_script(lua.RECLAIM)
-        self._requeue_dead = connection.register_script(lua.REQUEUE_DEAD)
         self._claim = connection.register_script(lua.CLAIM)
         self._pop = connection.register_script(lua.POP)
 
@@ -180,7 +178,7 @@ class MessageQueue:
         for item in settled:
             if item.outcome is not Outcome.OK:
                 args += (id_minute(item.id), item.id, item.record, item.envelope, item.outcome.value)
-        settle_keys = [keys.processing(worker), self.name, keys.dead(self.name),
+        settle_keys = [keys.processing(worker), self.name, keys.dead_index(self.name),
                        keys.dead_letters(self.name), keys.stats(self.name), keys.worker(worker),
                        keys.rate(self.name, int(now)), keys.RECENT, keys.pending(self.name),
                        keys.history(self.name, int(now) // 60)]
@@ -212,63 +210,11 @@ class MessageQueue:
         """Move a dead worker's in-flight entries back (attempts + 1) or to the dead letters."""
         now = time.time()
         requeued, died = self._reclaim(
-            keys=[keys.processing(worker), self.name, keys.dead(self.name), keys.dead_letters(self.name),
+            keys=[keys.processing(worker), self.name, keys.dead_index(self.name), keys.dead_letters(self.name),
                   keys.stats(self.name), keys.pending(self.name), keys.history(self.name, int(now) // 60)],
             args=[keys.results_prefix(self.name), self.settings.max_attempts, f"{now:.6f}", self.settings.result_ttl,
                   record.reclaimed_template(reason, now), record.dead_template(reason, now), HISTORY_TTL])
         return requeued, died
-
-    def requeue_dead(self, ids: Sequence[str]) -> int:
-        """Put the dead letters with these ids back on the queue, attempts reset; return how many went."""
-        count = 0
-        for start in range(0, len(ids), DEAD_CHUNK):
-            count += int(self._requeue_dead(
-                keys=[keys.dead(self.name), keys.dead_letters(self.name), self.name, keys.stats(self.name),
-                      keys.pending(self.name)],
-                args=[keys.results_prefix(self.name), *ids[start:start + DEAD_CHUNK]]))
-        return count
-
-    def dead_ids(self, until_ms: int, most: int) -> Iterator[list[str]]:
-        """Yield the ids of up to `most` dead letters that died up to `until_ms`, oldest first, DEAD_CHUNK at a time.
-
-        Each step reads from the start of what is left, so it is meant for callers that remove
-        what they are given (requeue, purge).
-        """
-        left = most
-        while left > 0:
-            chunk = cast(list[str], self.redis.zrangebyscore(keys.dead(self.name), "-inf", until_ms, 0,
-                                                             min(DEAD_CHUNK, left)))
-            if not chunk:
-                return
-            left -= len(chunk)
-            yield chunk
-
-    def dead_count(self, until_ms: int) -> int:
-        """Count the dead letters that died up to `until_ms`."""
-        return int(self.redis.zcount(keys.dead(self.name), "-inf", until_ms))
-
-    def requeue_all_dead(self, until_ms: int, most: int) -> int:
-        """Requeue up to `most` of the messages dead by `until_ms`, DEAD_CHUNK per call (later deaths stay dead)."""
-        return sum(self.requeue_dead(chunk) for chunk in self.dead_ids(until_ms, most))
-
-    def delete_dead(self, message_id: str) -> bool:
-        """Delete one dead letter; tell whether there was one."""
-        with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hdel(keys.dead_letters(self.name), message_id)
-            pipe.zrem(keys.dead(self.name), message_id)
-            deleted, _ = pipe.execute()
-        return bool(deleted)
-
-    def purge_dead(self, until_ms: int, most: int) -> int:
-        """Delete up to `most` of the messages dead by `until_ms`, DEAD_CHUNK per call; return how many."""
-        count = 0
-        for chunk in self.dead_ids(until_ms, most):
-            with self.redis.pipeline(transaction=True) as pipe:
-                pipe.hdel(keys.dead_letters(self.name), *chunk)
-                pipe.zrem(keys.dead(self.name), *chunk)
-                deleted, _ = pipe.execute()
-            count += int(deleted)
-        return count
 
     def pause(self) -> None:
         """Pause the queue: workers finish what they hold and take nothing more (enqueueing goes on)."""

@@ -4,12 +4,11 @@ from enum import StrEnum
 
 
 class MessageStatus(StrEnum):
-    """Where a message is: queued, being processed, done, failed for now, or dead-lettered."""
+    """Where a message is: queued (a retry included), being processed, done, or dead-lettered."""
 
     QUEUED = "queued"
     PROCESSING = "processing"
     DONE = "done"
-    FAILED = "failed"
     DEAD = "dead"
 
 

@@ -101,12 +101,12 @@ def register(client: redis.Redis, name: str, heartbeat: bool = True) -> None:
 def make_dead(client: redis.Redis, settings: Settings, count: int) -> list[str]:
     """Make `count` dead letters through fila's own path: taken by a worker that dies, no attempts left."""
     killer = MessageQueue(client, dataclasses.replace(settings, max_attempts=1))
-    before = set(client.zrange(keys.dead(settings.queue_name), 0, -1)) if count <= 100_000 else set()
+    before = set(client.zrange(keys.dead_index(settings.queue_name), 0, -1)) if count <= 100_000 else set()
     fill_queue(killer, count, settings.batch_max)
     while client.llen(settings.queue_name):
         killer.take("bench-dying", 500)
         killer.reclaim("bench-dying", "bench: a worker that always dies")
-    return [i for i in client.zrange(keys.dead(settings.queue_name), 0, 99) if i not in before]
+    return [i for i in client.zrange(keys.dead_index(settings.queue_name), 0, 99) if i not in before]
 
 
 def run(client: redis.Redis, settings: Settings, size: int, workers: int, held: int, bulk_lines: int) -> list[Measure]:
@@ -163,7 +163,7 @@ def run(client: redis.Redis, settings: Settings, size: int, workers: int, held: 
     done_id = settled[0].id
     http("GET /api/messages/<id>, done", lambda: web.get(f"/api/messages/{done_id}"))
 
-    reaper = Reaper(client, WorkerState("bench-reaper", settings), queue, interval=1.0)
+    reaper = Reaper(client, WorkerState("bench-reaper", settings), queue)
     reaper.connected_since = time.monotonic() - settings.heartbeat_ttl - 1
     with scale.watch(f"reap a dead worker holding {held}", size):
         reaped = reaper.reap()
@@ -186,11 +186,11 @@ def run(client: redis.Redis, settings: Settings, size: int, workers: int, held: 
         return reply
 
     http("POST /api/dead/requeue, all (10,000 a request)", lambda: all_steps("/api/dead/requeue", {"all": True}))
-    assert client.zcard(keys.dead(settings.queue_name)) == 0
+    assert client.zcard(keys.dead_index(settings.queue_name)) == 0
     client.delete(settings.queue_name)
     make_dead(client, settings, size)
     http("POST /api/dead/purge, all (10,000 a request)", lambda: all_steps("/api/dead/purge", {"confirm": True}))
-    assert client.zcard(keys.dead(settings.queue_name)) == 0
+    assert client.zcard(keys.dead_index(settings.queue_name)) == 0
 
     scale.measures.append(Measure(f"memory per queued message: {per_message:.0f} bytes", size, client_ms=per_message))
     return scale.measures

@@ -93,7 +93,7 @@ def test_a_killed_web_worker_is_replaced_in_its_container(project):
 
 
 #: Each service's Redis user, and the .env variable holding its password.
-REDIS_USERS = {"fila": "REDIS_FILA_PASSWORD", "worker": "REDIS_WORKER_PASSWORD", "rq": "REDIS_RQ_PASSWORD",
+REDIS_USERS = {"web": "REDIS_WEB_PASSWORD", "worker": "REDIS_WORKER_PASSWORD", "rq": "REDIS_RQ_PASSWORD",
                "dashboard": "REDIS_DASHBOARD_PASSWORD", "commander": "REDIS_COMMANDER_PASSWORD"}
 
 
@@ -114,8 +114,8 @@ def test_each_service_has_its_own_redis_user_and_none_reads_a_secret(project):
     assert "NOPERM" in as_user("dashboard", "REDIS_DASHBOARD_PASSWORD", "GET", "curso")  # RQ's keys only
     assert "NOPERM" in as_user("worker", "REDIS_WORKER_PASSWORD", "GET", "curso")  # fila's keys only
     assert "NOPERM" in as_user("rq", "REDIS_RQ_PASSWORD", "LPUSH", "fila", "x")  # RQ's keys only
-    assert "NOAUTH" in as_user("fila", "REDIS_PASSWORD", "PING") or "WRONGPASS" in as_user(
-        "fila", "REDIS_PASSWORD", "PING")  # another user's password does not open it
+    assert "NOAUTH" in as_user("web", "REDIS_PASSWORD", "PING") or "WRONGPASS" in as_user(
+        "web", "REDIS_PASSWORD", "PING")  # another user's password does not open it
     # Each service works under its own user: every connection to Redis names its user, and every user is there.
     connected = {line.split(" user=")[1].split(" ")[0] for line in project.redis_cli("CLIENT", "LIST").splitlines()
                  if " user=" in line}

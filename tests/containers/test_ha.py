@@ -46,11 +46,11 @@ def test_a_primary_a_replica_and_three_sentinels_with_everyone_behind_them(proje
     assert primary(project) == "redis" and replica_in_sync(project, "redis-replica")
     # Every client found the primary through the Sentinels, under its own Redis user.
     clients = project.redis_cli("CLIENT", "LIST")
-    for name, user in (("fila-web", "fila"), ("fila-worker", "worker"), ("redis-commander", "commander")):
+    for name, user in (("fila-web", "web"), ("fila-worker", "worker"), ("redis-commander", "commander")):
         assert any(f"name={name}" in line and f"user={user}" in line for line in clients.splitlines()), name
     # The replica has the same users: fila's still cannot flush it once it is the primary.
-    refused = project.compose("exec", "-T", "redis-replica", "redis-cli", "--user", "fila", "--pass",
-                              project.values["REDIS_FILA_PASSWORD"], "--no-auth-warning", "FLUSHALL").stdout
+    refused = project.compose("exec", "-T", "redis-replica", "redis-cli", "--user", "web", "--pass",
+                              project.values["REDIS_WEB_PASSWORD"], "--no-auth-warning", "FLUSHALL").stdout
     assert "NOPERM" in refused
     # The Sentinels want their own password.
     anonymous = project.compose("exec", "-T", "sentinel-2", "env", "-u", "REDISCLI_AUTH", "redis-cli", "-p", "26379",

@@ -18,7 +18,7 @@ import redis
 from tests.support.processes import ROOT
 from tests.support.redis_server import free_port
 
-USERS = {"default": "REDIS_PASSWORD", "fila": "REDIS_FILA_PASSWORD", "worker": "REDIS_WORKER_PASSWORD",
+USERS = {"default": "REDIS_PASSWORD", "web": "REDIS_WEB_PASSWORD", "worker": "REDIS_WORKER_PASSWORD",
          "rq": "REDIS_RQ_PASSWORD", "dashboard": "REDIS_DASHBOARD_PASSWORD", "commander": "REDIS_COMMANDER_PASSWORD"}
 #: What no user but default may run: each reads a secret, leaves database 0, or breaks fila's scripts.
 FORBIDDEN = [("CONFIG", "GET", "masterauth"), ("CONFIG", "GET", "requirepass"), ("CONFIG", "GET", "*"),
@@ -79,7 +79,7 @@ def test_the_administrator_still_can(server):
 
 
 def test_the_web_user_reaches_any_key_of_database_0(server):
-    web = login_as(server, "fila")
+    web = login_as(server, "web")
     web.set("minhaChave", "meuValor")
     web.lpush("fila", "mensagem")
     web.hset("fila:stats:fila", "enqueued", 1)

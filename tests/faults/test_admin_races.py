@@ -47,7 +47,7 @@ def test_requeue_purge_pause_and_workers_at_once(settings, rdb):
             reply = session.post(f"{base}/api/messages", json=[{"body": {"poison": "raise", "i": i}}
                                                                for i in range(start, start + 1000)], timeout=30)
             ids += reply.json()["ids"]
-        wait_for(lambda: rdb.zcard(keys.dead("fila")) == LETTERS, timeout=60, interval=0.2, message="all dead")
+        wait_for(lambda: rdb.zcard(keys.dead_index("fila")) == LETTERS, timeout=60, interval=0.2, message="all dead")
         assert poisoner.stop() == 0
         done_before = int(rdb.hget(keys.stats("fila"), "done") or 0)
         procs += [start_worker(settings), start_worker(settings)]  # the default handler: the bodies now succeed
@@ -88,7 +88,7 @@ def test_requeue_purge_pause_and_workers_at_once(settings, rdb):
         print(f"\n{LETTERS} dead letters: requeued {sum(requeued)} (two runs: {len(requeued)} steps), purged "
               f"{sum(purged)}; done {done}, results stored {stored}")
         assert sum(requeued) > 0 and sum(purged) > 0  # the actions really overlapped
-        assert rdb.zcard(keys.dead("fila")) == 0 and rdb.hlen(keys.dead_letters("fila")) == 0
+        assert rdb.zcard(keys.dead_index("fila")) == 0 and rdb.hlen(keys.dead_letters("fila")) == 0
         assert done + sum(purged) == LETTERS  # each message done or purged: none lost
         assert sum(requeued) == done  # none requeued twice...
         assert stored == done  # ...nor run (and stored) twice

@@ -60,7 +60,8 @@ def test_lost_replies_lose_nothing_and_store_each_result_once(settings, rdb, red
         stored = int(rdb.hget(keys.stats("fila"), "done"))
         print(f"\n{dict(proxy.cuts)} replies lost: {len(ids)} messages, {len(lost)} lost, {stored} results stored, "
               f"{runs} runs ({runs - len(ids)} ran twice)")
-        assert lost == []
+        where = {i: (rdb.hget(keys.pending("fila"), i), rdb.hexists(keys.dead_letters("fila"), i)) for i in lost}
+        assert lost == [], (where, ids.index(lost[0]) if lost else None, worker.output()[-3000:])
         assert stored == len(ids)  # each result stored once
         assert all(proxy.cuts[name] == times for name, times in (("TAKE", 3), ("SETTLE", 3), ("CLAIM", 1)))
         # A lost TAKE's batch waits in the processing list until the worker gives it back; a lost SETTLE

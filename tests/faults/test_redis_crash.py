@@ -77,11 +77,12 @@ def test_sigkill_of_redis_under_load_loses_no_acknowledged_message(tmp_path, fsy
         accepted = [message_id for _, message_id in producer.accepted]
         lost = [message_id for message_id in accepted if message_id not in present]
         before_kill = sum(1 for at, _ in producer.accepted if at < killed)
+        kept = len(present) - len(set(accepted) & present)  # answered 503 as Redis died, yet run and kept
         print(f"\nappendfsync {fsync}: {before_kill} accepted before the SIGKILL, {len(accepted)} in all, "
-              f"{len(lost)} lost; answers {producer.codes}")
+              f"{len(lost)} lost, {kept} kept though their answer was a 503; answers {producer.codes}")
         assert set(producer.codes) <= {202, 503}, producer.codes
         assert lost == []
-        assert len(present) == len(accepted)  # and none twice
+        assert kept <= producer.codes.get(503, 0)  # at least once: only what got no 202 may be there unannounced
     finally:
         web.stop()
         server.stop()

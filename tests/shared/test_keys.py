@@ -18,5 +18,5 @@ def test_reserved_prefixes_always_refused(suffix):
 
 def test_internal_keys_share_the_prefix():
     for key in (keys.WORKERS, keys.REAPER_LOCK, keys.RECENT, keys.results("q", 1), keys.worker("w"),
-                keys.processing("w"), keys.dead("q"), keys.pending("q"), keys.stats("q"), keys.rate("q", 1)):
+                keys.processing("w"), keys.dead_index("q"), keys.pending("q"), keys.stats("q"), keys.rate("q", 1)):
         assert key.startswith(keys.PREFIX)

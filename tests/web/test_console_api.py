@@ -45,7 +45,7 @@ def test_dead_letters_page_lookup_delete_and_requeue_some(client, settings, rdb)
     assert client.get(f"/api/dead/{ids[7]}").status_code == 404
     assert client.post("/api/dead/requeue", json={"ids": ids[:5]}).get_json() == {"requeued": 5}
     assert client.post("/api/dead/requeue", json={"ids": ids[:5]}).get_json() == {"requeued": 0}  # not twice
-    assert rdb.llen("fila") == 5 and rdb.zcard(keys.dead("fila")) == 244
+    assert rdb.llen("fila") == 5 and rdb.zcard(keys.dead_index("fila")) == 244
     assert client.get(f"/api/messages/{ids[0]}").get_json()["status"] == "queued"
 
 
@@ -67,11 +67,11 @@ def test_requeue_all_and_purge_go_in_steps_and_a_repeated_step_moves_nothing_twi
         moved += body["requeued"]
     again = client.post("/api/dead/requeue", json={"all": True, "until": first["until"]}).get_json()
     assert moved == 100 and again == {"requeued": 0, "remaining": 0, "until": first["until"]}
-    assert rdb.llen("fila") == 100 and rdb.zcard(keys.dead("fila")) == 5
+    assert rdb.llen("fila") == 100 and rdb.zcard(keys.dead_index("fila")) == 5
     assert client.post("/api/dead/purge", json={}).status_code == 400  # needs the confirmation
     purged = client.post("/api/dead/purge", json={"confirm": True}).get_json()
     assert purged["purged"] == 5 and purged["remaining"] == 0
-    assert rdb.zcard(keys.dead("fila")) == 0 and rdb.hlen(keys.dead_letters("fila")) == 0
+    assert rdb.zcard(keys.dead_index("fila")) == 0 and rdb.hlen(keys.dead_letters("fila")) == 0
 
 
 def test_history_counts_done_failed_and_dead_per_minute(client, settings, rdb):
@@ -98,7 +98,7 @@ def test_a_worker_whose_heartbeat_stopped_is_lost_until_reaped(client, settings,
     queue = MessageQueue(rdb, settings)
     queue.enqueue(['"x"'] * 3)
     state = WorkerState("w-lost", settings)
-    heartbeat = Heartbeat(rdb, state, Timings(), Reaper(rdb, state, queue, interval=1))
+    heartbeat = Heartbeat(rdb, state, Timings())
     heartbeat.beat()
     queue.take("w-lost", 3)
     (alive,) = client.get("/api/workers").get_json()["workers"]
@@ -107,7 +107,7 @@ def test_a_worker_whose_heartbeat_stopped_is_lost_until_reaped(client, settings,
     (lost,) = client.get("/api/workers").get_json()["workers"]
     assert lost["state"] == "lost" and lost["in_flight"] == 3 and lost["host"] == alive["host"]
     other = WorkerState("reaper", settings)
-    reaper = Reaper(rdb, other, queue, interval=1)
+    reaper = Reaper(rdb, other, queue)
     reaper.connected_since = time.monotonic() - settings.heartbeat_ttl - 1
     assert reaper.reap() == 1
     assert client.get("/api/workers").get_json()["workers"] == []

@@ -90,7 +90,7 @@ def test_dead_letters_listed_and_requeued(client, rdb, settings):
     # The worker keeps dying with them in hand: each reclaim adds an attempt. A redelivered
     # message is taken alone, so it takes a round per message per attempt.
     rounds = 0
-    while rdb.zcard(keys.dead("fila")) < 2:
+    while rdb.zcard(keys.dead_index("fila")) < 2:
         queue.reclaim(worker, "worker died")
         taken = queue.take(worker, 10)
         assert len(taken) <= 1
@@ -103,7 +103,7 @@ def test_dead_letters_listed_and_requeued(client, rdb, settings):
     assert client.post("/api/dead/requeue", json={"ids": [ids[0]]}).get_json() == {"requeued": 1}
     every = client.post("/api/dead/requeue", json={"all": True}).get_json()
     assert every["requeued"] == 1 and every["remaining"] == 0
-    assert rdb.zcard(keys.dead("fila")) == 0 and rdb.llen("fila") == 2
+    assert rdb.zcard(keys.dead_index("fila")) == 0 and rdb.llen("fila") == 2
     assert all(json.loads(e)["attempts"] == 0 for e in rdb.lrange("fila", 0, -1))
     assert client.post("/api/dead/requeue", json={}).status_code == 400
     assert client.post("/api/dead/requeue", json={"ids": ["../x"]}).status_code == 400

@@ -164,7 +164,7 @@ def seed(client, redis_url: str) -> None:
                 record.done('"seeded"', 0, 1.0, 2.0, 1.0, '{"words": 1}'))
     client.hset(keys.dead_letters("fila"), dead_id, record.failed(
         MessageStatus.DEAD, "RuntimeError: seeded", "seeded", 5, 1.0, 2.0, 1.0, encode(dead_id, '"morta"', 1.0, 5)))
-    client.zadd(keys.dead("fila"), {dead_id: 2000})
+    client.zadd(keys.dead_index("fila"), {dead_id: 2000})
     for secret in (BEARER, REVOCABLE):
         digest = tokens.digest(secret)
         client.set(keys.token(digest), json.dumps({"id": digest[:16], "name": "seeded", "created_at": 1.0,

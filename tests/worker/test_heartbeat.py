@@ -32,14 +32,14 @@ def client():
     return fakeredis.FakeRedis(decode_responses=True)
 
 
-def beating(client, name: str, ttl: float = 10.0) -> tuple[Heartbeat, Reclaims]:
+def beating(client, name: str, ttl: float = 10.0) -> tuple[Heartbeat, Reaper, Reclaims]:
     state = WorkerState(name, dataclasses.replace(Settings(), heartbeat_ttl=ttl))
     reclaims = Reclaims()
-    return Heartbeat(client, state, Timings(), Reaper(client, state, reclaims, interval=ttl / 3)), reclaims
+    return Heartbeat(client, state, Timings()), Reaper(client, state, reclaims), reclaims
 
 
 def test_beat_registers_with_a_ttl_and_publishes_the_message_in_hand(client):
-    heartbeat, _ = beating(client, "w1")
+    heartbeat, _, _ = beating(client, "w1")
     heartbeat.state.current = "01M8AKS6Q7JGTGH5J7BPCXBTED"
     heartbeat.beat()
     data = client.hgetall(keys.worker("w1"))
@@ -52,7 +52,7 @@ def test_beat_registers_with_a_ttl_and_publishes_the_message_in_hand(client):
 
 
 def test_a_worker_with_messages_in_flight_stays_registered_for_the_reaper(client):
-    heartbeat, _ = beating(client, "w1")
+    heartbeat, _, _ = beating(client, "w1")
     heartbeat.beat()
     client.rpush(keys.processing("w1"), "entry")
     heartbeat.deregister()
@@ -61,17 +61,18 @@ def test_a_worker_with_messages_in_flight_stays_registered_for_the_reaper(client
 
 
 def test_only_a_worker_connected_for_a_whole_ttl_reaps_and_one_at_a_time(client):
-    first, reclaims = beating(client, "alive", ttl=0.3)
-    second, other = beating(client, "also-alive", ttl=0.3)
+    first, first_reaper, reclaims = beating(client, "alive", ttl=0.3)
+    second, second_reaper, other = beating(client, "also-alive", ttl=0.3)
     client.sadd(keys.WORKERS, "dead")  # registered, no heartbeat: dead
     client.hset(keys.worker("dead"), "host", "gone")
     first.beat()
     second.beat()
-    assert first.reaper.reap() == 0  # connected for less than a TTL: the dead may just be restarting
+    assert first_reaper.reap() == 0  # connected for less than a TTL: the dead may just be restarting
+    assert second_reaper.reap() == 0
     time.sleep(0.31)
     first.beat()
     second.beat()
-    assert first.reaper.reap() == 1
-    assert second.reaper.reap() == 0  # the lock: one reaper per round
+    assert first_reaper.reap() == 1
+    assert second_reaper.reap() == 0  # the lock: one reaper per round
     assert reclaims.reclaimed == ["dead"] and other.reclaimed == []
     assert client.smembers(keys.WORKERS) == {"alive", "also-alive"} and not client.exists(keys.worker("dead"))

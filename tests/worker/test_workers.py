@@ -122,7 +122,7 @@ def test_reliable_survives_a_hundred_kill_minus_nine(fast_settings, rdb):
     assert int(rdb.hget(keys.stats("fila"), "reclaimed") or 0) > 0 and duplicate_runs > 0
     assert duplicate_runs <= kills
     assert done == len(ids)
-    assert rdb.zcard(keys.dead("fila")) == 0
+    assert rdb.zcard(keys.dead_index("fila")) == 0
 
 
 def test_a_worker_whose_processing_list_disagrees_gives_the_orphans_back(fast_settings, rdb):
@@ -174,7 +174,7 @@ def test_poison_messages_end_dead_without_looping(fast_settings, rdb):
         assert raised["error"] == "RuntimeError: poison message" and raised["attempts"] == 3
         assert exited["attempts"] == 3 and "died" in exited["error"]
         assert restarts == 3
-        assert rdb.zcard(keys.dead("fila")) == 2 and rdb.llen("fila") == 0
+        assert rdb.zcard(keys.dead_index("fila")) == 2 and rdb.llen("fila") == 0
         # Dead means dead: nothing picks them up again.
         time.sleep(1.5)
         assert restarts == 3 and all(p.alive() for p in workers)

@@ -50,11 +50,12 @@ end
 
 -- Claim taken entries for a holder (a worker's name): what TAKE, CLAIM and POP share.
 -- An envelope is fila's while its id is pending and held by nobody (ENQUEUE, a retry, GIVE_BACK,
--- RECLAIM and REQUEUE_DEAD leave it so); the holder's name goes into the pending hash. An entry
--- that only looks like an envelope (forged with redis-cli, or a copy of one already taken) would
--- otherwise run under a real message's id and overwrite its result: it is wrapped whole, as a
--- raw body, under a new id, and claimed under that. Raw entries are left as they are (the worker
--- wraps them). Returns the entries, rewritten where they were wrapped, and how many were.
+-- RECLAIM and REQUEUE_DEAD leave it so), or by this very holder (a CLAIM sent again after its reply
+-- was lost); the holder's name goes into the pending hash. An entry that only looks like an
+-- envelope (forged with redis-cli, or a copy of one another worker holds or that is settled) would
+-- otherwise run under a real message's id and overwrite its result: it is wrapped whole, as a raw
+-- body, under a new id, and claimed under that. Raw entries are left as they are (the worker wraps
+-- them). Returns the entries, rewritten where they were wrapped, and how many were.
 local function claim(entries, pending, stats, holder, now)
   local ids, at = {}, {}
   for i, entry in ipairs(entries) do
@@ -68,7 +69,7 @@ local function claim(entries, pending, stats, holder, now)
   local held = redis.call('HMGET', pending, unpack(ids))
   local fields, seen, wrapped = {}, {}, 0
   for j, id in ipairs(ids) do
-    if held[j] ~= '' or seen[id] then
+    if (held[j] ~= '' and held[j] ~= holder) or seen[id] then
       local clock = redis.call('TIME')
       id = new_id(tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000),
                   redis.call('HINCRBY', stats, 'raw_seq', 1))

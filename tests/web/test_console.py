@@ -131,14 +131,14 @@ def test_pause_dead_letters_and_purge_from_the_page(system, browser, settings, r
     page.click("#requeue-all")
     expect(page.locator("#dead-status")).to_have_text("2 reenfileirada(s)")
     expect(page.locator("#dead-letters tr")).to_have_count(0)
-    assert rdb.llen("fila") == 5 and rdb.zcard(keys.dead("fila")) == 0
+    assert rdb.llen("fila") == 5 and rdb.zcard(keys.dead_index("fila")) == 0
 
     make_dead(settings, rdb, 3)
     expect(page.locator("#dead-letters tr")).to_have_count(3)
     page.click("#purge-all")
     expect(page.locator("#purge-confirm")).to_be_visible()
     page.click("#purge-no")  # the confirmation step: nothing is deleted on the first click
-    assert rdb.zcard(keys.dead("fila")) == 3
+    assert rdb.zcard(keys.dead_index("fila")) == 3
     page.click("#purge-all")
     page.click("#purge-yes")
     expect(page.locator("#dead-status")).to_have_text("3 apagada(s)")

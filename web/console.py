@@ -1,4 +1,4 @@
-"""The live page: queues, workers, results and jobs, refreshed every second, with forms to try things."""
+"""The console (`/painel`): queues, workers, results, jobs, dead letters, refreshed every second; forms to act."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from flask import Blueprint, Response, jsonify, make_response, render_template, 
 from web.access import Access, policy
 from web.services import services
 
-bp = Blueprint("panel", __name__)
+bp = Blueprint("console", __name__)
 
 #: Seconds of throughput the chart shows.
 CHART_SECONDS = 120
@@ -23,7 +23,7 @@ def page() -> Response:
     """Render the page (its script polls /api/painel)."""
     settings = services().settings
     response = make_response(render_template(
-        "painel.html", queue=settings.queue_name, dashboard_url=settings.dashboard_url,
+        "console.html", queue=settings.queue_name, dashboard_url=settings.dashboard_url,
         commander_url=settings.commander_url, chart_seconds=CHART_SECONDS, user=session.get("user")))
     return response
 
@@ -33,13 +33,15 @@ def page() -> Response:
 def snapshot() -> Response:
     """Return everything the page shows, in one answer."""
     monitor = services().monitor
+    figures = monitor.figures()
     return jsonify({
-        "queue": monitor.figures(),
+        "messages": figures,
+        "queue": figures,  # the former name of "messages", kept for one release
         "throughput": monitor.throughput(CHART_SECONDS),
         "workers": monitor.workers(),
         "results": monitor.recent(10),
         "rq": services().jobs.figures(),
         "jobs": services().jobs.recent(JOBS_SHOWN),
-        "dead": monitor.dead(DEAD_SHOWN),
+        "dead": services().dead_letters.page(DEAD_SHOWN),
         "redis": monitor.memory(),
     })

@@ -79,7 +79,7 @@ function drawBars(canvasId, series, colors) {
 }
 
 function render(data) {
-  const q = data.queue;
+  const q = data.messages;
   for (const key of ["length", "in_flight", "done", "dead"]) {
     document.getElementById(key).textContent = q[key].toLocaleString("pt-BR");
   }
