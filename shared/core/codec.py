@@ -35,6 +35,8 @@ _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 _HUGE = 9.2e18  # just under 2**63: orjson keeps every integer below it exact
 _FAILED = object()
+#: What the check of orjson's output visits: containers (for the depth) and floats (for exactness).
+_CHECKED = frozenset({dict, list, float})
 
 
 def _refuse_constant(name: str) -> NoReturn:
@@ -44,13 +46,10 @@ def _refuse_constant(name: str) -> NoReturn:
 _decode = json.JSONDecoder(parse_constant=_refuse_constant).decode
 
 
-def _walk(value: Any, depth_max: int, *, strict: bool) -> bool:
-    """Check nesting (and, `strict`, every string and float); return whether a float is beyond orjson's exact range.
-
-    `strict` is for what the standard library parsed: orjson has already refused lone
-    surrogates and non-finite numbers, the standard library has not.
-    """
-    huge = False
+def _walk(value: Any, depth_max: int) -> None:
+    """Check what the standard library parsed: nesting, and every string and float (orjson refuses what it
+    refuses: lone surrogates, non-finite numbers; the standard library does not). A walk without
+    recursion: the document may be as deep as the standard library's own limit."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
@@ -58,25 +57,17 @@ def _walk(value: Any, depth_max: int, *, strict: bool) -> bool:
         if kind is dict or kind is list:
             if depth > depth_max:
                 raise ValueError(f"nested deeper than {depth_max} levels")
-            children = item.values() if kind is dict else item
-            stack.extend((child, depth + 1) for child in children if type(child) in _CHECKED or strict)
-            if strict and kind is dict:
+            stack.extend((child, depth + 1) for child in (item.values() if kind is dict else item))
+            if kind is dict:
                 stack.extend((key, depth) for key in item)
         elif kind is float:
-            if strict and not math.isfinite(item):
+            if not math.isfinite(item):
                 raise ValueError("a number is too large: JSON numbers must fit a double")
-            if not -_HUGE < item < _HUGE:
-                huge = True
-        elif strict and kind is str and not item.isascii():
+        elif kind is str and not item.isascii():
             try:
                 item.encode("utf-8")
             except UnicodeEncodeError:
                 raise ValueError("a string holds a lone surrogate (\\ud800-\\udfff): not Unicode text") from None
-    return huge
-
-
-#: What a walk of orjson's output needs to visit: containers (for the depth) and floats (for exactness).
-_CHECKED = frozenset({dict, list, float})
 
 
 def values_bound(raw: bytes) -> int:
@@ -85,6 +76,30 @@ def values_bound(raw: bytes) -> int:
         return text.count(b",") + text.count(b"[") + text.count(b"{") + 1
     quick = count(raw)
     return quick if quick <= VALUES_MAX else count(_STRING.sub(b'""', raw))
+
+
+def _huge(value: Any, depth: int, depth_max: int) -> bool:
+    """Tell whether orjson's output holds a float beyond its exact range; refuse nesting past `depth_max`.
+
+    The hot path's check (every envelope a worker reads): a recursion, which never goes deeper
+    than `depth_max` (it refuses first), over containers and floats only.
+    """
+    kind = type(value)
+    if kind is float:
+        return not -_HUGE < value < _HUGE
+    if kind is dict:
+        items = value.values()
+    elif kind is list:
+        items = value
+    else:
+        return False
+    if depth > depth_max:
+        raise ValueError(f"nested deeper than {depth_max} levels")
+    huge = False
+    for item in items:
+        if type(item) in _CHECKED and _huge(item, depth + 1, depth_max):
+            huge = True
+    return huge
 
 
 def loads(text: str | bytes, depth_max: int = DEPTH_MAX, *, values_max: int | None = None) -> Any:
@@ -98,13 +113,13 @@ def loads(text: str | bytes, depth_max: int = DEPTH_MAX, *, values_max: int | No
         value = orjson.loads(text)
     except orjson.JSONDecodeError:
         value = _FAILED
-    if value is not _FAILED and not _walk(value, depth_max, strict=False):
+    if value is not _FAILED and not _huge(value, 1, depth_max):
         return value
     try:
         value = _decode(text if isinstance(text, str) else text.decode("utf-8"))
     except RecursionError:
         raise ValueError(f"nested deeper than {depth_max} levels") from None
-    _walk(value, depth_max, strict=True)
+    _walk(value, depth_max)
     return value
 
 
