@@ -33,10 +33,10 @@ lint: $(STAMP)
 	$(BIN)/hadolint Dockerfile.web Dockerfile.worker
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
 	$(BIN)/shellcheck deploy/redis/*.sh scripts/*.sh
-	$(BIN)/python deploy/generate.py --check
+	$(BIN)/python scripts/generate.py --check
 
 bench: $(STAMP)
-	$(BIN)/python -m tests.benchmarks $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 compose-check: $(STAMP)
 	sh scripts/test-packages.sh
@@ -44,7 +44,7 @@ compose-check: $(STAMP)
 
 # Rewrite what is generated from its one source (the stack file, the Kubernetes ConfigMaps...).
 generated: $(STAMP)
-	$(BIN)/python deploy/generate.py
+	$(BIN)/python scripts/generate.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

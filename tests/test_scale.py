@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.benchmarks.scale import LIMIT_MS, render, run
+from benchmarks.scale import LIMIT_MS, render, run
 
 pytestmark = pytest.mark.slow
 

@@ -37,7 +37,40 @@ def _page(error: str | None = None, status: int = 200) -> Response:
 @bp.route("/login", methods=["GET", "POST"])
 @policy(Access.OPEN, Limit.LOGIN)
 def login() -> Response:
-    """Show the sign-in form; on POST check the credentials and start a session (its CSRF token checked)."""
+    """Show the sign-in form; on POST check the credentials and start a session (its CSRF token checked).
+
+    ---
+    get:
+      tags: [watch]
+      responses:
+        '200':
+          description: The page.
+          content:
+            text/html:
+              schema: {type: string}
+    post:
+      tags: [watch]
+      requestBody:
+        required: true
+        content:
+          application/x-www-form-urlencoded:
+            schema:
+              type: object
+              required: [username, password, csrf_token]
+              properties:
+                username: {type: string}
+                password: {type: string}
+                csrf_token: {type: string}
+                next: {type: string}
+      responses:
+        '302': {description: Signed in; on to `next` (a path of this site) or the console.}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401':
+          description: Wrong credentials (or no ADMIN_PASSWORD is set).
+          content:
+            text/html:
+              schema: {type: string}
+    """
     if request.method == "GET":
         return _page()
     if g.get("sessions_down") is not None:
@@ -55,7 +88,14 @@ def login() -> Response:
 @bp.post("/logout")
 @policy(Access.OPEN)
 def logout() -> Response:
-    """End the session: its key in Redis is deleted."""
+    """End the session: its key in Redis is deleted.
+
+    ---
+    tags: [watch]
+    responses:
+      '302': {description: Signed out; on to /login.}
+      '400': {$ref: '#/components/responses/BadRequest'}
+    """
     if operator() is not None:
         app_csrf().protect()
         log.info("operator %s signed out", operator())
@@ -66,14 +106,58 @@ def logout() -> Response:
 @bp.get("/api/tokens")
 @policy(Access.ADMIN)
 def tokens_listing() -> Response:
-    """List the live API tokens (ids, names and expiry; never their secrets)."""
+    """List the live API tokens (ids, names and expiry; never their secrets).
+
+    ---
+    tags: [watch]
+    responses:
+      '200':
+        description: The tokens.
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [tokens]
+              properties:
+                tokens:
+                  type: array
+                  items: {$ref: '#/components/schemas/Token'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     return jsonify({"tokens": tokens.listing(services().redis)})
 
 
 @bp.post("/api/tokens")
 @policy(Access.ADMIN)
 def create_token() -> Response:
-    """Create a token: `{"name": "...", "ttl": seconds}`; its secret is in this answer only."""
+    """Create a token: `{"name": "...", "ttl": seconds}`; its secret is in this answer only.
+
+    ---
+    tags: [watch]
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema:
+            type: object
+            properties:
+              name: {type: string, maxLength: 100}
+              ttl: {type: integer, minimum: 1, maximum: 2592000, default: 3600}
+    responses:
+      '201':
+        description: The token.
+        content:
+          application/json:
+            schema:
+              allOf:
+              - {$ref: '#/components/schemas/Token'}
+              - type: object
+                required: [token]
+                properties:
+                  token: {type: string, pattern: ^fila_}
+      '400': {$ref: '#/components/responses/BadRequest'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     usage = 'send {"name": "<what it is for: at most 100 printable characters>", "ttl": <seconds>}'
     data = json_object(usage)
     settings = services().settings
@@ -92,7 +176,28 @@ def create_token() -> Response:
 @bp.delete("/api/tokens/<token_id>")
 @policy(Access.ADMIN)
 def revoke_token(token_id: str) -> Response:
-    """Revoke a token at once."""
+    """Revoke a token at once.
+
+    ---
+    tags: [watch]
+    parameters:
+    - name: token_id
+      in: path
+      required: true
+      schema: {type: string}
+    responses:
+      '200':
+        description: Revoked.
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [revoked]
+              properties:
+                revoked: {type: string}
+      '404': {$ref: '#/components/responses/NotFound'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     if not tokens.revoke(services().redis, token_id):
         refuse(404, "unknown_token", f"no live token has the id {token_id[:40]!r}")
     log.warning("token %s revoked", token_id)

@@ -139,7 +139,32 @@ def _store(raw: bytes, report: Report, *, check_only: bool) -> None:
 @bp.post("/bulk")
 @policy(Access.OPEN, Limit.WRITES)
 def load() -> Response:
-    """SET every good `chave,valor` line (in chunks); report bad lines by number (the first 100, and a count)."""
+    """SET every good `chave,valor` line (in chunks); report bad lines by number (the first 100, and a count).
+
+    ---
+    tags: [kv]
+    requestBody:
+      required: true
+      content:
+        text/csv:
+          schema: {type: string}
+    responses:
+      '200':
+        description: What loaded, and each bad line with its reason.
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/BulkReport'}
+      '400':
+        description: Nothing could be loaded (every line refused), or the body is empty or not UTF-8.
+        content:
+          application/json:
+            schema:
+              oneOf:
+              - {$ref: '#/components/schemas/BulkReport'}
+              - {$ref: '#/components/schemas/Error'}
+      '413': {$ref: '#/components/responses/TooLarge'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     raw = request.get_data(cache=False)
     if not raw.strip():
         refuse(400, "empty_body", "the request body is empty: send chave,valor lines (text/csv)")

@@ -20,7 +20,17 @@ DEAD_SHOWN = 50
 @bp.route("/painel")
 @policy(Access.ADMIN)
 def page() -> Response:
-    """Render the page (its script polls /api/painel)."""
+    """Render the page (its script polls /api/painel).
+
+    ---
+    tags: [watch]
+    responses:
+      '200':
+        description: The page.
+        content:
+          text/html:
+            schema: {type: string}
+    """
     settings = services().settings
     response = make_response(render_template(
         "console.html", queue=settings.queue_name, dashboard_url=settings.dashboard_url,
@@ -31,7 +41,41 @@ def page() -> Response:
 @bp.get("/api/painel")
 @policy(Access.ADMIN)
 def snapshot() -> Response:
-    """Return everything the page shows, in one answer."""
+    """Return everything the page shows, in one answer.
+
+    ---
+    tags: [watch]
+    responses:
+      '200':
+        description: The snapshot.
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [messages, queue, throughput, workers, results, rq, jobs, dead, redis]
+              properties:
+                messages: {$ref: '#/components/schemas/QueueFigures'}
+                queue: {$ref: '#/components/schemas/QueueFigures', deprecated: true, description: The former name of
+                    `messages` (a queue's name is a string everywhere else); it goes in the next release.}
+                throughput:
+                  type: array
+                  items: {type: integer, minimum: 0}
+                workers:
+                  type: array
+                  items: {$ref: '#/components/schemas/Worker'}
+                results:
+                  type: array
+                  items: {$ref: '#/components/schemas/Message'}
+                rq: {$ref: '#/components/schemas/JobQueueFigures'}
+                jobs:
+                  type: array
+                  items: {type: object}
+                dead:
+                  type: array
+                  items: {$ref: '#/components/schemas/DeadLetter'}
+                redis: {$ref: '#/components/schemas/RedisMemory'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     monitor = services().monitor
     figures = monitor.figures()
     return jsonify({

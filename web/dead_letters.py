@@ -39,7 +39,39 @@ _CURSOR = re.compile(r"([0-9]{1,15}):([0-9A-HJKMNP-TV-Z]{26})")
 @bp.get("/dead")
 @policy(Access.ADMIN)
 def listing() -> Response:
-    """Return dead letters, newest first: `?limit=` (1-1000, default 100), `?after=` (the previous page's next)."""
+    """Return dead letters, newest first: `?limit=` (1-1000, default 100), `?after=` (the previous page's next).
+
+    ---
+    tags: [messages]
+    parameters:
+    - name: limit
+      in: query
+      explode: false
+      schema: {type: integer, minimum: 1, maximum: 1000, default: 100}
+    - name: after
+      in: query
+      explode: false
+      description: The previous page's `next`, to continue from there.
+      schema: {type: string, pattern: '^[0-9]{1,15}:[0-9A-HJKMNP-TV-Z]{26}$'}
+    responses:
+      '200':
+        description: The dead letters with their last error and a preview of the body.
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [queue, dead, next]
+              properties:
+                queue: {type: string}
+                dead:
+                  type: array
+                  items: {$ref: '#/components/schemas/DeadLetter'}
+                next:
+                  type: [string, 'null']
+                  description: The `after` of the next page; null on the last.
+      '400': {$ref: '#/components/responses/BadRequest'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     limit = query_number("limit", 1, PAGE_MAX, 100)
     after = request.args.get("after")
     cursor = _CURSOR.fullmatch(after) if after is not None else None
@@ -53,7 +85,25 @@ def listing() -> Response:
 @bp.get("/dead/<message_id>")
 @policy(Access.ADMIN)
 def one(message_id: str) -> Response:
-    """Return one dead letter, its whole body included."""
+    """Return one dead letter, its whole body included.
+
+    ---
+    tags: [messages]
+    parameters:
+    - name: message_id
+      in: path
+      required: true
+      schema: {type: string}
+    responses:
+      '200':
+        description: The dead letter.
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/DeadLetter'}
+      '400': {$ref: '#/components/responses/BadRequest'}
+      '404': {$ref: '#/components/responses/NotFound'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     letter = services().dead_letters.one(valid_id(message_id))
     if letter is None:
         refuse(404, "unknown_message", f"no dead letter has the id {message_id}", id=message_id)
@@ -63,7 +113,29 @@ def one(message_id: str) -> Response:
 @bp.delete("/dead/<message_id>")
 @policy(Access.ADMIN)
 def delete(message_id: str) -> Response:
-    """Delete one dead letter for good."""
+    """Delete one dead letter for good.
+
+    ---
+    tags: [messages]
+    parameters:
+    - name: message_id
+      in: path
+      required: true
+      schema: {type: string}
+    responses:
+      '200':
+        description: Deleted.
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [deleted]
+              properties:
+                deleted: {const: 1}
+      '400': {$ref: '#/components/responses/BadRequest'}
+      '404': {$ref: '#/components/responses/NotFound'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     if not services().dead_letters.delete(valid_id(message_id)):
         refuse(404, "unknown_message", f"no dead letter has the id {message_id}", id=message_id)
     log.info("deleted dead letter %s of %s", message_id, services().settings.queue_name)
@@ -90,7 +162,55 @@ def step(action: str, count: int, until: int) -> Response:
 @bp.post("/dead/requeue")
 @policy(Access.ADMIN)
 def requeue() -> Response:
-    """Put dead letters back on the queue: `{"ids": [...]}` (at most 1000), or `{"all": true}` a step at a time."""
+    """Put dead letters back on the queue: `{"ids": [...]}` (at most 1000), or `{"all": true}` a step at a time.
+
+    ---
+    tags: [messages]
+    description: '`{"all": true}` requeues up to 10,000 of the letters dead at the time of the first request and
+
+      answers how many are `remaining`; send `{"all": true, "until": <the until it answered>}` again
+
+      until none are. Letters that die meanwhile stay dead.
+
+      '
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema:
+            oneOf:
+            - type: object
+              required: [all]
+              properties:
+                all: {const: true}
+                until: {type: number, minimum: 0, maximum: 10000000000}
+              not:
+                required: [ids]
+            - type: object
+              required: [ids]
+              properties:
+                ids:
+                  type: array
+                  minItems: 1
+                  maxItems: 1000
+                  items: {$ref: '#/components/schemas/MessageId'}
+              not:
+                required: [all]
+    responses:
+      '200':
+        description: How many went back (ids no longer dead are skipped); for all, how many remain.
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [requeued]
+              properties:
+                requeued: {type: integer, minimum: 0}
+                remaining: {type: integer, minimum: 0}
+                until: {type: number}
+      '400': {$ref: '#/components/responses/BadRequest'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     usage = 'send either {"all": true} or {"ids": ["<id>", ...]}'
     data = json_object(usage)
     if ("all" in data) == ("ids" in data) or ("all" in data and data["all"] is not True) or (
@@ -110,7 +230,36 @@ def requeue() -> Response:
 @bp.post("/dead/purge")
 @policy(Access.ADMIN)
 def purge() -> Response:
-    """Delete dead letters for good, a step at a time; `{"confirm": true}` is required."""
+    """Delete dead letters for good, a step at a time; `{"confirm": true}` is required.
+
+    ---
+    tags: [messages]
+    description: Like requeueing all; send `until` back until none are `remaining`.
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema:
+            type: object
+            required: [confirm]
+            properties:
+              confirm: {const: true}
+              until: {type: number, minimum: 0, maximum: 10000000000}
+    responses:
+      '200':
+        description: How many were deleted, how many remain.
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [purged, remaining, until]
+              properties:
+                purged: {type: integer, minimum: 0}
+                remaining: {type: integer, minimum: 0}
+                until: {type: number}
+      '400': {$ref: '#/components/responses/BadRequest'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     usage = 'purging deletes dead letters for good: send {"confirm": true}'
     data = json_object(usage)
     if data.get("confirm") is not True:

@@ -33,7 +33,27 @@ _computing = threading.BoundedSemaphore(COMPUTING_AT_ONCE)
 @bp.route("/")
 @policy(Access.OPEN)
 def hello() -> Response:
-    """Count a hit in Redis (INCR hits) and say how long Redis took."""
+    """Count a hit in Redis (INCR hits) and say how long Redis took.
+
+    ---
+    tags: [handout]
+    responses:
+      '200':
+        description: The greeting with the hit count.
+        content:
+          text/plain:
+            schema: {type: string, example: 'Hello World! I have been seen 1 times.
+
+                Tempo de resposta: 0.000412 segundos'}
+          application/json:
+            schema:
+              type: object
+              required: [hits, elapsed_s]
+              properties:
+                hits: {type: integer, minimum: 1}
+                elapsed_s: {type: number}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     start = time.perf_counter()
     count = services().redis.incr(keys.HITS)
     elapsed = time.perf_counter() - start
@@ -45,7 +65,23 @@ def hello() -> Response:
 @bp.route("/sem-redis")
 @policy(Access.OPEN)
 def hello_without_redis() -> Response:
-    """Answer the same greeting without touching Redis."""
+    """Answer the same greeting without touching Redis.
+
+    ---
+    tags: [handout]
+    responses:
+      '200':
+        description: The greeting.
+        content:
+          text/plain:
+            schema: {type: string}
+          application/json:
+            schema:
+              type: object
+              required: [elapsed_s]
+              properties:
+                elapsed_s: {type: number}
+    """
     start = time.perf_counter()
     response = "Hello World! I have been seen times."
     elapsed = time.perf_counter() - start
@@ -55,28 +91,68 @@ def hello_without_redis() -> Response:
 @bp.route("/inicio")
 @policy(Access.OPEN)
 def start_page() -> Response:
-    """Answer the handout's first static route."""
+    """Answer the handout's first static route.
+
+    ---
+    tags: [handout]
+    responses:
+      '200': {$ref: '#/components/responses/Page'}
+    """
     return reply("Página Inicial", {"page": "inicio"})
 
 
 @bp.route("/sobre")
 @policy(Access.OPEN)
 def about() -> Response:
-    """Answer the handout's /sobre."""
+    """Answer the handout's /sobre.
+
+    ---
+    tags: [handout]
+    responses:
+      '200': {$ref: '#/components/responses/Page'}
+    """
     return reply("Sobre o aplicativo...", {"page": "sobre"})
 
 
 @bp.route("/contato")
 @policy(Access.OPEN)
 def contact() -> Response:
-    """Answer the handout's /contato."""
+    """Answer the handout's /contato.
+
+    ---
+    tags: [handout]
+    responses:
+      '200': {$ref: '#/components/responses/Page'}
+    """
     return reply("Página de contato.", {"page": "contato"})
 
 
 @bp.route("/usuario/<nome>")
 @policy(Access.OPEN)
 def greet(nome: str) -> Response:
-    """Greet by name, HTML-escaped (the handout's f-string was a reflected XSS)."""
+    """Greet by name, HTML-escaped (the handout's f-string was a reflected XSS).
+
+    ---
+    tags: [handout]
+    parameters:
+    - name: nome
+      in: path
+      required: true
+      schema: {type: string, minLength: 1}
+    responses:
+      '200':
+        description: '"Olá, nome!", the name HTML-escaped.'
+        content:
+          text/html:
+            schema: {type: string}
+          application/json:
+            schema:
+              type: object
+              required: [greeting]
+              properties:
+                greeting: {type: string}
+      '404': {$ref: '#/components/responses/NotFound'}
+    """
     response = reply(f"Olá, {escape(nome)}!", {"greeting": f"Olá, {nome}!"})
     if response.mimetype == "text/plain":
         response.mimetype = "text/html"
@@ -86,7 +162,26 @@ def greet(nome: str) -> Response:
 @bp.route("/set/<chave>/<valor>")
 @policy(Access.OPEN, Limit.WRITES)
 def set_value(chave: str, valor: str) -> Response:
-    """SET chave valor."""
+    """SET chave valor.
+
+    ---
+    tags: [handout]
+    parameters:
+    - {$ref: '#/components/parameters/Chave'}
+    - {$ref: '#/components/parameters/Valor'}
+    responses:
+      '200':
+        description: '"Valor <valor> foi armazenado com a chave <chave>".'
+        content:
+          text/plain:
+            schema: {type: string}
+          application/json:
+            schema: {$ref: '#/components/schemas/KeyValue'}
+      '400': {$ref: '#/components/responses/BadRequest'}
+      '404': {$ref: '#/components/responses/NotFound'}
+      '409': {$ref: '#/components/responses/WrongType'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     settings = services().settings
     user_key(chave, settings, kind="string", writing=True)
     user_value(valor, settings)
@@ -99,7 +194,25 @@ def set_value(chave: str, valor: str) -> Response:
 @bp.route("/get/<chave>")
 @policy(Access.OPEN)
 def get_value(chave: str) -> Response:
-    """GET chave (404 when it does not exist)."""
+    """GET chave (404 when it does not exist).
+
+    ---
+    tags: [handout]
+    parameters:
+    - {$ref: '#/components/parameters/Chave'}
+    responses:
+      '200':
+        description: '"Valor recuperado: <valor>".'
+        content:
+          text/plain:
+            schema: {type: string}
+          application/json:
+            schema: {$ref: '#/components/schemas/KeyValue'}
+      '400': {$ref: '#/components/responses/BadRequest'}
+      '404': {$ref: '#/components/responses/NotFound'}
+      '409': {$ref: '#/components/responses/WrongType'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     user_key(chave, services().settings, kind="string")
     value = cast(str | None, services().redis.get(chave))
     log.info("redis GET %s -> %s", chave, "hit" if value is not None else "miss")
@@ -112,7 +225,32 @@ def get_value(chave: str) -> Response:
 @bp.route("/push/<lista>/<valor>")
 @policy(Access.OPEN, Limit.WRITES)
 def push(lista: str, valor: str) -> Response:
-    """LPUSH lista valor (the queue list `fila` feeds the workers)."""
+    """LPUSH lista valor (the queue list `fila` feeds the workers).
+
+    ---
+    tags: [handout]
+    parameters:
+    - {$ref: '#/components/parameters/Lista'}
+    - {$ref: '#/components/parameters/Valor'}
+    responses:
+      '200':
+        description: '"Valor <valor> adicionado à lista <lista>".'
+        content:
+          text/plain:
+            schema: {type: string}
+          application/json:
+            schema:
+              type: object
+              required: [list, value, length]
+              properties:
+                list: {type: string}
+                value: {type: string}
+                length: {type: integer, minimum: 1}
+      '400': {$ref: '#/components/responses/BadRequest'}
+      '404': {$ref: '#/components/responses/NotFound'}
+      '409': {$ref: '#/components/responses/WrongType'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     settings = services().settings
     user_key(lista, settings, kind="list", writing=True, allow_queue=True)
     user_value(valor, settings)
@@ -129,7 +267,30 @@ def push(lista: str, valor: str) -> Response:
 @bp.route("/pop/<lista>")
 @policy(Access.OPEN, Limit.WRITES)
 def pop(lista: str) -> Response:
-    """LPOP lista, as the handout does (404 when the list is empty)."""
+    """LPOP lista, as the handout does (404 when the list is empty).
+
+    ---
+    tags: [handout]
+    parameters:
+    - {$ref: '#/components/parameters/Lista'}
+    responses:
+      '200':
+        description: '"Valor retirado da lista <lista>: <valor>".'
+        content:
+          text/plain:
+            schema: {type: string}
+          application/json:
+            schema:
+              type: object
+              required: [list, value]
+              properties:
+                list: {type: string}
+                value: {type: string}
+      '400': {$ref: '#/components/responses/BadRequest'}
+      '404': {$ref: '#/components/responses/NotFound'}
+      '409': {$ref: '#/components/responses/WrongType'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     user_key(lista, services().settings, kind="list", writing=True, allow_queue=True)
     value = cast(str | None, services().redis.lpop(lista))
     log.info("redis LPOP %s -> %s", lista, "value" if value is not None else "empty")
@@ -144,7 +305,33 @@ def pop(lista: str) -> Response:
 @bp.route("/listar/<lista>")
 @policy(Access.OPEN)
 def list_values(lista: str) -> Response:
-    """LRANGE lista 0 N (at most LIST_SHOW_MAX values, and the total)."""
+    """LRANGE lista 0 N (at most LIST_SHOW_MAX values, and the total).
+
+    ---
+    tags: [handout]
+    parameters:
+    - {$ref: '#/components/parameters/ListaRead'}
+    responses:
+      '200':
+        description: '"Valores na lista <lista>: [...]".'
+        content:
+          text/plain:
+            schema: {type: string}
+          application/json:
+            schema:
+              type: object
+              required: [list, values, total]
+              properties:
+                list: {type: string}
+                values:
+                  type: array
+                  items: {type: string}
+                total: {type: integer, minimum: 0}
+      '400': {$ref: '#/components/responses/BadRequest'}
+      '404': {$ref: '#/components/responses/NotFound'}
+      '409': {$ref: '#/components/responses/WrongType'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     user_key(lista, services().settings, kind="list")
     limit = services().settings.list_show_max
     with services().redis.pipeline(transaction=False) as pipe:
@@ -165,7 +352,29 @@ DEMO_LIMIT, DEMO_WINDOW = 5, 60
 @bp.route("/limite")
 @policy(Access.OPEN)
 def limit_demo() -> Response:
-    """Count this client's requests in a window with INCR + EXPIRE, as a rate limiter does; 429 past the limit."""
+    """Count this client's requests in a window with INCR + EXPIRE, as a rate limiter does; 429 past the limit.
+
+    ---
+    tags: [handout]
+    responses:
+      '200':
+        description: '"Requisição N de 5 nesta janela de 60 s (a janela recomeça em S s ...)".'
+        content:
+          text/plain:
+            schema: {type: string}
+          application/json:
+            schema:
+              type: object
+              required: [key, count, limit, window_s, reset_in_s]
+              properties:
+                key: {type: string}
+                count: {type: integer, minimum: 1}
+                limit: {type: integer}
+                window_s: {type: integer}
+                reset_in_s: {type: integer}
+      '429': {$ref: '#/components/responses/TooMany'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     client = request.remote_addr or "desconhecido"
     key = keys.limit_demo(client)
     with services().redis.pipeline(transaction=True) as pipe:
@@ -205,7 +414,23 @@ def computing() -> Iterator[None]:
 @bp.route("/fib/<n>")
 @policy(Access.OPEN, Limit.CPU)
 def fib_without_cache(n: str) -> Response:
-    """Compute Fibonacci(n) by the naive recursion in the request (bounded)."""
+    """Compute Fibonacci(n) by the naive recursion in the request (bounded).
+
+    ---
+    tags: [handout]
+    parameters:
+    - {$ref: '#/components/parameters/NumberText'}
+    responses:
+      '200':
+        description: '"[SEM CACHE] Fibonacci(n) = ... (tempo: ... segundos)".'
+        content:
+          text/plain:
+            schema: {type: string}
+          application/json:
+            schema: {$ref: '#/components/schemas/Fibonacci'}
+      '400': {$ref: '#/components/responses/BadRequest'}
+      '404': {$ref: '#/components/responses/NotFound'}
+    """
     limit = services().settings.fib_naive_max
     value = fib_n(n)
     if value > limit:
@@ -224,7 +449,24 @@ def fib_without_cache(n: str) -> Response:
 @bp.route("/fib-cache/<n>")
 @policy(Access.OPEN, Limit.CPU)
 def fib_with_cache(n: str) -> Response:
-    """Answer Fibonacci(n) from the Redis cache `fib:<n>`, computing and caching it (SETEX) on a miss."""
+    """Answer Fibonacci(n) from the Redis cache `fib:<n>`, computing and caching it (SETEX) on a miss.
+
+    ---
+    tags: [handout]
+    parameters:
+    - {$ref: '#/components/parameters/NumberText'}
+    responses:
+      '200':
+        description: '"[COM CACHE] Fibonacci(n) = ... (Redis (cache) | calculado e salvo no Redis)".'
+        content:
+          text/plain:
+            schema: {type: string}
+          application/json:
+            schema: {$ref: '#/components/schemas/Fibonacci'}
+      '400': {$ref: '#/components/responses/BadRequest'}
+      '404': {$ref: '#/components/responses/NotFound'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     settings = services().settings
     value = fib_n(n)
     start = time.perf_counter()

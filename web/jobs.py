@@ -61,7 +61,41 @@ def submit(n: int, algorithm: Algorithm) -> tuple[int, dict[str, Any], dict[str,
 @bp.post("/api/jobs/fib")
 @policy(Access.PRODUCER, Limit.API)
 def create() -> Response:
-    """Enqueue F(n) from `{"n": <int>, "algorithm": "naive" | "fast"}` (cached: 200 at once)."""
+    """Enqueue F(n) from `{"n": <int>, "algorithm": "naive" | "fast"}` (cached: 200 at once).
+
+    ---
+    tags: [jobs]
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema:
+            type: object
+            required: [n]
+            properties:
+              n: {type: integer, minimum: 0, maximum: 1000000}
+              algorithm:
+                type: string
+                enum: [fast, naive]
+                default: fast
+    responses:
+      '200':
+        description: From the cache.
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/CachedFibonacci'}
+      '202':
+        description: Enqueued; follow Location.
+        headers:
+          Location:
+            required: true
+            schema: {type: string}
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/JobAccepted'}
+      '400': {$ref: '#/components/responses/BadRequest'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     data = json_object('send a JSON object {"n": <int>, "algorithm": "naive" | "fast"}')
     n, algorithm = checked_job(data.get("n"), data.get("algorithm", Algorithm.FAST.value))
     status, payload, headers = submit(n, algorithm)
@@ -74,7 +108,42 @@ def create() -> Response:
 @bp.get("/fib-job/<n>")
 @policy(Access.OPEN, Limit.WRITES)
 def create_text(n: str) -> Response:
-    """The handout-style route: enqueue F(n) (`?algorithm=naive`), or answer from the cache."""
+    """The handout-style route: enqueue F(n) (`?algorithm=naive`), or answer from the cache.
+
+    ---
+    tags: [handout, jobs]
+    parameters:
+    - {$ref: '#/components/parameters/NumberText'}
+    - name: algorithm
+      in: query
+      explode: false
+      schema:
+        type: string
+        enum: [fast, naive]
+        default: fast
+    responses:
+      '200':
+        description: '"[CACHE] Fibonacci(n) = ..."'
+        content:
+          text/plain:
+            schema: {type: string}
+          application/json:
+            schema: {$ref: '#/components/schemas/CachedFibonacci'}
+      '202':
+        description: '"[JOB] Fibonacci(n) enfileirado no RQ: job <id>" and how to follow it.'
+        headers:
+          Location:
+            required: true
+            schema: {type: string}
+        content:
+          text/plain:
+            schema: {type: string}
+          application/json:
+            schema: {$ref: '#/components/schemas/JobAccepted'}
+      '400': {$ref: '#/components/responses/BadRequest'}
+      '404': {$ref: '#/components/responses/NotFound'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     number, algorithm = checked_job(whole_number(n, "n", 0, N_MAX, code="bad_number"),
                                     request.args.get("algorithm", Algorithm.FAST.value))
     status, payload, headers = submit(number, algorithm)
@@ -103,7 +172,21 @@ def _iso(moment: Any) -> str | None:
 @bp.get("/api/jobs/<job_id>")
 @policy(Access.PRODUCER)
 def job_status(job_id: str) -> Response:
-    """Return status, result (summarised), times, worker, error and position in the queue."""
+    """Return status, result (summarised), times, worker, error and position in the queue.
+
+    ---
+    tags: [jobs]
+    parameters:
+    - {$ref: '#/components/parameters/JobId'}
+    responses:
+      '200':
+        description: The job.
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/Job'}
+      '404': {$ref: '#/components/responses/NotFound'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     job = existing_job(job_id)
     status = job.get_status()
     result = job.return_value() if status == JobStatus.FINISHED else None
@@ -125,7 +208,22 @@ def job_status(job_id: str) -> Response:
 @bp.get("/api/jobs/<job_id>/result")
 @policy(Access.PRODUCER)
 def job_result(job_id: str) -> Response:
-    """Return a finished job's whole result as text."""
+    """Return a finished job's whole result as text.
+
+    ---
+    tags: [jobs]
+    parameters:
+    - {$ref: '#/components/parameters/JobId'}
+    responses:
+      '200':
+        description: The digits.
+        content:
+          text/plain:
+            schema: {type: string, pattern: '^[0-9]+$'}
+      '404': {$ref: '#/components/responses/NotFound'}
+      '409': {$ref: '#/components/responses/Conflict'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     job = existing_job(job_id)
     status = job.get_status()
     if status != JobStatus.FINISHED:
@@ -136,7 +234,25 @@ def job_result(job_id: str) -> Response:
 @bp.get("/api/fib/<n>")
 @policy(Access.PRODUCER)
 def cached_result(n: str) -> Response:
-    """Return the cached F(n) whole, as text."""
+    """Return the cached F(n) whole, as text.
+
+    ---
+    tags: [jobs]
+    parameters:
+    - name: n
+      in: path
+      required: true
+      schema: {type: integer, minimum: 0, maximum: 999999999}
+    responses:
+      '200':
+        description: The digits.
+        content:
+          text/plain:
+            schema: {type: string}
+      '400': {$ref: '#/components/responses/BadRequest'}
+      '404': {$ref: '#/components/responses/NotFound'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     number = whole_number(n, "n", 0, N_MAX, code="bad_number")
     cached = services().redis.get(keys.fib(number))
     if cached is None:
@@ -147,7 +263,30 @@ def cached_result(n: str) -> Response:
 @bp.delete("/api/jobs/<job_id>")
 @policy(Access.ADMIN)
 def cancel(job_id: str) -> Response:
-    """Cancel a queued job, stop a running one, or delete a finished one."""
+    """Cancel a queued job, stop a running one, or delete a finished one.
+
+    ---
+    tags: [jobs]
+    parameters:
+    - {$ref: '#/components/parameters/JobId'}
+    responses:
+      '200':
+        description: What was done.
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [id, was, action]
+              properties:
+                id: {type: string}
+                was: {type: string}
+                action:
+                  type: string
+                  enum: [canceled, stopped, deleted]
+      '404': {$ref: '#/components/responses/NotFound'}
+      '409': {$ref: '#/components/responses/Conflict'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     job = existing_job(job_id)
     status = job.get_status()
     try:

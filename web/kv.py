@@ -30,7 +30,40 @@ def ttl_seconds(raw: object) -> int | None:
 @bp.get("/<key>")
 @policy(Access.OPEN)
 def read(key: str) -> Response:
-    """Return a key's value and remaining TTL (HEAD answers the same without a body)."""
+    """Return a key's value and remaining TTL (HEAD answers the same without a body).
+
+    ---
+    get:
+      tags: [kv]
+      parameters:
+      - name: key
+        in: path
+        required: true
+        schema: {type: string, minLength: 1}
+      responses:
+        '200':
+          description: The value.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/StoredValue'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '409': {$ref: '#/components/responses/WrongType'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+    head:
+      tags: [kv]
+      parameters:
+      - name: key
+        in: path
+        required: true
+        schema: {type: string, minLength: 1}
+      responses:
+        '200': {description: It exists.}
+        '400': {description: Not a usable name.}
+        '404': {description: It does not exist.}
+        '409': {description: It holds another type.}
+        '503': {description: Redis is unavailable.}
+    """
     user_key(key, services().settings, kind="string")
     with services().redis.pipeline(transaction=False) as pipe:
         pipe.get(key)
@@ -45,7 +78,53 @@ def read(key: str) -> Response:
 @bp.put("/<key>")
 @policy(Access.OPEN, Limit.WRITES)
 def write(key: str) -> Response:
-    """SET a key from `{"value": ..., "ttl": seconds}` or a text/plain body with `?ttl=`."""
+    """SET a key from `{"value": ..., "ttl": seconds}` or a text/plain body with `?ttl=`.
+
+    ---
+    tags: [kv]
+    parameters:
+    - name: key
+      in: path
+      required: true
+      schema: {type: string, minLength: 1}
+    - name: ttl
+      in: query
+      description: Seconds to keep the key (with a text/plain body).
+      explode: false
+      schema: {type: integer, minimum: 1, maximum: 315360000}
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema:
+            type: object
+            required: [value]
+            properties:
+              value: {type: string, minLength: 1}
+              ttl:
+                type: [integer, 'null']
+                minimum: 1
+                maximum: 315360000
+                description: Seconds to keep the key; null or absent for no expiry.
+        text/plain:
+          schema: {type: string, minLength: 1}
+    responses:
+      '200':
+        description: Replaced.
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/StoredValue'}
+      '201':
+        description: Created.
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/StoredValue'}
+      '400': {$ref: '#/components/responses/BadRequest'}
+      '404': {$ref: '#/components/responses/NotFound'}
+      '409': {$ref: '#/components/responses/WrongType'}
+      '413': {$ref: '#/components/responses/TooLarge'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     settings = services().settings
     user_key(key, settings, kind="string", writing=True)
     query_ttl = ttl_seconds(request.args.get("ttl"))
@@ -71,7 +150,37 @@ def write(key: str) -> Response:
 @bp.delete("/<key>")
 @policy(Access.OPEN, Limit.WRITES)
 def delete(key: str) -> Response:
-    """DEL a key (404 when it did not exist)."""
+    """DEL a key (404 when it did not exist).
+
+    ---
+    delete:
+      tags: [kv]
+      parameters:
+      - name: key
+        in: path
+        required: true
+        schema: {type: string, minLength: 1}
+      responses:
+        '204': {description: Deleted.}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '409': {$ref: '#/components/responses/WrongType'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+    options:
+      tags: [kv]
+      parameters:
+      - name: key
+        in: path
+        required: true
+        schema: {type: string, minLength: 1}
+      responses:
+        '200':
+          description: The methods.
+          headers:
+            Allow:
+              required: true
+              schema: {type: string}
+    """
     user_key(key, services().settings, kind="string", writing=True)
     # GETDEL deletes strings only (WRONGTYPE otherwise): this API stores strings, it does not drop lists.
     removed = services().redis.getdel(key) is not None

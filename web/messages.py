@@ -68,7 +68,43 @@ def parse_bodies(raw: bytes, mimetype: str, batch_max: int, max_bytes: int) -> l
 @bp.post("/messages")
 @policy(Access.PRODUCER, Limit.API)
 def produce() -> Response:
-    """Enqueue one message, a JSON batch, or text/plain lines; answer 202 with the ids."""
+    """Enqueue one message, a JSON batch, or text/plain lines; answer 202 with the ids.
+
+    ---
+    tags: [messages]
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema:
+            oneOf:
+            - {$ref: '#/components/schemas/NewMessage'}
+            - type: array
+              minItems: 1
+              description: At most BATCH_MAX (10,000) messages; more is a 413.
+              items: {$ref: '#/components/schemas/NewMessage'}
+        text/plain:
+          schema: {type: string, description: One message per non-empty line.}
+    responses:
+      '202':
+        description: Accepted; the ids in order.
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [queue, count, ids, status_url]
+              properties:
+                queue: {type: string}
+                count: {type: integer, minimum: 1}
+                ids:
+                  type: array
+                  items: {$ref: '#/components/schemas/MessageId'}
+                status_url: {type: string}
+      '400': {$ref: '#/components/responses/BadRequest'}
+      '413': {$ref: '#/components/responses/TooLarge'}
+      '415': {$ref: '#/components/responses/Unsupported'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     settings = services().settings
     bodies = parse_bodies(request.get_data(cache=False), request.mimetype, settings.batch_max,
                           settings.message_max_bytes)
@@ -88,7 +124,25 @@ def produce() -> Response:
 @bp.get("/messages/<message_id>")
 @policy(Access.PRODUCER)
 def status(message_id: str) -> Response:
-    """Return a message's status, result, worker, attempts and timings."""
+    """Return a message's status, result, worker, attempts and timings.
+
+    ---
+    tags: [messages]
+    parameters:
+    - name: message_id
+      in: path
+      required: true
+      schema: {type: string}
+    responses:
+      '200':
+        description: Where the message is.
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/Message'}
+      '400': {$ref: '#/components/responses/BadRequest'}
+      '404': {$ref: '#/components/responses/NotFound'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     info = services().monitor.message(valid_id(message_id))
     if info is None:
         refuse(404, "unknown_message", "unknown message id (or its result has expired)", id=message_id)

@@ -119,5 +119,15 @@ def init_app(app: Flask, services: Services) -> None:
 @bp.route("/metrics")
 @policy(Access.OPEN)
 def metrics() -> Response:
-    """Expose the metrics in Prometheus' text format."""
+    """Expose the metrics in Prometheus' text format.
+
+    ---
+    tags: [watch]
+    responses:
+      '200':
+        description: The Prometheus text format.
+        content:
+          text/plain:
+            schema: {type: string}
+    """
     return Response(generate_latest(current_app.extensions["fila_metrics"]), content_type=CONTENT_TYPE_LATEST)

@@ -21,7 +21,29 @@ HISTORY_MAX = 1440
 @bp.get("/queues")
 @policy(Access.PRODUCER)
 def queues() -> Response:
-    """Return each queue's length, in flight, done, dead, rate, oldest message's age and pause state; Redis' memory."""
+    """Return each queue's length, in flight, done, dead, rate, oldest message's age and pause state; Redis' memory.
+
+    ---
+    tags: [watch]
+    responses:
+      '200':
+        description: One entry per queue.
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [queues, redis]
+              properties:
+                queues:
+                  type: array
+                  description: The message queue first, then the RQ queue.
+                  items:
+                    oneOf:
+                    - {$ref: '#/components/schemas/QueueFigures'}
+                    - {$ref: '#/components/schemas/JobQueueFigures'}
+                redis: {$ref: '#/components/schemas/RedisMemory'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     return jsonify({"queues": [services().monitor.figures(), services().jobs.figures()],
                     "redis": services().monitor.memory()})
 
@@ -29,14 +51,62 @@ def queues() -> Response:
 @bp.get("/workers")
 @policy(Access.PRODUCER)
 def workers() -> Response:
-    """Return the registered message workers: alive, or lost until a reaper takes what they held."""
+    """Return the registered message workers: alive, or lost until a reaper takes what they held.
+
+    ---
+    tags: [watch]
+    responses:
+      '200':
+        description: The workers.
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [workers]
+              properties:
+                workers:
+                  type: array
+                  items: {$ref: '#/components/schemas/Worker'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     return jsonify({"workers": services().monitor.workers()})
 
 
 @bp.get("/history")
 @policy(Access.PRODUCER)
 def history() -> Response:
-    """Return done, failed and dead per minute (`?minutes=`, 1-1440, default 60), oldest first."""
+    """Return done, failed and dead per minute (`?minutes=`, 1-1440, default 60), oldest first.
+
+    ---
+    tags: [watch]
+    parameters:
+    - name: minutes
+      in: query
+      explode: false
+      schema: {type: integer, minimum: 1, maximum: 1440, default: 60}
+    responses:
+      '200':
+        description: One entry per minute.
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [queue, history]
+              properties:
+                queue: {type: string}
+                history:
+                  type: array
+                  items:
+                    type: object
+                    required: [minute, done, failed, dead]
+                    properties:
+                      minute: {type: integer, description: The minute's start (seconds since the epoch).}
+                      done: {type: integer, minimum: 0}
+                      failed: {type: integer, minimum: 0}
+                      dead: {type: integer, minimum: 0}
+      '400': {$ref: '#/components/responses/BadRequest'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     minutes = query_number("minutes", 1, HISTORY_MAX, 60)
     return jsonify({"queue": services().settings.queue_name, "history": services().monitor.history(minutes)})
 
@@ -51,7 +121,20 @@ def this_queue(name: str) -> None:
 @bp.post("/queues/<name>/pause")
 @policy(Access.ADMIN)
 def pause(name: str) -> Response:
-    """Pause the queue: workers finish what they hold and take nothing more; enqueueing goes on."""
+    """Pause the queue: workers finish what they hold and take nothing more; enqueueing goes on.
+
+    ---
+    tags: [messages]
+    parameters:
+    - name: name
+      in: path
+      required: true
+      schema: {type: string}
+    responses:
+      '200': {$ref: '#/components/responses/PauseState'}
+      '404': {$ref: '#/components/responses/NotFound'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     this_queue(name)
     services().messages.pause()
     log.warning("queue %s paused", name)
@@ -61,7 +144,20 @@ def pause(name: str) -> Response:
 @bp.post("/queues/<name>/resume")
 @policy(Access.ADMIN)
 def resume(name: str) -> Response:
-    """Let workers take from the queue again."""
+    """Let workers take from the queue again.
+
+    ---
+    tags: [messages]
+    parameters:
+    - name: name
+      in: path
+      required: true
+      schema: {type: string}
+    responses:
+      '200': {$ref: '#/components/responses/PauseState'}
+      '404': {$ref: '#/components/responses/NotFound'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
     this_queue(name)
     services().messages.resume()
     log.warning("queue %s resumed", name)

@@ -127,8 +127,8 @@ class Settings:
                                  group="run")
     commander_url: str = setting("http://localhost:8081", "COMMANDER_URL", "the console's link to Redis Commander",
                                  group="run")
-    log_level: str = setting("INFO", "LOG_LEVEL", "log level", group="run")
-    log_messages: bool = setting(True, "LOG_MESSAGES", "one log line per message (`0` to turn off)", group="run")
+    log_level: str = setting("INFO", "LOG_LEVEL", "log level", group="logs")
+    log_messages: bool = setting(True, "LOG_MESSAGES", "one log line per message (`0` to turn off)", group="logs")
 
     admin_username: str = setting("admin", "ADMIN_USERNAME", "the operator's sign-in name", group="access")
     admin_password: str = setting(
@@ -197,17 +197,18 @@ class Settings:
 
     def env(self) -> dict[str, str]:
         """Render these settings as environment variables (for child processes)."""
-        out: dict[str, str] = {}
-        for spec in fields(self):
-            value = getattr(self, spec.name)
-            if isinstance(value, tuple):
-                value = ",".join(str(v) for v in value)
-            elif isinstance(value, Enum):
-                value = value.value
-            elif isinstance(value, bool):
-                value = "1" if value else "0"
-            out[spec.metadata["env"]] = str(value)
-        return out
+        return {spec.metadata["env"]: self.env_value(getattr(self, spec.name)) for spec in fields(self)}
+
+    @staticmethod
+    def env_value(value: object) -> str:
+        """Render one setting's value as its environment variable holds it."""
+        if isinstance(value, tuple):
+            return ",".join(str(v) for v in value)
+        if isinstance(value, Enum):
+            return str(value.value)
+        if isinstance(value, bool):
+            return "1" if value else "0"
+        return str(value)
 
     @staticmethod
     def provided(environ: Mapping[str, str] | None = None) -> set[str]:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
-import time
 
 import pytest
 import redis
 
+from tests.support.polling import wait_for
 from tests.support.processes import ROOT
 from tests.support.redis_server import free_port
 
@@ -42,14 +42,8 @@ def server(tmp_path_factory):
         def login(user: str) -> redis.Redis:
             return redis.Redis(port=port, username=user, password=passwords[USERS[user]], decode_responses=True,
                                socket_timeout=5)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                login("default").ping()
-                break
-            except redis.RedisError:
-                assert time.monotonic() < deadline and process.poll() is None, "redis-server did not start"
-                time.sleep(0.05)
+        wait_for(lambda: login("default").ping(), timeout=10, message="redis-server started by the script",
+                 give_up=lambda: None if process.poll() is None else "it exited")
         admin = login("default")
         admin.set("curso", "Redis")
         admin.rpush("alist", "1")

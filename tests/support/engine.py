@@ -125,13 +125,15 @@ def _start_dockerd(timeout: float = 60) -> tuple[dict[str, str], subprocess.Pope
     process = subprocess.Popen(["dockerd", "--data-root", str(CACHE / "data"), "--exec-root", str(CACHE / "exec"),
                                 "--pidfile", str(pid_file), "--host", env["DOCKER_HOST"]],
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + timeout
-    while not _answers(env):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            tail = (CACHE / "dockerd.log").read_text(errors="replace")[-2000:]
-            raise EngineUnavailable(f"dockerd did not start (see {CACHE / 'dockerd.log'}):\n{tail}")
-        time.sleep(0.2)
+    from tests.support.polling import wait_for
+
+    try:
+        wait_for(lambda: _answers(env), timeout=timeout, interval=0.2, message="dockerd",
+                 give_up=lambda: None if process.poll() is None else "dockerd exited")
+    except AssertionError:
+        process.kill()
+        tail = (CACHE / "dockerd.log").read_text(errors="replace")[-2000:]
+        raise EngineUnavailable(f"dockerd did not start (see {CACHE / 'dockerd.log'}):\n{tail}") from None
     return env, process
 
 

@@ -8,13 +8,12 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from shared.core.settings import Settings
+from tests.support import polling
+from tests.support.polling import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -64,19 +63,19 @@ class Proc:
     def wait_for_line(self, pattern: str, timeout: float = 15.0) -> str:
         """Wait until a printed line matches `pattern`; return it."""
         regex = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        seen = 0
-        while time.monotonic() < deadline:
-            lines = self.lines[seen:]
-            for line in lines:
-                if regex.search(line):
-                    return line
-            seen += len(lines)
-            if self.process.poll() is not None and not self._reader.is_alive():
-                break
-            time.sleep(0.02)
-        raise AssertionError(f"{self.name}: no line matching {pattern!r} within {timeout}s; output:\n"
-                             + self.output()[-3000:])
+
+        def found() -> str | None:
+            return next((line for line in list(self.lines) if regex.search(line)), None)
+        try:
+            return wait_for(found, timeout=timeout, message=f"a line matching {pattern!r}", give_up=self.ended)
+        except AssertionError as exc:
+            raise AssertionError(f"{self.name}: {exc}; output:\n{self.output()[-3000:]}") from None
+
+    def ended(self) -> str | None:
+        """Say why the process can print nothing more (it exited and its output is read), or None."""
+        if self.process.poll() is not None and not self._reader.is_alive():
+            return f"{self.name} exited with {self.process.returncode}"
+        return None
 
     def alive(self) -> bool:
         """Tell whether the process still runs."""
@@ -130,18 +129,11 @@ def start_dashboard(settings: Settings, port: int, *extra: str, env: Mapping[str
 
 def wait_http(proc: Proc, url: str, timeout: float = 20.0) -> Proc:
     """Wait until `url` answers (any HTTP status), or fail with the process output."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return proc
-        except urllib.error.HTTPError:
-            return proc
-        except OSError:
-            if not proc.alive():
-                break
-            time.sleep(0.05)
-    raise AssertionError(f"{proc.name} did not answer {url} within {timeout}s; output:\n{proc.output()[-3000:]}")
+    try:
+        polling.wait_http(url, timeout, give_up=lambda: None if proc.alive() else f"{proc.name} exited")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; output:\n{proc.output()[-3000:]}") from None
+    return proc
 
 
 def granian_args(port: int, workers: int = 2, threads: int = 2, host: str = "127.0.0.1") -> list[str]:

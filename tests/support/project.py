@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import requests
 from shared.core.settings import Settings
 from tests.support.compose import read_env_file
 from tests.support.engine import Engine
-from tests.support.polling import wait_for
+from tests.support.polling import wait_for, wait_http
 from tests.support.processes import ROOT
 from tests.support.redis_server import free_port
 
@@ -96,15 +95,7 @@ class Project:
 
     def wait_http(self, url: str, timeout: float = 60) -> None:
         """Wait until a URL answers 200."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(url, timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"{url} did not answer 200 within {timeout}s")
+        wait_http(url, timeout, status=200)
 
     def finished_job(self, n: int) -> dict:
         """Enqueue a fast Fibonacci job through the web and return its status once it has finished."""

@@ -7,12 +7,12 @@ import random
 import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import redis
 
 from cli.redis import find_redis_server
+from tests.support.polling import wait_for
 
 #: Ports tests hand out: below the kernel's ephemeral range (32768-60999 here), so that no outgoing
 #: connection of any process takes one between the moment it is chosen and the moment it is bound.
@@ -96,20 +96,17 @@ class RedisServer:
         if self.password:
             args += ["--requirepass", self.password]
         args += self.extra
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if self.client().ping():
-                    LIVE.append(self.process)
-                    return self
-            except redis.exceptions.RedisError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.process.kill()
-                    self.process.wait()
-                    self.process = None
-                    raise RuntimeError(f"redis-server on {self.port} did not start") from None
-                time.sleep(0.02)
+        process = self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for(self.client().ping, timeout=timeout, message=f"redis-server on {self.port}",
+                     give_up=lambda: None if process.poll() is None else f"it exited with {process.returncode}")
+        except AssertionError as exc:
+            process.kill()
+            process.wait()
+            self.process = None
+            raise RuntimeError(f"redis-server on {self.port} did not start: {exc}") from None
+        LIVE.append(process)
+        return self
 
     def kill(self) -> None:
         """SIGKILL the server, as a crash would (nothing flushed, nothing said to clients)."""

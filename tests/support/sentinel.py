@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 
 import redis
 
 from cli.redis import find_redis_server
+from tests.support.polling import wait_for
 from tests.support.redis_server import LIVE, RedisServer, free_port
 
 SERVICE = "fila"
@@ -40,17 +40,12 @@ class SentinelGroup:
         self.replica.start()
         for number, port in enumerate(self.sentinel_ports):
             self.start_sentinel(f"sentinel{number}", port, self.primary.port)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                replica = self.primary.client().info("replication").get("slave0", {})
-                if replica.get("state") == "online" and all(
-                        self.ask(port, "SENTINEL", "REPLICAS", SERVICE) for port in self.sentinel_ports):
-                    return self
-            except redis.exceptions.RedisError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("the Sentinels did not find the replica")
+        def ready() -> bool:
+            replica = self.primary.client().info("replication").get("slave0", {})
+            return replica.get("state") == "online" and all(
+                self.ask(port, "SENTINEL", "REPLICAS", SERVICE) for port in self.sentinel_ports)
+        wait_for(ready, timeout=20, interval=0.1, message="the Sentinels to find the replica")
+        return self
 
     def start_sentinel(self, name: str, port: int, primary_port: int, quorum: int = 2) -> None:
         """Start a Sentinel on `port` watching the Redis on `primary_port` as SERVICE."""

@@ -75,7 +75,7 @@ def test_requeue_all_and_purge_go_in_steps_and_a_repeated_step_moves_nothing_twi
 
 
 def test_history_counts_done_failed_and_dead_per_minute(client, settings, rdb):
-    from tests.benchmarks.workers import settled_batch
+    from benchmarks.workers import settled_batch
 
     queue = MessageQueue(rdb, settings)
     queue.enqueue(['"a"', '"b"', '"c"'])

@@ -32,8 +32,8 @@ from shared.messages.status import MessageStatus
 from tests.support.processes import ROOT, start_granian
 from tests.support.redis_server import free_port
 from web import create_app
-from web.api_docs import load
 from web.errors import CODES
+from web.openapi import build, parse_docstring, path_of, problems
 
 #: Every response the generated tests got, by operation and status (printed at the end, quoted in the note).
 STATUSES: collections.Counter[tuple[str, int]] = collections.Counter()
@@ -54,16 +54,82 @@ def test_document_is_valid_openapi_3_1(client):
 
 def test_every_route_is_documented_and_nothing_else():
     app = create_app({"SETTINGS": Settings(log_level="WARNING")})
+    assert problems(app) == []  # names each undocumented operation and each path parameter left out
     spec = app.test_client().get("/openapi.json").get_json()
     routed = set()
     for rule in app.url_map.iter_rules():
-        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
-            routed.add((method.lower(), path))
+            routed.add((method.lower(), path_of(rule.rule)))
     documented = {(method, path) for path, item in spec["paths"].items() for method in item
                   if method in {"get", "post", "put", "delete", "patch"}}
-    assert sorted(routed - documented) == [], "routes missing from web/openapi.yaml"
+    assert sorted(routed - documented) == [], "routes missing from the document"
     assert sorted(documented - routed) == [], "documented operations with no route"
+
+
+def test_a_route_without_its_document_is_named_by_the_check():
+    from flask import Blueprint
+
+    from web.access import Access, policy
+
+    app = create_app({"SETTINGS": Settings(log_level="WARNING")})
+    extra = Blueprint("extra", __name__)
+
+    @extra.get("/extra/<thing>")
+    @policy(Access.OPEN)
+    def undocumented(thing):
+        """Answer something."""
+        return thing
+
+    @extra.get("/extra2/<thing>")
+    @policy(Access.OPEN)
+    def half_documented(thing):
+        """Answer something else.
+
+        ---
+        responses:
+          "200": {description: OK}
+        """
+        return thing
+
+    app.view_functions["extra.undocumented"] = undocumented
+    app.view_functions["extra.half_documented"] = half_documented
+    app.url_map.add(app.url_rule_class("/extra/<thing>", endpoint="extra.undocumented", methods=["GET"]))
+    app.url_map.add(app.url_rule_class("/extra2/<thing>", endpoint="extra.half_documented", methods=["GET"]))
+    app.extensions["fila_policy"].update({"extra.undocumented": undocumented.fila_policy,
+                                          "extra.half_documented": half_documented.fila_policy})
+    assert problems(app) == [
+        "GET /extra/{thing} (extra.undocumented): not documented: put the operation in its view's docstring, "
+        "after a --- line",
+        "GET /extra2/{thing} (extra.half_documented): path parameter 'thing' is not declared"]
+    assert parse_docstring(half_documented.__doc__)[0] == "Answer something else."
+
+
+def _refused_statuses(function) -> set[str]:
+    """Return the statuses a function refuses with, directly (refuse(404, ...)), as written in its source."""
+    import inspect
+    import textwrap
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    return {str(node.args[0].value) for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "refuse"
+            and node.args and isinstance(node.args[0], ast.Constant)}
+
+
+def test_every_status_a_view_refuses_with_is_documented():
+    app = create_app({"SETTINGS": Settings(log_level="WARNING")})
+    spec = build(app)
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        view = app.view_functions[rule.endpoint]
+        while hasattr(view, "__wrapped__"):
+            view = view.__wrapped__
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            responses = spec["paths"][path_of(rule.rule)][method.lower()]["responses"]
+            missing += [f"{method} {rule.rule} refuses with {status}" for status in _refused_statuses(view)
+                        if status not in responses]
+    assert missing == []
 
 
 def _codes_used() -> set[str]:
@@ -119,7 +185,7 @@ BODIES = {("POST", "/api/messages"): {"body": {"text": "olá"}}, ("POST", "/api/
 
 def seeded_document() -> dict:
     """The app's OpenAPI document with examples that name the seeded data (what a user would send)."""
-    spec = load(create_app({"SETTINGS": Settings(log_level="WARNING")}))
+    spec = build(create_app({"SETTINGS": Settings(log_level="WARNING")}))
 
     def with_example(path: str, parameters: list[dict]) -> list[dict]:
         out = []
@@ -199,7 +265,7 @@ schema = schemathesis.openapi.from_dict(seeded_document())
 
 
 def test_served_document_is_the_package_s(client, app):
-    assert document(client) == json.loads(json.dumps(load(app)))
+    assert document(client) == json.loads(json.dumps(build(app)))
 
 
 def login_session(base_url: str) -> requests.Session:

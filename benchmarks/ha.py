@@ -17,11 +17,11 @@ from pathlib import Path
 
 import redis
 
+from benchmarks.http import ensure_wrk, run_wrk, wrk_script
+from benchmarks.table import Row
 from shared.core.connection import connect
 from shared.core.settings import Settings
 from shared.messages.queue import MessageQueue
-from tests.benchmarks.http import ensure_wrk, run_wrk, wrk_script
-from tests.benchmarks.table import Row
 from tests.support.polling import wait_for
 from tests.support.processes import ROOT, start_granian
 from tests.support.redis_server import RedisServer, free_port

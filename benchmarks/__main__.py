@@ -9,9 +9,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks import bulk, durability, ha, http, jobs, scale, workers
+from benchmarks.table import publish, render
 from shared.core.settings import Settings
-from tests.benchmarks import bulk, durability, ha, http, jobs, scale, workers
-from tests.benchmarks.table import publish, render
 from tests.support.redis_server import RedisServer
 
 SECTIONS = {

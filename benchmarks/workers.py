@@ -9,6 +9,7 @@ import time
 import redis
 import requests
 
+from benchmarks.table import Row
 from shared.core import keys
 from shared.core.codec import dumps
 from shared.core.connection import connect
@@ -19,7 +20,7 @@ from shared.messages.envelope import decode
 from shared.messages.handlers import analyse
 from shared.messages.queue import MessageQueue, Settled
 from shared.messages.status import Outcome
-from tests.benchmarks.table import Row
+from tests.support.polling import wait_for
 from tests.support.processes import start_granian, start_worker
 from tests.support.redis_server import free_port
 
@@ -141,9 +142,8 @@ def latency(settings: Settings, client: redis.Redis, quick: bool) -> list[Row]:
                 reply = session.post(f"http://127.0.0.1:{port}/api/messages", json={"body": {"text": f"m {i}"}})
                 ids.append(reply.json()["ids"][0])
                 time.sleep(0.003)  # an idle system: one message at a time
-            deadline = time.monotonic() + 30
-            while int(client.hget(keys.stats("fila"), "done") or 0) < count and time.monotonic() < deadline:
-                time.sleep(0.01)
+            wait_for(lambda: int(client.hget(keys.stats("fila"), "done") or 0) >= count, timeout=30, interval=0.01,
+                     message="every message done")
         finally:
             worker.stop()
             web.stop()
@@ -201,9 +201,8 @@ def steady_run(settings: Settings, client: redis.Redis, rate: int, seconds: floa
         for thread in threads:
             thread.join(10)
         offered = len(ids) / (time.perf_counter() - start)
-        deadline = time.monotonic() + 60
-        while int(client.hget(keys.stats(settings.queue_name), "done") or 0) < len(ids) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: int(client.hget(keys.stats(settings.queue_name), "done") or 0) >= len(ids), timeout=60,
+                 interval=0.05, message="every message done")
     finally:
         for proc in workers:
             proc.stop()

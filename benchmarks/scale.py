@@ -19,12 +19,12 @@ from typing import Any
 
 import redis
 
+from benchmarks.table import Row, publish
 from shared.core import keys
 from shared.core.codec import dumps
 from shared.core.connection import connect
 from shared.core.settings import Settings
 from shared.messages.queue import MessageQueue
-from tests.benchmarks.table import Row, publish
 from worker.reaper import Reaper
 from worker.state import WorkerState
 
@@ -154,7 +154,7 @@ def run(client: redis.Redis, settings: Settings, size: int, workers: int, held: 
     worker = "bench-worker-000"
     with scale.watch(f"TAKE {held}", size):
         entries = queue.take(worker, held) or []
-    from tests.benchmarks.workers import settled_batch
+    from benchmarks.workers import settled_batch
 
     settled = settled_batch(entries)
     holding = queue.holding(worker)

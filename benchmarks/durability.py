@@ -16,12 +16,12 @@ from pathlib import Path
 
 import redis
 
+from benchmarks.ha import latencies_ms
+from benchmarks.http import ensure_wrk, run_wrk, wrk_script
+from benchmarks.table import Row
 from shared.core.connection import connect
 from shared.core.settings import Settings
 from shared.messages.queue import MessageQueue
-from tests.benchmarks.ha import latencies_ms
-from tests.benchmarks.http import ensure_wrk, run_wrk, wrk_script
-from tests.benchmarks.table import Row
 from tests.support.processes import start_granian
 from tests.support.redis_server import RedisServer, free_port
 

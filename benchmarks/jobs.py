@@ -11,11 +11,11 @@ import requests
 from rq import Queue
 from rq.serializers import JSONSerializer
 
+from benchmarks.table import Row
 from shared.core.connection import connect
 from shared.core.settings import Settings
 from shared.jobs.fibonacci import fib_fast, to_decimal
 from shared.jobs.tasks import fibonacci
-from tests.benchmarks.table import Row
 from tests.support.processes import BIN, Proc, child_env, start_granian
 from tests.support.redis_server import free_port
 

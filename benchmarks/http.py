@@ -11,8 +11,8 @@ from pathlib import Path
 
 import redis
 
+from benchmarks.table import Row
 from shared.core.settings import Settings
-from tests.benchmarks.table import Row
 from tests.support.processes import Proc, start_devserver, start_granian, start_gunicorn
 from tests.support.redis_server import free_port
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import redis
 
+from benchmarks.table import Row
 from cli.load import load
 from shared.core.settings import Settings
-from tests.benchmarks.table import Row
 from tests.support.processes import ROOT, child_env, start_granian
 from tests.support.redis_server import free_port
 
