@@ -26,7 +26,7 @@ import logging
 import time
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any, NamedTuple, TypeVar, cast
+from typing import Any, NamedTuple, NoReturn, TypeVar, cast
 
 from flask import Flask, Response, current_app, g, redirect, request, session, url_for
 from flask_limiter import Limiter
@@ -227,7 +227,7 @@ def bearer() -> dict[str, Any] | None:
     return record
 
 
-def unauthorized(message: str) -> Any:
+def unauthorized(message: str) -> NoReturn:
     """Refuse the request (401)."""
     refuse(401, "unauthorized", message, pt=f"não autorizado: {message}")
 

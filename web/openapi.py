@@ -77,13 +77,13 @@ def _operations(app: Flask, problems: list[str], components: dict[str, Any]) -> 
         for method in served:
             if method not in by_method:
                 problems.append(f"{method.upper()} {path} ({rule.endpoint}): not documented")
-        for method, operation in by_method.items():
-            operation = dict(operation or {})
+        for method, given in by_method.items():
+            operation: dict[str, Any] = dict(given or {})
             if not operation.get("responses"):
                 problems.append(f"{method.upper()} {path} ({rule.endpoint}): documents no responses")
                 operation["responses"] = {"200": {"description": "OK"}}
-            declared_parameters = {p["name"] for p in map(lambda p: _resolve(p, components), operation.get(
-                "parameters", [])) if p.get("in") == "path"}
+            resolved = [_resolve(parameter, components) for parameter in operation.get("parameters", [])]
+            declared_parameters = {parameter["name"] for parameter in resolved if parameter.get("in") == "path"}
             for missing in sorted(set(rule.arguments) - declared_parameters if declared is not None else ()):
                 problems.append(f"{method.upper()} {path} ({rule.endpoint}): path parameter {missing!r} "
                                 "is not declared")
