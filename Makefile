@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-fila
 # checkov (make test checks deploy/kubernetes with it) pins packages fila pins differently: its own venv.
 CHECKOV := $(VENV)/tools/checkov/bin/checkov
 
-.PHONY: run test lint bench compose-check generated clean venv
+.PHONY: run dev env test lint bench compose-check generated clean venv
 
 venv: $(STAMP)
 
@@ -21,6 +21,14 @@ $(STAMP): pyproject.toml requirements/constraints.txt requirements/checkov.txt
 
 run: $(STAMP)
 	$(BIN)/fila run
+
+# make run for the lab: the web reloads when lab/ (or web/, shared/) changes, lab/worker.py runs.
+dev: $(STAMP)
+	$(BIN)/fila run --dev
+
+# A .env for docker compose with every password made up at random (never over an existing one).
+env: $(STAMP)
+	$(BIN)/fila init
 
 test: $(STAMP)
 	sh scripts/test-packages.sh

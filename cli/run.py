@@ -3,7 +3,13 @@
 Starts a private redis-server under var/ unless REDIS_URL is set, then the web app on
 WEB_PORT and WEB_ALT_PORT (5000 and 8500, the handout uses both), WORKERS message workers,
 one RQ worker, rq-dashboard, and Redis Commander when Node is present. Every line is
-prefixed with its process. Ctrl-C stops everything, Redis last.
+prefixed with its process. Ctrl-C stops everything, Redis last, and exits 0. While it runs,
+var/run.json names its Redis, so that `fila token`, `fila worker` and the lab's scripts use
+that one (shared/core/run_file.py).
+
+`--dev` (`make dev`) is the same with reloading, for the lab: the web restarts when a file of
+lab/, web/ or shared/ changes, lab/worker.py runs (again at each change), and a lab route that
+fails shows its file, line and error on the page (FILA_DEV).
 
 Settings come from the environment and from `.env` (the file compose reads), the shell
 winning as it does in compose; honcho is handed an empty env file so that it cannot put
@@ -16,15 +22,19 @@ import argparse
 import os
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from honcho.environ import parse as parse_env_file
 
 from cli.redis import find_redis_server
+from shared.core import run_file
 from shared.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,10 +80,14 @@ def install_commander() -> Path | None:
     return binary if binary.exists() else None
 
 
-def granian(settings: Settings, port: int, workers: int) -> str:
-    """Return the command that serves the web app on 127.0.0.1:port."""
-    return (f"{_bin('granian')} --interface wsgi --host 127.0.0.1 --port {port} --workers {workers} "
-            f"--blocking-threads {settings.web_threads} --respawn-failed-workers --no-ws --factory web:create_app")
+def granian(settings: Settings, port: int, workers: int, watched: list[Path] | None = None) -> str:
+    """Return the command that serves the web app on 127.0.0.1:port (restarted when `watched` files change)."""
+    command = (f"{_bin('granian')} --interface wsgi --host 127.0.0.1 --port {port} --workers {workers} "
+               f"--blocking-threads {settings.web_threads} --respawn-failed-workers --no-ws --factory web:create_app")
+    if watched:
+        paths = " ".join(f"--reload-paths {shlex.quote(str(path))}" for path in watched)
+        command += f" --reload {paths} --reload-ignore-worker-failure"
+    return command
 
 
 def _bin(name: str) -> str:
@@ -108,18 +122,30 @@ def commander_args(settings: Settings, redis_url: str) -> list[str]:
     return args
 
 
-def procfile(settings: Settings, redis_port: int | None, redis_url: str, commander: Path | None, var: Path) -> str:
+def lab_dir(settings: Settings) -> Path:
+    """Return the folder of the student's code (LAB_DIR, or lab/)."""
+    return Path(settings.lab_dir) if settings.lab_dir else ROOT / "lab"
+
+
+def procfile(settings: Settings, redis_port: int | None, redis_url: str, commander: Path | None, var: Path,
+             dev: bool = False) -> str:
     """Return the Procfile honcho runs: one line per process, Redis first when it is fila's own."""
     python = shlex.quote(sys.executable)
     wait = f"{python} -m cli redis wait && exec"
+    watched = [lab_dir(settings), ROOT / "web", ROOT / "shared"] if dev else None
     lines = {}
     if redis_port is not None:
         lines["redis"] = (f"exec {python} -m cli redis serve --port {redis_port} --bind 127.0.0.1 "
                           f"--dir {shlex.quote(str(var / 'redis'))} --appendonly yes "
                           f"--appendfsync {settings.redis_appendfsync} --save '' --protected-mode yes")
-    lines["web"] = f"{wait} {granian(settings, settings.web_port, settings.web_workers)}"
-    lines["web8500"] = f"{wait} {granian(settings, settings.web_alt_port, 1)}"
+    lines["web"] = f"{wait} {granian(settings, settings.web_port, settings.web_workers, watched)}"
+    lines["web8500"] = f"{wait} {granian(settings, settings.web_alt_port, 1, watched)}"
     lines["worker"] = f"exec {python} -m worker"
+    if dev:  # the handout's loop, run again whenever the student saves a file of the lab
+        folder = lab_dir(settings)
+        target = shlex.quote(f"{sys.executable} {folder / 'worker.py'}")
+        lines["labworker"] = (f"{wait} {_bin('watchfiles')} --filter python --target-type command --verbosity warning "
+                              f"{target} {shlex.quote(str(folder))}")
     lines["rqworker"] = f"{wait} {_bin('rq')} worker -c shared.jobs.rq_config --with-scheduler --serializer json"
     lines["dashboard"] = (f"{wait} {_bin('rq-dashboard')} --bind 127.0.0.1 --port {settings.dashboard_port} "
                           f"--redis-url {shlex.quote(redis_url)} --json --disable-delete")
@@ -135,15 +161,77 @@ def environment(env_file: Path) -> dict[str, str]:
     return {**from_file, **os.environ}
 
 
+@contextmanager
+def foreground(terminal: int | None) -> Iterator[None]:
+    """Make this process's own group the terminal's foreground while the block runs.
+
+    Ctrl-C then reaches fila's processes and not `make`, which would otherwise die of the
+    SIGINT and report "Error 130" however cleanly fila stopped.
+    """
+    previous = None
+    if terminal is not None:
+        with suppress(OSError):
+            previous = os.tcgetpgrp(terminal)
+            os.setpgid(0, 0)
+            _set_foreground(terminal, os.getpgrp())
+    try:
+        yield
+    finally:
+        if previous is not None:
+            with suppress(OSError):
+                _set_foreground(terminal, previous)  # type: ignore[arg-type]
+
+
+def _set_foreground(terminal: int, group: int) -> None:
+    handler = signal.signal(signal.SIGTTOU, signal.SIG_IGN)  # a background group may not otherwise take it
+    try:
+        os.tcsetpgrp(terminal, group)
+    finally:
+        signal.signal(signal.SIGTTOU, handler)
+
+
+def controlling_terminal() -> int | None:
+    """Return a descriptor of this process's controlling terminal, or None."""
+    try:
+        return os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        return None
+
+
+def supervise(command: list[str], env: dict[str, str]) -> int:
+    """Run honcho until it ends; exit 0 when Ctrl-C (or SIGTERM) stopped it, its own code otherwise."""
+    stopping: list[int] = []
+    terminal = controlling_terminal()
+    with foreground(terminal):
+        child = subprocess.Popen(command, env=env)
+
+        def stop(signum: int, _frame: object) -> None:
+            stopping.append(signum)
+            if signum != signal.SIGINT:  # Ctrl-C reached honcho itself, through the terminal
+                child.send_signal(signum)
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        code = child.wait()
+    if terminal is not None:
+        os.close(terminal)
+    return 0 if stopping else code
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Prepare the environment and hand over to honcho (which takes this process over)."""
+    """Prepare the environment and run honcho until Ctrl-C."""
     parser = argparse.ArgumentParser(prog="fila run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--var", type=Path, default=ROOT / "var", help="where Redis' data goes (default: var/)")
+    parser.add_argument("--var", type=Path, help="where Redis' data and run.json go (default: FILA_VAR, or var/)")
+    parser.add_argument("--dev", action="store_true", help="reload on changes and run the lab's worker (make dev)")
     args = parser.parse_args(argv)
-    var = args.var.resolve()
     merged = environment(ROOT / ".env")
+    if args.dev:
+        merged["FILA_DEV"] = "1"
+    if args.var:
+        merged["FILA_VAR"] = str(args.var.resolve())
     settings = Settings.from_env(merged)
+    var = run_file.var_dir(settings)
     provided = Settings.provided(merged)
     own_redis = "REDIS_URL" not in provided
     env = dict(settings.env())
@@ -171,26 +259,49 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         print("\n".join(problems))
         return 1
-    urls = [f"  web           http://localhost:{settings.web_port}/  (and http://localhost:{settings.web_alt_port}/)",
-            f"  live page     http://localhost:{settings.web_port}/painel",
-            f"  API           http://localhost:{settings.web_port}/api/docs",
-            f"  rq-dashboard  http://localhost:{settings.dashboard_port}/"]
-    if commander:
-        urls.append(f"  Redis Cmdr    http://localhost:{settings.commander_port}/")
-    urls.append(f"  redis         {env['REDIS_URL']}" + (f"  (its data in {var / 'redis'})" if own_redis else ""))
-    if not settings.admin_password:
-        urls.append("  admin         open: no ADMIN_PASSWORD, so /painel and the admin API need no login (fine on "
-                    "127.0.0.1; set ADMIN_PASSWORD before exposing anything)")
-    print("fila is starting:\n" + "\n".join(urls) + "\nCtrl-C stops everything.\n", flush=True)
+    print(banner(settings, env["REDIS_URL"], redis_port, commander is not None, var, args.dev), flush=True)
     var.mkdir(parents=True, exist_ok=True)
-    (var / "Procfile").write_text(procfile(settings, redis_port, env["REDIS_URL"], commander, var))
+    (var / "Procfile").write_text(procfile(settings, redis_port, env["REDIS_URL"], commander, var, args.dev))
     no_env_file = var / "empty.env"  # honcho would load .env over the shell: give it nothing to load
     no_env_file.write_text("")
     full_env = {**merged, **env, "PYTHONUNBUFFERED": "1"}
     honcho = [str(Path(sys.executable).parent / "honcho"), "start", "-f", str(var / "Procfile"), "-d", str(ROOT),
               "-e", str(no_env_file), "-c", f"worker={settings.workers}"]
-    os.execvpe(honcho[0], honcho, full_env)
+    run_file.write(var, env["REDIS_URL"])
+    try:
+        return supervise(honcho, full_env)
+    finally:
+        run_file.remove(var)
 
+
+def banner(settings: Settings, redis_url: str, redis_port: int | None, commander: bool, var: Path,
+           dev: bool) -> str:
+    """Return what `fila run` prints first: every address, the redis-cli line, how to stop it."""
+    english = settings.language == "en"
+    web, alt = settings.web_port, settings.web_alt_port
+    cli = f"redis-cli -p {redis_port}" if redis_port is not None else f"redis-cli -u {run_file.shown(redis_url)}"
+    lines = [f"  web           http://localhost:{web}/  ({'and' if english else 'e'} http://localhost:{alt}/)",
+             f"  {'console' if english else 'painel':<13} http://localhost:{web}/painel",
+             f"  API           http://localhost:{web}/api/docs",
+             f"  rq-dashboard  http://localhost:{settings.dashboard_port}/"]
+    if commander:
+        lines.append(f"  Redis Cmdr    http://localhost:{settings.commander_port}/")
+    data = (f"  (its data in {var / 'redis'})" if english else f"  (dados em {var / 'redis'})") if redis_port else ""
+    lines += [f"  redis         {run_file.shown(redis_url)}{data}", f"  redis-cli     {cli}"]
+    if dev:
+        lines.append(f"  lab           {lab_dir(settings)}/app.py " + (
+            "(saved: the web reloads; lab/worker.py runs again)" if english else
+            "(ao gravar, o web recarrega; lab/worker.py roda de novo)"))
+    if not settings.admin_password:
+        lines.append("  admin         open: no ADMIN_PASSWORD, so /painel and the admin API need no login (fine on "
+                     "127.0.0.1; set ADMIN_PASSWORD before exposing anything)" if english else
+                     "  admin         aberto: sem ADMIN_PASSWORD, o /painel e a API de admin não pedem login (bom em "
+                     "127.0.0.1; defina ADMIN_PASSWORD antes de expor algo)")
+    if english:
+        return ("fila is starting:\n" + "\n".join(lines) + "\nOpen a second terminal for curl and redis-cli; "
+                "Ctrl-C here stops everything.\n")
+    return ("o fila está subindo:\n" + "\n".join(lines) + "\nAbra um segundo terminal para o curl e o redis-cli; "
+            "Ctrl-C aqui para tudo.\n")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -11,9 +11,8 @@ import argparse
 import sys
 import time
 
-from shared.core import tokens
+from shared.core import run_file, tokens
 from shared.core.connection import connect
-from shared.core.settings import Settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     revoke = commands.add_parser("revoke", help="revoke a token by its id")
     revoke.add_argument("id")
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings, source = run_file.tool_settings()
+    except run_file.NoRedis as missing:
+        print(missing, file=sys.stderr)
+        return 1
+    print(run_file.announce(settings, source), file=sys.stderr)
     client = connect(settings)
     if args.command == "create":
         if not 0 < args.ttl <= settings.token_ttl_max:

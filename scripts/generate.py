@@ -7,7 +7,7 @@
 - deploy/kubernetes/redis-start.yaml, the ConfigMap that holds deploy/redis/redis-start.sh for the
   Redis StatefulSet (kustomize reads no file outside its directory);
 - deploy/kubernetes/config.yaml, the settings' ConfigMap, from shared.core.settings.Settings;
-- .env.example, from the settings and COMPOSE_VARIABLES below (what compose alone reads);
+- .env.example, from the settings and cli/env_file.py's COMPOSE_VARIABLES (what compose alone reads);
 - docs/configuration.md, the same, as the configuration reference;
 - docs/endpoints.md, from the OpenAPI document the app builds from its views.
 
@@ -25,14 +25,16 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from shared.core.settings import Settings  # noqa: E402  (the project's root is importable only from here on)
+from cli import env_file  # noqa: E402  (the project's root is importable only from here on)
+from cli.env_file import ADMIN_VARIABLES, COMPOSE_VARIABLES, Variable  # noqa: E402
+from shared.core.settings import Settings  # noqa: E402
 
 COMPOSE = ROOT / "compose.yaml"
 STACK = ROOT / "deploy" / "stack.yaml"
@@ -44,54 +46,6 @@ CONFIGURATION = ROOT / "docs" / "configuration.md"
 ENDPOINTS = ROOT / "docs" / "endpoints.md"
 
 
-class Variable(NamedTuple):
-    """A variable compose (or the Redis container's start script) reads that is not a fila setting."""
-
-    name: str
-    default: str
-    help: str
-    secret: bool = False
-
-
-#: What compose reads besides fila's settings (each is declared here, once).
-COMPOSE_VARIABLES = (
-    Variable("REDIS_PASSWORD", "troque-esta-senha-do-redis", "the Redis administrator's password (user `default`: "
-             "`docker compose exec redis redis-cli`, the healthcheck)", secret=True),
-    Variable("REDIS_WEB_PASSWORD", "troque-esta-senha-da-web", "the web's Redis user (`web`: any key of database 0)",
-             secret=True),
-    Variable("REDIS_WORKER_PASSWORD", "troque-esta-senha-dos-workers", "the message workers' Redis user (`worker`: "
-             "fila's keys and the queue list)", secret=True),
-    Variable("REDIS_RQ_PASSWORD", "troque-esta-senha-do-rq", "the RQ workers' Redis user (`rq`: RQ's keys and the "
-             "Fibonacci cache)", secret=True),
-    Variable("REDIS_DASHBOARD_PASSWORD", "troque-esta-senha-do-redis-painel", "rq-dashboard's Redis user "
-             "(`dashboard`: RQ's keys)", secret=True),
-    Variable("REDIS_COMMANDER_PASSWORD", "troque-esta-senha-do-redis-commander", "Redis Commander's Redis user "
-             "(`commander`: read-only)", secret=True),
-    Variable("SENTINEL_PASSWORD", "troque-esta-senha-do-sentinel", "the Sentinels' own password (only with "
-             "deploy/ha/compose.ha.yaml)", secret=True),
-    Variable("DASHBOARD_USERNAME", "admin", "rq-dashboard's basic auth"),
-    Variable("DASHBOARD_PASSWORD", "troque-esta-senha-do-painel", "rq-dashboard's basic auth", secret=True),
-    Variable("COMMANDER_USERNAME", "admin", "Redis Commander's basic auth"),
-    Variable("COMMANDER_PASSWORD", "troque-esta-senha-do-commander", "Redis Commander's basic auth", secret=True),
-    Variable("COMMANDER_READ_ONLY", "true", "Redis Commander's UI refuses changes (its Redis user can only read)"),
-    Variable("REDIS_HOST_PORT", "6379", "Redis on the host, for redis-cli from outside the containers "
-             "(127.0.0.1 only)"),
-    Variable("REDIS_MAXMEMORY", "800mb", "the memory Redis may use before it refuses writes (507), under its "
-             "container's 1 GiB"),
-    Variable("WEB_BIND", "127.0.0.1", "the address the web's ports bind to (`0.0.0.0` exposes them)"),
-    Variable("RQ_WORKERS", "1", "RQ workers"),
-    Variable("PROMETHEUS_PORT", "9090", "Prometheus (`--profile monitoring`), on 127.0.0.1"),
-    Variable("GRAFANA_PORT", "3000", "Grafana (`--profile grafana`), on 127.0.0.1"),
-    Variable("GRAFANA_USERNAME", "admin", "Grafana's administrator"),
-    Variable("GRAFANA_PASSWORD", "troque-esta-senha-do-grafana", "Grafana's administrator", secret=True),
-    Variable("FILA_REGISTRY", "", "where fila's images are pushed, with a trailing slash (`registry.example.com/`)"),
-    Variable("FILA_VERSION", "0.1.0", "the tag of fila's images"),
-    Variable("PYTHON_IMAGE", "python:3.12.8-slim-bookworm", "the base of fila's images (a build argument)"),
-    Variable("REDIS_IMAGE", "redis:7.4.2-alpine", "Redis' image (the Sentinels' too)"),
-    Variable("COMMANDER_IMAGE", "ghcr.io/joeferner/redis-commander:0.9.0", "Redis Commander's image"),
-    Variable("PROMETHEUS_IMAGE", "prom/prometheus:v2.53.3", "Prometheus' image"),
-    Variable("GRAFANA_IMAGE", "grafana/grafana-oss:11.3.1", "Grafana's image"),
-)
 #: Set by the high-availability override itself, in the Redis containers (documented, never in .env).
 HA_VARIABLES = (
     Variable("REDIS_ANNOUNCE_HOST", "", "the name a Redis gives the Sentinels for itself"),
@@ -104,7 +58,7 @@ KUBERNETES_VALUES = {"TRUSTED_PROXIES": "1"}
 RUN_ONLY = {"run"}
 GROUP_TITLES = {"redis": "Redis", "queue": "The message queue", "worker": "Message workers",
                 "handout": "The handout's routes", "jobs": "Fibonacci jobs (RQ)", "access": "Access",
-                "logs": "Logs", "run": "`make run`"}
+                "lab": "The lab (`make dev`)", "logs": "Logs", "run": "`make run`"}
 #: Keys of a service that `docker stack deploy` refuses or ignores.
 DROPPED = ("build", "depends_on", "restart", "profiles")
 #: Services reached only from inside the stack, or from the node that runs them.
@@ -212,14 +166,14 @@ def _value(default: object) -> str:
 
 def compose_names() -> set[str]:
     """Return every variable compose.yaml and the HA override read (by ${...}, or passed on by name)."""
-    text = COMPOSE.read_text() + (ROOT / "deploy" / "ha" / "compose.ha.yaml").read_text()
-    return set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*)", text)) | set(passed_on())
+    return env_file.compose_names() | set(passed_on())
 
 
 #: Settings compose does not pass on: per service (REDIS_URL), required with a message (the admin's
-#: secrets), built from a port (the consoles' links), or read by `make run` only.
+#: secrets), built from a port (the consoles' links), read by `make run` only, or never for containers
+#: (development mode shows a failing route's source; the lab's folder is a path on the host).
 NOT_PASSED = {"REDIS_URL", "ADMIN_PASSWORD", "SECRET_KEY", "DASHBOARD_URL", "COMMANDER_URL", "RQ_DASHBOARD_USERNAME",
-              "RQ_DASHBOARD_PASSWORD", "WORKER_NAME"}
+              "RQ_DASHBOARD_PASSWORD", "WORKER_NAME", "FILA_DEV", "LAB_DIR"}
 BEGIN, END = "  # GENERATED from shared/core/settings.py", "  # END GENERATED"
 
 
@@ -264,9 +218,9 @@ def render_env_example() -> str:
     for variable in COMPOSE_VARIABLES:
         if variable.name in used:
             lines += [f"# {variable.help}", f"{variable.name}={variable.default}"]
-    lines += ["# the operator's password (the console, the admin API)", "ADMIN_PASSWORD=troque-esta-senha-do-operador",
-              "# signs session cookies and CSRF tokens", "SECRET_KEY=troque-esta-chave-secreta-longa-e-aleatoria",
-              "", "# fila's settings, at their defaults: uncomment a line to change it (docs/configuration.md).",
+    for variable in ADMIN_VARIABLES:
+        lines += [f"# {variable.help}", f"{variable.name}={variable.default}"]
+    lines += ["", "# fila's settings, at their defaults: uncomment a line to change it (docs/configuration.md).",
               "# compose passes each one set here to fila's containers."]
     for name, default, help_, _secret, _group in _settings():
         if name in passed_on() or name in {"WEB_PORT", "WEB_ALT_PORT", "DASHBOARD_PORT", "COMMANDER_PORT", "WORKERS"}:

@@ -25,8 +25,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         handout,
         headers,
         health,
+        i18n,
         jobs,
         kv,
+        lab,
         messages,
         metrics,
         queues,
@@ -48,8 +50,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     metrics.init_app(app, built)
     errors.register(app)
     headers.init_app(app)
+    i18n.init_app(app, settings.language)
+    lab.init_app(app, settings)  # before fila's own: a lab route of the same address wins
     for module in (handout, kv, messages, queues, dead_letters, jobs, bulk, console, health, metrics, api_docs, auth):
         app.register_blueprint(module.bp)
+    lab.report_overrides(app, settings)
     access.init_app(app, built)
     api_docs.init_app(app)  # last: it documents every route's access from the policy table
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, make_response, render_template
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, make_response, render_template
 
 from web.access import Access, policy
 from web.errors import CODES
@@ -68,6 +68,7 @@ def reference() -> Response:
                          "parameters": [_resolve(spec, p) for p in [*shared, *operation.get("parameters", [])]],
                          "responses": {status: _resolve(spec, r) for status, r in operation["responses"].items()}}
                 groups.setdefault(operation.get("tags", ["other"])[0], []).append(entry)
+    g.language = "en"  # the reference is written in English: the whole page is
     response = make_response(render_template("api.html", spec=spec, groups=groups, codes=CODES))
     return response
 

@@ -28,6 +28,7 @@ def _safe_next(target: str | None) -> str:
 
 
 def _page(error: str | None = None, status: int = 200) -> Response:
+    """Render the sign-in page; `error` is a key of web/translations.yaml."""
     settings = services().settings
     response = make_response(render_template("login.html", error=error, next=request.values.get("next", ""),
                                              open_mode=not settings.admin_password, user=operator()), status)
@@ -79,7 +80,7 @@ def login() -> Response:
     username, password = request.form.get("username", ""), request.form.get("password", "")
     if not services().settings.admin_password or not check_login(username, password):
         log.warning("failed sign-in for %r from %s", username, request.remote_addr)
-        return _page("usuário ou senha inválidos", 401)
+        return _page("bad_credentials", 401)
     start_session(username)
     log.info("operator %s signed in from %s", username, request.remote_addr)
     return redirect(_safe_next(request.form.get("next")))  # type: ignore[return-value]

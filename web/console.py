@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, make_response, render_template, session
 
+from shared.messages.handlers import explain
 from web.access import Access, policy
+from web.i18n import language
 from web.services import services
 
 bp = Blueprint("console", __name__)
@@ -83,7 +85,7 @@ def snapshot() -> Response:
         "queue": figures,  # the former name of "messages", kept for one release
         "throughput": monitor.throughput(CHART_SECONDS),
         "workers": monitor.workers(),
-        "results": monitor.recent(10),
+        "results": [{**result, "summary": explain(result["result"], language())} for result in monitor.recent(10)],
         "rq": services().jobs.figures(),
         "jobs": services().jobs.recent(JOBS_SHOWN),
         "dead": services().dead_letters.page(DEAD_SHOWN),

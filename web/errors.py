@@ -13,7 +13,7 @@ import logging
 from typing import Any, NoReturn
 
 import redis
-from flask import Flask, Response, g, jsonify
+from flask import Flask, Response, current_app, g, jsonify
 from werkzeug.exceptions import HTTPException
 
 from shared.core.connection import FULL, UNAVAILABLE
@@ -68,6 +68,9 @@ CODES: dict[str, str] = {
                   "reads still work. Retry after Retry-After seconds.",
     "redis_error": "Redis refused the command.",
     "internal_error": "Something fila did not expect went wrong; the server log has the details.",
+    "lab_error": "A route of the lab (lab/app.py) raised an error: the log (and, under make dev, the answer) names "
+                 "its file, line and error.",
+    "lab_nothing": "A route of the lab returned None: there was nothing to answer (a key that does not exist?).",
 }
 
 _TYPES_PT = {"string": "um texto (string)", "list": "uma lista", "hash": "um hash", "set": "um conjunto (set)",
@@ -119,6 +122,10 @@ def _http_error(exc: HTTPException) -> Response:
     elif status == 404:
         refusal = Refusal(404, "not_found", "no such route: the routes are listed at /api/docs",
                           pt="rota não encontrada: as rotas estão em /api/docs")
+        broken = current_app.extensions.get("fila_lab_problem")  # development only (web/lab.py)
+        if broken:
+            refusal = Refusal(404, "not_found", f"no such route; lab/app.py did not load: {broken}",
+                              pt=f"rota não encontrada; o lab/app.py não carregou: {broken}", lab=broken)
     elif status == 429:
         refusal = Refusal(429, "rate_limited", f"too many requests ({exc.description}): wait Retry-After seconds",
                           pt=f"requisições demais ({exc.description}): espere Retry-After segundos")

@@ -8,8 +8,10 @@ import re
 from flask import Blueprint, Response, jsonify, request
 
 from shared.core.codec import DEPTH_MAX, VALUES_MAX, dumps, loads
+from shared.messages.handlers import explain
 from web.access import Access, Limit, policy
 from web.errors import refuse
+from web.i18n import language
 from web.services import services
 from web.validation import message_id as valid_id
 
@@ -146,4 +148,4 @@ def status(message_id: str) -> Response:
     info = services().monitor.message(valid_id(message_id))
     if info is None:
         refuse(404, "unknown_message", "unknown message id (or its result has expired)", id=message_id)
-    return jsonify(info)
+    return jsonify({**info, "summary": explain(info["result"], language())})

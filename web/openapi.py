@@ -62,7 +62,8 @@ def _operations(app: Flask, problems: list[str], components: dict[str, Any]) -> 
             # Undocumented (a student's route may be): its summary alone, and an answer.
             parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                           for name in sorted(rule.arguments)]
-            by_method = {method: {"parameters": parameters, "responses": {"200": {"description": "OK"}}}
+            tags = [] if strict else [rule.endpoint.partition(".")[0]]
+            by_method = {method: {"tags": tags, "parameters": parameters, "responses": {"200": {"description": "OK"}}}
                          for method in served}
             if strict:
                 problems += [f"{method.upper()} {path} ({rule.endpoint}): not documented: put the operation in its "
@@ -91,6 +92,8 @@ def _operations(app: Flask, problems: list[str], components: dict[str, Any]) -> 
                 problems.append(f"{method.upper()} {path} ({rule.endpoint}): declares a path parameter {extra!r} "
                                 "the route does not have")
             several = len(by_method) > 1
+            if method in paths.get(path, {}):
+                continue  # a route of the same address came first (a lab route over fila's): the one served
             paths.setdefault(path, {})[method] = {
                 "summary": summary, **({"description": description} if description else {}),
                 "operationId": rule.endpoint.replace(".", "_") + (f"_{method}" if several else ""), **operation}

@@ -7,9 +7,9 @@ import dataclasses
 import signal
 import sys
 
-from shared.core import logs
+from shared.core import logs, run_file
 from shared.core.connection import connect
-from shared.core.settings import Delivery, Settings
+from shared.core.settings import Delivery
 from shared.messages.handlers import load
 from worker.consumer import Consumer
 
@@ -29,7 +29,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run a worker; exit 0 after a warm stop."""
     args = parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings, source = run_file.tool_settings()
+    except run_file.NoRedis as missing:
+        print(missing, file=sys.stderr)
+        return 1
+    print(run_file.announce(settings, source), file=sys.stderr)
     overrides = {"worker_delivery": Delivery(args.delivery) if args.delivery else None, "worker_name": args.name,
                  "handler": args.handler, "queue_name": args.queue, "worker_batch_max": args.batch_max}
     settings = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})

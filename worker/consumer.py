@@ -14,7 +14,7 @@ from shared.core.connection import FULL, TRANSIENT
 from shared.core.ids import IdSupply
 from shared.core.settings import Settings
 from shared.messages import record
-from shared.messages.envelope import Envelope, decode, encode
+from shared.messages.envelope import Envelope, decode, encode, excerpt
 from shared.messages.handlers import Handler
 from shared.messages.queue import MessageQueue, Settled
 from shared.messages.status import MessageStatus, Outcome
@@ -227,9 +227,10 @@ class Consumer:
             return self._failed(entry, envelope, f"{type(exc).__name__}: {exc}", start)
         ms = (time.perf_counter() - start) * 1000
         self.timings.observe(ms)
+        attempts = envelope.attempts + 1
         if self.log_messages:
-            self.lines.append(f"{self.name} {envelope.id} done attempt={envelope.attempts + 1} {ms:.3f}ms")
-        done = record.done(self.name_json, envelope.attempts, envelope.enqueued_at, time.time(), ms, payload)
+            self.lines.append(f"{self.name} {envelope.id} done attempts={attempts} {ms:.3f}ms body={excerpt(envelope)}")
+        done = record.done(self.name_json, attempts, envelope.enqueued_at, time.time(), ms, payload)
         return Settled(envelope.id, Outcome.OK, done)
 
     def _failed(self, entry: str, envelope: Envelope, error: str, start: float) -> Settled:
@@ -237,8 +238,8 @@ class Consumer:
         self.timings.observe(ms)
         attempts = envelope.attempts + 1
         outcome = Outcome.DEAD if attempts >= self.settings.max_attempts else Outcome.RETRY
-        log.warning("%s %s failed attempt=%s %.3fms error=%s -> %s", self.name, envelope.id, attempts, ms, error,
-                    "dead letter" if outcome is Outcome.DEAD else "retry")
+        log.warning("%s %s failed attempts=%s %.3fms error=%s -> %s body=%s", self.name, envelope.id, attempts, ms,
+                    error, "dead letter" if outcome is Outcome.DEAD else "retry", excerpt(envelope))
         # The envelope goes back (or to the dead letters) with this run counted.
         again = encode(envelope.id, dumps(envelope.body), envelope.enqueued_at, attempts)
         if outcome is Outcome.DEAD:

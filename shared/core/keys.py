@@ -87,9 +87,12 @@ def paused(queue: str) -> str:
     return f"{PREFIX}paused:{queue}"
 
 
-def history(queue: str, minute: int) -> str:
-    """Name the hash of one minute's done, failed and dead counts (kept a day)."""
-    return f"{PREFIX}history:{queue}:{minute}"
+def history(queue: str, hour: int) -> str:
+    """Name the hash of one hour's counts, by minute (fields `<minute>:done`, `:failed`, `:dead`; kept a day).
+
+    One key an hour, not one a minute: a student's `KEYS *` shows a day of history as 25 keys.
+    """
+    return f"{PREFIX}history:{queue}:{hour}"
 
 
 def stats(queue: str) -> str:
@@ -97,9 +100,9 @@ def stats(queue: str) -> str:
     return f"{PREFIX}stats:{queue}"
 
 
-def rate(queue: str, second: int) -> str:
-    """Name the per-second done counter of a queue."""
-    return f"{PREFIX}rate:{queue}:{second}"
+def rate(queue: str, minute: int) -> str:
+    """Name the hash of one minute's done counts, by second (field: the second); one key a minute, not a second."""
+    return f"{PREFIX}rate:{queue}:{minute}"
 
 
 def timings(queue: str) -> str:

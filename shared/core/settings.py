@@ -115,6 +115,8 @@ class Settings:
         "lost; see docs/reliability.md for its cost)", group="run")
     redis_port: int = setting(6379, "REDIS_PORT", "port of `make run`'s own redis-server (the next free one when "
                                                   "taken)", group="run")
+    var_dir: str = setting("", "FILA_VAR", "where `make run` keeps its Redis' data and `run.json` (the Redis every "
+                                           "tool then uses); empty: the project's `var/`", group="run")
     dashboard_port: int = setting(9181, "DASHBOARD_PORT", "rq-dashboard's port", group="run")
     commander_port: int = setting(8081, "COMMANDER_PORT", "Redis Commander's port", group="run")
     dashboard_username: str = setting("", "RQ_DASHBOARD_USERNAME",
@@ -127,6 +129,16 @@ class Settings:
                                  group="run")
     commander_url: str = setting("http://localhost:8081", "COMMANDER_URL", "the console's link to Redis Commander",
                                  group="run")
+    dev: bool = setting(False, "FILA_DEV", "development (`make dev`): a lab route that fails shows its file, line and "
+                        "error on the page as well as in the log; never set it where others can reach the pages",
+                        group="lab")
+    lab_dir: str = setting("", "LAB_DIR", "the folder of the student's code (`app.py`, `worker.py`...); empty: the "
+                                          "project's `lab/`", group="lab")
+    lab_queue: str = setting("tarefas", "LAB_QUEUE", "the list the lab's worker loop (`lab/worker.py`) takes messages "
+                                                     "from, apart from fila's own queue", group="lab")
+    language: str = setting("", "FILA_LANGUAGE", "`pt-BR` or `en`: the console's and the lab's language (a browser's "
+                            "Accept-Language chooses for its own pages); empty: English when `LANG` starts with `en`, "
+                            "Portuguese otherwise", group="lab")
     log_level: str = setting("INFO", "LOG_LEVEL", "log level", group="logs")
     log_messages: bool = setting(True, "LOG_MESSAGES", "one log line per message (`0` to turn off)", group="logs")
 
@@ -172,6 +184,8 @@ class Settings:
                 values[spec.name] = _convert(str(spec.type), raw)
             except ValueError as exc:
                 raise ValueError(f"{name}={raw!r}: {exc}") from None
+        if not values.get("language"):
+            values["language"] = "en" if env.get("LANG", "").lower().startswith("en") else "pt-BR"
         settings = cls(**values)  # type: ignore[arg-type]
         settings.validate()
         return settings
@@ -192,6 +206,8 @@ class Settings:
             raise ValueError("queue names must not be empty")
         if self.redis_appendfsync not in {"everysec", "always"}:
             raise ValueError("redis_appendfsync must be everysec or always")
+        if self.language not in {"pt-BR", "en", ""}:
+            raise ValueError("language must be pt-BR or en")
         if self.trusted_proxies < 0 or self.redis_wait_replicas < 0 or self.redis_wait_timeout_ms <= 0:
             raise ValueError("trusted_proxies, redis_wait_replicas must be >= 0; redis_wait_timeout_ms > 0")
 

@@ -46,6 +46,28 @@ def envelope_id(raw: str) -> str | None:
     return None
 
 
+#: Characters of a body a log line shows.
+EXCERPT_CHARS = 60
+#: What could break a log line or fake one: control characters and Unicode's line separators.
+_LOG_ESCAPES = {code: f"\\x{code:02x}" for code in (*range(32), 127, 0x85)} | {0x2028: "\\u2028",
+                                                                                0x2029: "\\u2029"}
+
+
+def excerpt(envelope: Envelope) -> str:
+    """Return the start of a message's body for a log line: its JSON (a raw entry quoted), escaped, shortened."""
+    raw = envelope.raw
+    if envelope.wrapped:
+        piece = raw[:EXCERPT_CHARS + 1]
+        cut = len(piece) > EXCERPT_CHARS
+        text = '"' + piece[:EXCERPT_CHARS].replace('"', '\\"') + '"'
+    else:
+        start = raw.find(BODY, len(HEAD)) + len(BODY)
+        piece = raw[start:start + EXCERPT_CHARS + 2]  # the body, then the envelope's closing brace
+        cut = len(piece) > EXCERPT_CHARS + 1
+        text = piece[:EXCERPT_CHARS] if cut else piece[:-1]
+    return text.translate(_LOG_ESCAPES) + ("…" if cut else "")
+
+
 def decode(raw: str, now: float, fresh_id: Callable[[], str] | None = None) -> Envelope:
     """Read a queue entry; an entry that is not an envelope (a raw LPUSH) is wrapped as a body.
 

@@ -40,6 +40,18 @@ def analyse(body: Any, settings: Settings) -> dict[str, Any]:
     }
 
 
+def explain(result: Any, language: str = "pt-BR") -> str | None:
+    """Say in words what `analyse` computed (None for another handler's result)."""
+    if not isinstance(result, dict) or not {"words", "chars", "sha256"} <= result.keys():
+        return None
+    words, chars, digest = result["words"], result["chars"], str(result["sha256"])[:12]
+    if language == "en":
+        return (f"the worker counted {words} word(s) and {chars} character(s), upper-cased the text and took its "
+                f"SHA-256 fingerprint ({digest}…)")
+    return (f"o worker contou {words} palavra(s) e {chars} caractere(s), passou o texto para maiúsculas e calculou "
+            f"a impressão digital SHA-256 ({digest}…)")
+
+
 #: Handlers' former paths (before shared/ was grouped by domain), still read for one release.
 MOVED = {"shared.handlers:analyse": "shared.messages.handlers:analyse"}
 

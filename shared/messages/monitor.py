@@ -97,8 +97,13 @@ class QueueMonitor:
     def throughput(self, seconds: int = 60) -> list[int]:
         """Return messages done per second over the last `seconds`, oldest first."""
         now = int(time.time())
-        values = self.redis.mget([keys.rate(self.name, second) for second in range(now - seconds + 1, now + 1)])
-        return [int(v or 0) for v in values]
+        span = range(now - seconds + 1, now + 1)
+        minutes = sorted({second // 60 for second in span})
+        with self.redis.pipeline(transaction=False) as pipe:
+            for minute in minutes:
+                pipe.hmget(keys.rate(self.name, minute), [str(s) for s in span if s // 60 == minute])
+            replies = pipe.execute()
+        return [int(v or 0) for values in replies for v in values]
 
     def figures(self) -> dict[str, Any]:
         """Return the queue's length, in flight, counters, dead letters, rate, the oldest message's age, paused."""
@@ -137,12 +142,16 @@ class QueueMonitor:
         """Return done, failed and dead per minute for the last `minutes` (at most a day), oldest first."""
         now = int(time.time()) // 60
         span = range(now - minutes + 1, now + 1)
+        hours = sorted({minute // 60 for minute in span})
         with self.redis.pipeline(transaction=False) as pipe:
-            for minute in span:
-                pipe.hmget(keys.history(self.name, minute), ["done", "failed", "dead"])
-            counts = pipe.execute()
-        return [{"minute": minute * 60, "done": int(done or 0), "failed": int(failed or 0), "dead": int(dead or 0)}
-                for minute, (done, failed, dead) in zip(span, counts, strict=True)]
+            for hour in hours:
+                pipe.hmget(keys.history(self.name, hour),
+                           [f"{minute}:{kind}" for minute in span if minute // 60 == hour
+                            for kind in ("done", "failed", "dead")])
+            replies = pipe.execute()
+        counts = [int(value or 0) for values in replies for value in values]
+        return [{"minute": minute * 60, "done": counts[3 * i], "failed": counts[3 * i + 1], "dead": counts[3 * i + 2]}
+                for i, minute in enumerate(span)]
 
     def records(self, message_ids: list[str]) -> list[Record | None]:
         """Return the stored records of many messages in one round trip (None where there is none)."""

@@ -25,9 +25,9 @@ from shared.messages.status import Outcome
 
 log = logging.getLogger(__name__)
 
-#: Per-second throughput counters are kept this long (the live page charts them).
+#: Per-second throughput counts (one hash a minute) are kept this long (the live page charts them).
 RATE_TTL = 660
-#: Per-minute history (done, failed, dead) is kept a day and an hour.
+#: Per-minute history (done, failed, dead; one hash an hour) is kept a day and an hour.
 HISTORY_TTL = 25 * 3600
 #: Messages per ENQUEUE call: a BATCH_MAX request goes as several calls in one round trip.
 CHUNK = 1000
@@ -180,8 +180,8 @@ class MessageQueue:
                 args += (id_minute(item.id), item.id, item.record, item.envelope, item.outcome.value)
         settle_keys = [keys.processing(worker), self.name, keys.dead_index(self.name),
                        keys.dead_letters(self.name), keys.stats(self.name), keys.worker(worker),
-                       keys.rate(self.name, int(now)), keys.RECENT, keys.pending(self.name),
-                       keys.history(self.name, int(now) // 60)]
+                       keys.rate(self.name, int(now) // 60), keys.RECENT, keys.pending(self.name),
+                       keys.history(self.name, int(now) // 3600)]
         wait = self.settings.redis_wait_replicas
         if not wait:
             done, retried, died = self._settle(keys=settle_keys, args=args)
@@ -211,7 +211,7 @@ class MessageQueue:
         now = time.time()
         requeued, died = self._reclaim(
             keys=[keys.processing(worker), self.name, keys.dead_index(self.name), keys.dead_letters(self.name),
-                  keys.stats(self.name), keys.pending(self.name), keys.history(self.name, int(now) // 60)],
+                  keys.stats(self.name), keys.pending(self.name), keys.history(self.name, int(now) // 3600)],
             args=[keys.results_prefix(self.name), self.settings.max_attempts, f"{now:.6f}", self.settings.result_ttl,
                   record.reclaimed_template(reason, now), record.dead_template(reason, now), HISTORY_TTL])
         return requeued, died

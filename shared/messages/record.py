@@ -11,8 +11,9 @@ same fields:
 - RECLAIM (Lua) writes the record of a message taken back from a dead worker, and of one that
   died with it: `reclaimed_template` and `dead_template` are string.format templates of them.
 
-`attempts` counts the runs of the message that did not succeed (failed, or cut short when its
-worker died): 0 for a message done at the first try, MAX_ATTEMPTS for a dead letter.
+`attempts` counts the runs of the message that started: 0 while it waits for its first, 1 for a
+message done at the first try, one more for each run that failed or was cut short (its worker
+died), MAX_ATTEMPTS for a dead letter. A worker's log line says the same number.
 """
 
 from __future__ import annotations

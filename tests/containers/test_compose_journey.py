@@ -181,7 +181,7 @@ def test_messages_end_done_and_each_has_a_log_line(project):
     wait_for(lambda: all_done(url, ids), timeout=60, interval=0.2, message="50 messages done")
     logs = project.compose("logs", "--no-color", "worker").stdout
     for message_id in ids:
-        assert len(re.findall(rf"{message_id} done attempt=1", logs)) == 1, message_id
+        assert len(re.findall(rf"{message_id} done attempts=1 ", logs)) == 1, message_id
 
 
 def test_four_workers_share_a_backlog_and_survive_a_kill(project):

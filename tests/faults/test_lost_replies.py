@@ -56,7 +56,7 @@ def test_lost_replies_lose_nothing_and_store_each_result_once(settings, rdb, red
                  message="nothing held")
         statuses = [MessageQueue(rdb, settings).redis.hget(keys.results("fila", minute(i)), i) for i in ids]
         lost = [i for i, record in zip(ids, statuses, strict=True) if not record or '"status":"done"' not in record]
-        runs = len(re.findall(r" done attempt=", worker.output()))
+        runs = len(re.findall(r" done attempts=", worker.output()))
         stored = int(rdb.hget(keys.stats("fila"), "done"))
         print(f"\n{dict(proxy.cuts)} replies lost: {len(ids)} messages, {len(lost)} lost, {stored} results stored, "
               f"{runs} runs ({runs - len(ids)} ran twice)")

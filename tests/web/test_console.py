@@ -51,13 +51,16 @@ def browser(tmp_path):
         launched.close()
 
 
-def open_page(browser, url: str, width: int = 1280, height: int = 1100) -> tuple[Page, list[str]]:
-    page = browser.new_page(viewport={"width": width, "height": height})
+def open_page(browser, url: str, width: int = 1280, height: int = 1100,
+              locale: str = "pt-BR") -> tuple[Page, list[str]]:
+    """Open the console as a browser set to `locale` (its Accept-Language) would, and wait for its first figures."""
+    page = browser.new_page(viewport={"width": width, "height": height}, locale=locale)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.goto(f"{url}/painel")
-    expect(page.locator("#updated")).to_contain_text("atualizado", timeout=10_000)
+    updated = "atualizado" if locale.startswith("pt") else "updated"
+    expect(page.locator("#updated")).to_contain_text(updated, timeout=10_000)
     return page, errors
 
 
@@ -65,7 +68,8 @@ def no_horizontal_scroll(page: Page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
 
 
-def make_dead(settings, rdb, count: int) -> list[str]:
+def make_dead(settings, rdb, count: int, error: str = "worker dying died while processing",
+              text: str = "morta") -> list[str]:
     """Make dead letters the way fila does: a worker dies holding messages that have no attempts left.
 
     The messages are put straight into the dying worker's hands: the page's own workers, running,
@@ -74,9 +78,9 @@ def make_dead(settings, rdb, count: int) -> list[str]:
     ids = new_ids(count)
     now = time.time()
     rdb.rpush(keys.processing("dying"),
-              *[encode(i, json.dumps({"text": f"morta {n} " + "x" * 300}), now) for n, i in enumerate(ids)])
+              *[encode(i, json.dumps({"text": f"{text} {n} " + "x" * 300}), now) for n, i in enumerate(ids)])
     MessageQueue(rdb, dataclasses.replace(settings, max_attempts=1)).reclaim(
-        "dying", "worker dying died while processing")
+        "dying", error)
     return ids
 
 
@@ -91,13 +95,13 @@ def test_push_messages_and_a_fib_job_from_the_page(system, browser, rdb):
     # The page refreshes by itself (no reload) until every message is processed.
     expect(page.locator("#done")).to_have_text("40", timeout=20_000)
     expect(page.locator("#results tr")).to_have_count(10)
-    expect(page.locator("#results tr").first).to_contain_text("OLÁ, FILA")
+    expect(page.locator("#results tr").first).to_contain_text("o worker contou 3 palavra(s)")
     page.fill("#fib-form input[name=n]", "30")
     page.select_option("#fib-form select[name=algorithm]", "naive")
     page.click("#fib-form button")
     expect(page.locator("#fib-result")).to_have_text("F(30) = 832040", timeout=20_000)
     expect(page.locator("#jobs")).to_contain_text("fib(30, naive)")
-    expect(page.locator("#jobs")).to_contain_text("finished")
+    expect(page.locator("#jobs")).to_contain_text("pronto")
     page.fill("#fib-form input[name=n]", "30")
     page.click("#fib-form button")
     expect(page.locator("#fib-status")).to_have_text("do cache (Redis)")
@@ -156,7 +160,7 @@ def test_search_tells_a_message_s_and_a_job_s_story(system, browser, settings, r
     page.fill("#search-form input[name=id]", dead_id)
     page.click("#search-form button")
     expect(page.locator("#story-title")).to_have_text(f"mensagem {dead_id}")
-    expect(page.locator("#story")).to_contain_text("dead")
+    expect(page.locator("#story")).to_contain_text("morta")
     expect(page.locator("#story")).to_contain_text("worker dying died while processing")
     expect(page.locator("#story")).to_contain_text("morta 0")  # the whole body of a dead letter
     page.fill("#push-form input[name=count]", "1")
@@ -165,8 +169,9 @@ def test_search_tells_a_message_s_and_a_job_s_story(system, browser, settings, r
     done_id = page.locator("#results tr td").first.inner_text()
     page.fill("#search-form input[name=id]", done_id)
     page.click("#search-form button")
-    expect(page.locator("#story")).to_contain_text("done")
-    expect(page.locator("#story")).to_contain_text("words")
+    expect(page.locator("#story")).to_contain_text("processada")
+    expect(page.locator("#story")).to_contain_text("o worker contou")
+    expect(page.locator("#story")).to_contain_text("words")  # the result's JSON, as stored
     page.fill("#fib-form input[name=n]", "25")
     page.select_option("#fib-form select[name=algorithm]", "naive")
     page.click("#fib-form button")
@@ -180,7 +185,7 @@ def test_search_tells_a_message_s_and_a_job_s_story(system, browser, settings, r
     page.fill("#search-form input[name=id]", "01M8AKS6Q7JGTGH5J7BPCXBTED")
     page.click("#search-form button")
     expect(page.locator("#story-title")).to_contain_text("nada encontrado")
-    expect(page.locator("#story")).to_contain_text("unknown message id")
+    expect(page.locator("#story")).to_contain_text("nenhuma mensagem com esse id")
     assert all("404" in error for error in errors)  # the browser logs the 404 the search expected
 
 
@@ -193,10 +198,13 @@ def test_the_page_fits_1280_and_390_pixels_and_escapes_what_it_shows(system, bro
     page.fill("#push-form input[name=count]", "12")
     page.fill("#push-form input[name=work_ms]", "0")
     page.click("#push-form button")
-    expect(page.locator("#results tr").first).to_contain_text("<IMG SRC=X ONERROR=ALERT(1)", timeout=15_000)
+    expect(page.locator("#results tr")).to_have_count(10, timeout=15_000)
+    page.fill("#search-form input[name=id]", page.locator("#results tr td").first.inner_text())
+    page.click("#search-form button")
+    expect(page.locator("#story")).to_contain_text("<IMG SRC=X ONERROR=ALERT(1)")
     make_dead(settings, rdb, 4)
     expect(page.locator("#dead-letters tr")).to_have_count(4)
-    assert page.locator("#results img").count() == 0 and dialogs == []
+    assert page.locator("#results img, #story img, #dead-letters img").count() == 0 and dialogs == []
     assert no_horizontal_scroll(page)
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
@@ -218,7 +226,7 @@ def test_an_operator_signs_in_acts_with_the_csrf_token_and_signs_out(settings, r
     port = free_port()
     web = start_granian(locked, port, workers=1, threads=4)
     try:
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="pt-BR")
         page.goto(f"http://127.0.0.1:{port}/painel")
         expect(page).to_have_url(re.compile(r"/login\?next=/painel"))
         page.fill("#login-form input[name=username]", "admin")
@@ -241,3 +249,34 @@ def test_an_operator_signs_in_acts_with_the_csrf_token_and_signs_out(settings, r
         expect(page).to_have_url(re.compile(r"/login"))
     finally:
         web.stop()
+
+
+def _words(language: str) -> dict[str, str]:
+    from web.i18n import words
+
+    return words(language)
+
+
+@pytest.mark.parametrize("locale, language, other", [("pt-BR", "pt-BR", "en"), ("en-US", "en", "pt-BR")])
+@pytest.mark.parametrize("width, height", [(1280, 1100), (390, 844)])
+def test_the_console_speaks_one_language_at_a_time(system, browser, settings, rdb, locale, language, other, width,
+                                                  height):
+    """A browser set to Portuguese or English gets the whole page in it: no text of the other language shows."""
+    make_dead(settings, rdb, 2, error="E42", text="m")  # a dead letter's error and body are data, not the page's
+    page, errors = open_page(browser, system, width, height, locale=locale)
+    expect(page.locator("#dead-letters tr")).to_have_count(2)
+    page.fill("#search-form input[name=id]", "nada")
+    page.click("#search-form button")
+    expect(page.locator("#search-result")).to_be_visible()
+    mine, theirs = _words(language), _words(other)
+    assert page.locator("html").get_attribute("lang") == language
+    shown = page.evaluate("document.body.innerText") + " " + " ".join(
+        page.evaluate("[...document.querySelectorAll('[aria-label],[placeholder]')]"
+                      ".map(e => e.getAttribute('aria-label') || e.getAttribute('placeholder'))"))
+    for key in ("card_length", "push_title", "dead_title", "results_title", "unknown_id", "requeue", "alive"):
+        assert mine[key] in shown, key
+    foreign = [text for key, text in theirs.items()
+               if "{" not in text and text != mine[key] and not any(text in own for own in mine.values())
+               and len(text) > 3 and text in shown]
+    assert foreign == [], f"text of {other} on the {language} page"
+    assert no_horizontal_scroll(page) and errors == [], errors

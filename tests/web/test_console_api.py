@@ -85,7 +85,8 @@ def test_history_counts_done_failed_and_dead_per_minute(client, settings, rdb):
     history = client.get("/api/history?minutes=5").get_json()["history"]
     assert len(history) == 5 and history[-1]["minute"] == int(time.time()) // 60 * 60
     assert sum(m["done"] for m in history) == 3 and sum(m["dead"] for m in history) == 2
-    assert 0 < rdb.ttl(keys.history("fila", int(time.time()) // 60)) <= 25 * 3600
+    assert 0 < rdb.ttl(keys.history("fila", int(time.time()) // 3600)) <= 25 * 3600
+    assert len(rdb.keys("fila:history:*")) <= 2 and len(rdb.keys("fila:rate:*")) <= 2  # one key an hour, a minute
     assert client.get("/api/history?minutes=1441").status_code == 400
     assert len(client.get("/api/history?minutes=1440").get_json()["history"]) == 1440
 

@@ -112,8 +112,10 @@ def test_reliable_survives_a_hundred_kill_minus_nine(fast_settings, rdb):
     ids, kills = _kill_loop(fast_settings, rdb, kills=100, delivery="reliable", work_ms=20, initial=1500)
     results = statuses(rdb, ids)
     lost = [i for i, s in zip(ids, results, strict=True) if s.get("status") != "done"]
-    # A run is repeated only for a message that was in a killed worker's hands (redelivered, attempts > 0).
-    duplicate_runs = sum(s["attempts"] for s in results if s.get("attempts"))
+    # A run is repeated only for a message that was in a killed worker's hands (redelivered, attempts > 1:
+    # `attempts` counts the runs started, the one that succeeded included).
+    assert all(s["attempts"] >= 1 for s in results)
+    duplicate_runs = sum(s["attempts"] - 1 for s in results)
     done = int(rdb.hget(keys.stats("fila"), "done"))
     print(f"reliable: {len(ids)} messages, {kills} kills, lost={len(lost)}, duplicate runs={duplicate_runs}, "
           f"results stored={done}")
@@ -237,3 +239,28 @@ def test_workers_ride_out_a_redis_restart(tmp_path):
         codes = [proc.stop() for proc in workers]
         server.stop()
     assert codes == [0, 0]
+
+
+def test_the_log_line_shows_the_body_escaped_and_the_attempts_the_record_holds(fast_settings, rdb):
+    """One line per message: a short piece of its body (a newline cannot forge a line) and the API's attempts."""
+    first_try = enqueue(fast_settings, [{"text": "olá\nINFO worker: forged"}, "x" * 500])
+    again = new_id()  # a message a dead worker held once: its second run
+    rdb.hset(keys.pending("fila"), again, "")
+    rdb.lpush("fila", encode(again, json.dumps("segunda vez"), time.time(), attempts=1))
+    rdb.lpush("fila", "crua\r\nINFO worker: forjada")  # a raw LPUSH: its newline is a real one
+    worker = start_worker(fast_settings)
+    try:
+        wait_for(lambda: all_done(rdb, [*first_try, again]) and rdb.llen("fila") == 0, timeout=30,
+                 message="four done")
+    finally:
+        worker.stop()
+    output = worker.output()
+    for message_id, record in zip([*first_try, again], statuses(rdb, [*first_try, again]), strict=True):
+        (line,) = [line for line in output.splitlines() if f" {message_id} done " in line]
+        assert f" done attempts={record['attempts']} " in line, line
+    assert [record["attempts"] for record in statuses(rdb, [*first_try, again])] == [1, 1, 2]
+    assert '\\nINFO worker: forged"}' in output  # JSON's own escape, kept as it is stored
+    assert 'body="crua\\x0d\\x0aINFO worker: forjada"' in output  # the log's
+    assert not any(line.startswith("INFO worker: for") for line in output.splitlines())
+    assert f'body="{"x" * 59}…' in output and "x" * 61 not in output
+    assert 'body="segunda vez"' in output

@@ -7,9 +7,24 @@ const HISTORY_MS = 15000;
 const QUEUE = document.getElementById("cards").dataset.queue;
 const MESSAGE_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const JOB_ID = /^([0-9a-f]{32}|[0-9a-f-]{36})$/;
+const WORDS = JSON.parse(document.getElementById("words").textContent);
+const LOCALE = WORDS.locale;
 const selected = new Set();
 let deadSignature = "";
 let paused = null;
+
+// The page's words in its language (web/translations.yaml), `{name}` filled in from `values`.
+function t(key, values = {}) {
+  return (WORDS[key] ?? key).replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+}
+
+function number(value) {
+  return value.toLocaleString(LOCALE);
+}
+
+function statusWord(status) {
+  return WORDS[`status_${status}`] ?? status;
+}
 
 function cell(row, text, className) {
   const td = document.createElement("td");
@@ -51,7 +66,7 @@ async function api(method, url, payload) {
     method, headers, body: payload === undefined ? undefined : JSON.stringify(payload),
   });
   const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(body.message || body.error || `HTTP ${response.status}`);
+  if (!response.ok) throw new Error(WORDS[`err_${body.error}`] ?? (body.message || body.error || `HTTP ${response.status}`));
   return { status: response.status, body };
 }
 
@@ -81,21 +96,21 @@ function drawBars(canvasId, series, colors) {
 function render(data) {
   const q = data.messages;
   for (const key of ["length", "in_flight", "done", "dead"]) {
-    document.getElementById(key).textContent = q[key].toLocaleString("pt-BR");
+    document.getElementById(key).textContent = number(q[key]);
   }
-  document.getElementById("rate").textContent = q.rate_1m.toLocaleString("pt-BR");
+  document.getElementById("rate").textContent = number(q.rate_1m);
   document.getElementById("oldest").textContent = q.length ? seconds(q.oldest_age_s) : "–";
   renderState(q.paused);
   const memory = data.redis;
-  const mb = (bytes) => (bytes / 1048576).toLocaleString("pt-BR", { maximumFractionDigits: 1 });
+  const mb = (bytes) => (bytes / 1048576).toLocaleString(LOCALE, { maximumFractionDigits: 1 });
   document.getElementById("memory").textContent = memory.max_bytes
-    ? `${mb(memory.used_bytes)} de ${mb(memory.max_bytes)} MB` : `${mb(memory.used_bytes)} MB`;
+    ? t("memory_of", { used: mb(memory.used_bytes), max: mb(memory.max_bytes) }) : t("memory_mb", { used: mb(memory.used_bytes) });
   document.getElementById("memory").className = `figure ${memory.full ? "full" : ""}`;
   document.getElementById("redis-full").hidden = !memory.full;
   const peak = drawBars("chart", [data.throughput], ["#c2410c"]);
-  document.getElementById("chart").getContext("2d").fillText(`pico: ${peak}/s`, 4, 12);
+  document.getElementById("chart").getContext("2d").fillText(t("peak", { peak }), 4, 12);
   fillTable("workers", data.workers, [
-    [(w) => w.name], [(w) => (w.state === "alive" ? "vivo" : "perdido"), (w) => `state-${w.state}`],
+    [(w) => w.name], [(w) => (w.state === "alive" ? t("alive") : t("lost")), (w) => `state-${w.state}`],
     [(w) => `${w.host ?? "?"} · ${w.pid}`], [(w) => w.delivery], [(w) => w.current ?? ""],
     [(w) => w.in_flight, () => "num"], [(w) => w.processed, () => "num"], [(w) => w.failed, () => "num"],
     [(w) => seconds(w.heartbeat_age_s), () => "num"],
@@ -103,33 +118,33 @@ function render(data) {
   renderDead(data.dead, q.dead);
   fillTable("results", data.results, [
     [(r) => r.id], [(r) => r.worker], [(r) => (r.ms === null ? "" : r.ms.toFixed(2)), () => "num"],
-    [(r) => short(r.result ?? r.error)],
+    [(r) => r.summary ?? short(r.result ?? r.error)],
   ]);
   const rq = data.rq;
   document.getElementById("rq-name").textContent = rq.name;
   document.getElementById("rq-summary").textContent =
-    `${rq.length} esperando, ${rq.started} rodando, ${rq.finished} prontos, ${rq.failed} falhos, ${rq.workers} worker(s)`;
+    t("rq_summary", rq);
   fillTable("jobs", data.jobs, [
-    [(j) => j.id.slice(0, 8)], [(j) => j.description], [(j) => j.status, (j) => `status-${j.status}`],
+    [(j) => j.id.slice(0, 8)], [(j) => j.description], [(j) => statusWord(j.status), (j) => `status-${j.status}`],
     [(j) => short(j.result, 50)],
   ]);
-  document.getElementById("updated").textContent = `atualizado às ${new Date().toLocaleTimeString("pt-BR")}`;
+  document.getElementById("updated").textContent = t("updated_at", { time: new Date().toLocaleTimeString(LOCALE) });
 }
 
 function renderState(isPaused) {
   if (isPaused === paused) return;
   paused = isPaused;
   const state = document.getElementById("queue-state");
-  state.textContent = paused ? "pausada" : "ativa";
+  state.textContent = paused ? t("paused") : t("active");
   state.className = `figure ${paused ? "paused" : ""}`;
   const button = document.getElementById("pause-button");
-  button.textContent = paused ? "Retomar" : "Pausar";
+  button.textContent = paused ? t("resume") : t("pause");
   button.disabled = false;
 }
 
 function renderDead(letters, total) {
   document.getElementById("dead-count").textContent =
-    total > letters.length ? `(as ${letters.length} mais recentes de ${total})` : `(${total})`;
+    total > letters.length ? t("dead_some", { shown: letters.length, total }) : `(${total})`;
   const signature = letters.map((d) => `${d.id}:${d.attempts}`).join(",");
   if (signature === deadSignature) {
     for (const row of document.getElementById("dead-letters").rows) {
@@ -147,7 +162,7 @@ function renderDead(letters, total) {
     const box = document.createElement("input");
     box.type = "checkbox";
     box.checked = selected.has(d.id);
-    box.setAttribute("aria-label", `selecionar ${d.id}`);
+    box.setAttribute("aria-label", t("select_one", { id: d.id }));
     cell(tr, "").appendChild(box);
     cell(tr, d.id);
     cell(tr, d.error, "status-dead");
@@ -155,7 +170,7 @@ function renderDead(letters, total) {
     cell(tr, seconds(d.age_s), "num");
     cell(tr, short(d.preview, 80));
     const actions = cell(tr, "");
-    for (const [action, label, className] of [["requeue", "Reenfileirar", "secondary"], ["delete", "Apagar", "danger"]]) {
+    for (const [action, label, className] of [["requeue", t("requeue"), "secondary"], ["delete", t("delete"), "danger"]]) {
       const button = document.createElement("button");
       button.type = "button";
       button.className = `small ${className}`;
@@ -174,7 +189,7 @@ async function refresh() {
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     render(await response.json());
   } catch (error) {
-    document.getElementById("updated").textContent = `sem conexão com o fila (${error.message}); tentando de novo…`;
+    document.getElementById("updated").textContent = t("offline", { error: error.message });
   } finally {
     setTimeout(refresh, REFRESH_MS);
   }
@@ -190,9 +205,9 @@ async function refreshHistory() {
     const total = h.reduce((sum, m) => sum + m.done, 0);
     document.getElementById("history").dataset.done = String(total);
     document.getElementById("history").getContext("2d")
-      .fillText(`${total.toLocaleString("pt-BR")} processadas, ${h.reduce((s, m) => s + m.dead, 0)} mortas`, 4, 12);
+      .fillText(t("history_totals", { done: number(total), dead: number(h.reduce((s, m) => s + m.dead, 0)) }), 4, 12);
   } catch (error) {
-    document.getElementById("updated").textContent = `histórico: ${error.message}`;
+    document.getElementById("updated").textContent = t("history_error", { error: error.message });
   }
 }
 
@@ -204,7 +219,7 @@ document.getElementById("pause-button").addEventListener("click", async (event) 
     const { body } = await api("POST", `/api/queues/${encodeURIComponent(QUEUE)}/${paused ? "resume" : "pause"}`);
     renderState(body.paused);
   } catch (error) {
-    document.getElementById("updated").textContent = `erro: ${error.message}`;
+    document.getElementById("updated").textContent = t("error", { error: error.message });
   } finally {
     event.target.disabled = false;
   }
@@ -221,8 +236,8 @@ async function everyStep(url, payload, verb) {
     const { body } = await api("POST", url, until === undefined ? payload : { ...payload, until });
     done += body[verb];
     until = body.until;
-    deadStatus(`${done.toLocaleString("pt-BR")} ${verb === "requeued" ? "reenfileirada(s)" : "apagada(s)"}` +
-      (body.remaining ? `, faltam ${body.remaining.toLocaleString("pt-BR")}…` : ""));
+    deadStatus(t(verb === "requeued" ? "requeued_n" : "deleted_n", { n: number(done) }) +
+      (body.remaining ? t("remaining", { n: number(body.remaining) }) : ""));
     if (!body.remaining) return done;
   }
 }
@@ -249,27 +264,27 @@ document.getElementById("dead-letters").addEventListener("click", async (event) 
   try {
     if (button.dataset.action === "requeue") {
       await api("POST", "/api/dead/requeue", { ids: [id] });
-      deadStatus(`${id} reenfileirada`);
+      deadStatus(t("requeued_one", { id }));
     } else {
       await api("DELETE", `/api/dead/${id}`);
-      deadStatus(`${id} apagada`);
+      deadStatus(t("deleted_one", { id }));
     }
     selected.delete(id);
     button.closest("tr").remove();
   } catch (error) {
-    deadStatus(`erro: ${error.message}`);
+    deadStatus(t("error", { error: error.message }));
     button.disabled = false;
   }
 });
 
 document.getElementById("requeue-selected").addEventListener("click", async () => {
-  if (!selected.size) { deadStatus("nenhuma selecionada"); return; }
+  if (!selected.size) { deadStatus(t("none_selected")); return; }
   try {
     const { body } = await api("POST", "/api/dead/requeue", { ids: [...selected] });
-    deadStatus(`${body.requeued} reenfileirada(s)`);
+    deadStatus(t("requeued_n", { n: number(body.requeued) }));
     selected.clear();
   } catch (error) {
-    deadStatus(`erro: ${error.message}`);
+    deadStatus(t("error", { error: error.message }));
   }
 });
 
@@ -277,7 +292,7 @@ document.getElementById("requeue-all").addEventListener("click", async () => {
   try {
     await everyStep("/api/dead/requeue", { all: true }, "requeued");
   } catch (error) {
-    deadStatus(`erro: ${error.message}`);
+    deadStatus(t("error", { error: error.message }));
   }
 });
 
@@ -292,7 +307,7 @@ document.getElementById("purge-yes").addEventListener("click", async () => {
   try {
     await everyStep("/api/dead/purge", { confirm: true }, "purged");
   } catch (error) {
-    deadStatus(`erro: ${error.message}`);
+    deadStatus(t("error", { error: error.message }));
   }
 });
 
@@ -312,7 +327,7 @@ function story(title, fields) {
 }
 
 function when(timestamp) {
-  return timestamp ? new Date(timestamp * 1000).toLocaleString("pt-BR") : null;
+  return timestamp ? new Date(timestamp * 1000).toLocaleString(LOCALE) : null;
 }
 
 document.getElementById("search-form").addEventListener("submit", async (event) => {
@@ -321,25 +336,27 @@ document.getElementById("search-form").addEventListener("submit", async (event) 
   try {
     if (MESSAGE_ID.test(id)) {
       const { body: m } = await api("GET", `/api/messages/${id}`);
-      const fields = [["estado", m.status], ["tentativas sem sucesso", m.attempts], ["worker", m.worker],
-        ["enfileirada", when(m.enqueued_at)], ["início", when(m.started_at)], ["fim", when(m.finished_at)],
-        ["tempo no handler", m.ms === null ? null : `${m.ms} ms`],
-        ["latência", m.latency_ms === null ? null : `${m.latency_ms} ms`], ["erro", m.error], ["resultado", m.result]];
+      const fields = [[t("f_status"), statusWord(m.status)], [t("f_attempts"), m.attempts], ["worker", m.worker],
+        [t("f_enqueued"), when(m.enqueued_at)], [t("f_started"), when(m.started_at)], [t("f_finished"), when(m.finished_at)],
+        [t("f_handler_time"), m.ms === null ? null : `${m.ms} ms`],
+        [t("f_latency"), m.latency_ms === null ? null : `${m.latency_ms} ms`], [t("f_error"), m.error],
+        [t("f_summary"), m.summary], [t("f_result"), m.result]];
       if (m.status === "dead") {
         const { body: d } = await api("GET", `/api/dead/${id}`);
-        fields.push(["morreu", when(d.died_at)], ["corpo", d.body]);
+        fields.push([t("f_died"), when(d.died_at)], [t("f_body"), d.body]);
       }
-      story(`mensagem ${id}`, fields);
+      story(t("message_n", { id }), fields);
     } else if (JOB_ID.test(id)) {
       const { body: j } = await api("GET", `/api/jobs/${id}`);
-      story(`job ${id}`, [["estado", j.status], ["descrição", j.description], ["posição na fila", j.position],
-        ["worker", j.worker], ["enfileirado", j.enqueued_at], ["início", j.started_at], ["fim", j.ended_at],
-        ["erro", j.error], ["resultado", j.truncated ? `${j.result} (${j.digits} dígitos)` : j.result]]);
+      story(t("job_n", { id }), [[t("f_status"), statusWord(j.status)], [t("f_description"), j.description],
+        [t("f_position"), j.position], ["worker", j.worker], [t("f_job_enqueued"), j.enqueued_at],
+        [t("f_started"), j.started_at], [t("f_finished"), j.ended_at], [t("f_error"), j.error],
+        [t("f_outcome"), j.truncated ? `${j.result} (${t("digits", { n: j.digits })})` : j.result]]);
     } else {
-      story("id não reconhecido", [["o que buscar", "um id de mensagem (26 caracteres) ou de job do RQ (32 hex)"]]);
+      story(t("unknown_id"), [[t("f_what"), t("unknown_id_help")]]);
     }
   } catch (error) {
-    story(`nada encontrado para ${id}`, [["resposta", error.message]]);
+    story(t("nothing_for", { id }), [[t("f_answer"), error.message]]);
   }
 });
 
@@ -354,10 +371,10 @@ document.getElementById("push-form").addEventListener("submit", async (event) =>
   const status = document.getElementById("push-status");
   try {
     const { body } = await api("POST", "/api/messages", messages);
-    status.textContent = `${body.count} mensagem(ns) enfileirada(s)`;
+    status.textContent = t("enqueued_n", { n: number(body.count) });
     setTimeout(refreshHistory, 2000);
   } catch (error) {
-    status.textContent = `erro: ${error.message}`;
+    status.textContent = t("error", { error: error.message });
   }
 });
 
@@ -368,7 +385,7 @@ async function followJob(url, output) {
     if (job.status === "failed" || job.status === "canceled" || job.status === "stopped") {
       throw new Error(job.error || job.status);
     }
-    output.textContent = `job ${job.id.slice(0, 8)}: ${job.status}`;
+    output.textContent = t("job_state", { id: job.id.slice(0, 8), status: statusWord(job.status) });
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -383,10 +400,10 @@ document.getElementById("fib-form").addEventListener("submit", async (event) => 
   try {
     const { status: code, body } = await api("POST", "/api/jobs/fib", { n, algorithm: form.get("algorithm") });
     const job = code === 200 ? body : await followJob(body.status_url, status);
-    status.textContent = code === 200 ? "do cache (Redis)" : `job ${job.id.slice(0, 8)}: finished`;
-    result.textContent = `F(${n}) = ${job.result}` + (job.truncated ? ` (${job.digits} dígitos)` : "");
+    status.textContent = code === 200 ? t("from_cache") : t("job_state", { id: job.id.slice(0, 8), status: statusWord("finished") });
+    result.textContent = `F(${n}) = ${job.result}` + (job.truncated ? ` (${t("digits", { n: job.digits })})` : "");
   } catch (error) {
-    status.textContent = `erro: ${error.message}`;
+    status.textContent = t("error", { error: error.message });
   }
 });
 

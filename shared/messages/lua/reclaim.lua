@@ -1,6 +1,6 @@
 -- RECLAIM: give a dead worker's in-flight entries back (attempts + 1), or dead-letter them.
 -- KEYS[1] the dead worker's processing list, KEYS[2] queue list, KEYS[3] dead-letter index (zset),
--- KEYS[4] dead letters (hash), KEYS[5] stats hash, KEYS[6] pending hash, KEYS[7] this minute's history hash
+-- KEYS[4] dead letters (hash), KEYS[5] stats hash, KEYS[6] pending hash, KEYS[7] this hour's history hash
 -- ARGV[1] results prefix, ARGV[2] max attempts, ARGV[3] now (seconds), ARGV[4] record ttl,
 -- ARGV[5] the requeued record, a string.format template from shared/messages/record.py: %d the attempts,
 -- ARGV[6] the dead letter's record, a template too: %d the attempts, %s the envelope as JSON,
@@ -50,7 +50,7 @@ for key, fields in pairs(buckets) do
 end
 if died > 0 then
   redis.call('HINCRBY', KEYS[5], 'dead', died)
-  redis.call('HINCRBY', KEYS[7], 'dead', died)
+  redis.call('HINCRBY', KEYS[7], math.floor(tonumber(now) / 60) .. ':dead', died)
   redis.call('EXPIRE', KEYS[7], tonumber(ARGV[7]))
 end
 return {#requeue, died}

@@ -2,8 +2,8 @@
 -- KEYS[1] the worker's processing list (unused in brpop mode), KEYS[2] queue list, KEYS[3] dead-letter index
 -- (zset: id -> when it died, ms), KEYS[4] dead letters (hash: id -> record with the envelope),
 -- KEYS[5] stats hash, KEYS[6] the worker's hash (counted only while it exists: a reaped worker
--- leaves no ghost), KEYS[7] this second's rate counter,
--- KEYS[8] recent results list, KEYS[9] pending hash, KEYS[10] this minute's history hash
+-- leaves no ghost), KEYS[7] this minute's rate hash (field: the second),
+-- KEYS[8] recent results list, KEYS[9] pending hash, KEYS[10] this hour's history hash (fields: <minute>:done...)
 -- ARGV[1] results prefix, ARGV[2] record ttl, ARGV[3] rate ttl, ARGV[4] reliable (1/0),
 -- ARGV[5] entries settled, ARGV[6] first entry, ARGV[7] last entry, ARGV[8] done count, ARGV[9] now (ms),
 -- ARGV[10] history ttl, then `done count` triples (bucket minute, id, record) sorted by minute, then
@@ -17,6 +17,7 @@
 -- returned, so a message never gets a second result.
 local prefix, ttl, rate_ttl, reliable = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4] == '1'
 local count, done, now = tonumber(ARGV[5]), tonumber(ARGV[8]), tonumber(ARGV[9])
+local second, minute = tostring(math.floor(now / 1000)), tostring(math.floor(now / 60000))
 if reliable then
   if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[6] or redis.call('LINDEX', KEYS[1], count - 1) ~= ARGV[7] then
     return {-1, 0, 0}
@@ -63,9 +64,9 @@ if #released > 0 then redis.call('HDEL', KEYS[9], unpack(released)) end
 if done > 0 then
   redis.call('HINCRBY', KEYS[5], 'done', done)
   if redis.call('EXISTS', KEYS[6]) == 1 then redis.call('HINCRBY', KEYS[6], 'processed', done) end
-  redis.call('INCRBY', KEYS[7], done)
+  redis.call('HINCRBY', KEYS[7], second, done)
   redis.call('EXPIRE', KEYS[7], rate_ttl)
-  redis.call('HINCRBY', KEYS[10], 'done', done)
+  redis.call('HINCRBY', KEYS[10], minute .. ':done', done)
   local recent = {}
   for i = math.max(11, last_ok - 59), last_ok, 3 do recent[#recent + 1] = ARGV[i + 1] end
   redis.call('LPUSH', KEYS[8], unpack(recent))
@@ -74,11 +75,11 @@ end
 if retried + died > 0 then
   redis.call('HINCRBY', KEYS[5], 'failed', retried + died)
   if redis.call('EXISTS', KEYS[6]) == 1 then redis.call('HINCRBY', KEYS[6], 'failed', retried + died) end
-  redis.call('HINCRBY', KEYS[10], 'failed', retried + died)
+  redis.call('HINCRBY', KEYS[10], minute .. ':failed', retried + died)
 end
 if died > 0 then
   redis.call('HINCRBY', KEYS[5], 'dead', died)
-  redis.call('HINCRBY', KEYS[10], 'dead', died)
+  redis.call('HINCRBY', KEYS[10], minute .. ':dead', died)
 end
 redis.call('EXPIRE', KEYS[10], tonumber(ARGV[10]))
 return {done, retried, died}

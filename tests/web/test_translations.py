@@ -1,0 +1,38 @@
+"""The pages' words: each key in every language, with the same blanks, and every key the pages use exists."""
+
+from __future__ import annotations
+
+import re
+import string
+
+from tests.support.processes import ROOT
+from web.i18n import LANGUAGES, table
+
+
+def test_every_key_has_every_language_with_the_same_blanks():
+    for key, texts in table().items():
+        assert set(texts) == set(LANGUAGES), key
+        blanks = {language: {name for _, name, _, _ in string.Formatter().parse(text) if name}
+                  for language, text in texts.items()}
+        assert len({frozenset(names) for names in blanks.values()}) == 1, (key, blanks)
+        assert all(text.strip() for text in texts.values()), key
+
+
+def test_every_key_the_pages_use_is_in_the_table():
+    used = set()
+    for template in (ROOT / "web/templates").glob("*.html"):
+        used |= set(re.findall(r"""\bt\(["']([a-z_]+)["']""", template.read_text()))
+    script = (ROOT / "web/static/console.js").read_text()
+    used |= set(re.findall(r"""\bt\(["']([a-z_]+)["']""", script))
+    assert len(used) > 80
+    missing = sorted(used - set(table()))
+    assert missing == []
+
+
+def test_no_text_of_a_language_is_written_in_the_script_itself():
+    """The console's script takes every word from the table: no Portuguese (nor English UI text) inside it."""
+    script = (ROOT / "web/static/console.js").read_text()
+    accented = re.findall(r"[\"`][^\"`]*[ãçéíóúâêô][^\"`]*[\"`]", script)
+    assert accented == []
+    for text in table()["requeue"].values():
+        assert f'"{text}"' not in script
