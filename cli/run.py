@@ -7,9 +7,10 @@ prefixed with its process. Ctrl-C stops everything, Redis last, and exits 0. Whi
 var/run.json names its Redis, so that `fila token`, `fila worker` and the lab's scripts use
 that one (shared/core/run_file.py).
 
-`--dev` (`make dev`) is the same with reloading, for the lab: the web restarts when a file of
-lab/, web/ or shared/ changes, lab/worker.py runs (again at each change), and a lab route that
-fails shows its file, line and error on the page (FILA_DEV).
+`--dev` (`make dev`) is the same with reloading, for the lab: the web loads lab/app.py again
+when a file of lab/ changes (in place, no request refused), restarts when web/ or shared/ do,
+lab/worker.py runs (again at each change), and a lab route that fails shows its file, line and
+error on the page (FILA_DEV).
 
 Settings come from the environment and from `.env` (the file compose reads), the shell
 winning as it does in compose; honcho is handed an empty env file so that it cannot put
@@ -81,9 +82,14 @@ def install_commander() -> Path | None:
 
 
 def granian(settings: Settings, port: int, workers: int, watched: list[Path] | None = None) -> str:
-    """Return the command that serves the web app on 127.0.0.1:port (restarted when `watched` files change)."""
+    """Return the command that serves the web app on 127.0.0.1:port.
+
+    With `watched` (make dev), granian restarts when fila's own files change, and the app reloads
+    the lab's in place (web/lab.py's Reloading: no gap while a student saves).
+    """
+    factory = "web:create_dev_app" if watched else "web:create_app"
     command = (f"{_bin('granian')} --interface wsgi --host 127.0.0.1 --port {port} --workers {workers} "
-               f"--blocking-threads {settings.web_threads} --respawn-failed-workers --no-ws --factory web:create_app")
+               f"--blocking-threads {settings.web_threads} --respawn-failed-workers --no-ws --factory {factory}")
     if watched:
         paths = " ".join(f"--reload-paths {shlex.quote(str(path))}" for path in watched)
         command += f" --reload {paths} --reload-ignore-worker-failure"
@@ -132,7 +138,7 @@ def procfile(settings: Settings, redis_port: int | None, redis_url: str, command
     """Return the Procfile honcho runs: one line per process, Redis first when it is fila's own."""
     python = shlex.quote(sys.executable)
     wait = f"{python} -m cli redis wait && exec"
-    watched = [lab_dir(settings), ROOT / "web", ROOT / "shared"] if dev else None
+    watched = [ROOT / "web", ROOT / "shared"] if dev else None
     lines = {}
     if redis_port is not None:
         lines["redis"] = (f"exec {python} -m cli redis serve --port {redis_port} --bind 127.0.0.1 "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, make_response, render_template, session
+from flask import Blueprint, Response, current_app, jsonify, make_response, render_template, session
 
 from shared.messages.handlers import explain
 from web.access import Access, policy
@@ -36,7 +36,8 @@ def page() -> Response:
     settings = services().settings
     response = make_response(render_template(
         "console.html", queue=settings.queue_name, dashboard_url=settings.dashboard_url,
-        commander_url=settings.commander_url, chart_seconds=CHART_SECONDS, user=session.get("user")))
+        commander_url=settings.commander_url, chart_seconds=CHART_SECONDS, user=session.get("user"),
+        lab_problem=current_app.extensions.get("fila_lab_problem")))
     return response
 
 

@@ -3,7 +3,8 @@
 The file is executed afresh each time an app is built (`make dev` builds one whenever a file
 changes). Whatever goes wrong — a syntax error, a NameError, a file that never finishes loading
 (a loop, a sleep), two views with one name — is logged with the file, the line and the error,
-and fila serves everything else; under FILA_DEV the 404 of a missing lab route says it too.
+and fila serves everything else, the lab's routes recorded above the error included; under
+FILA_DEV the 404 of a missing lab route says it too.
 Each route is open to all and counted against RATE_LIMIT_WRITES (the handout's own policy); a
 route of the same address as one of fila's is served instead of it (said in the log). When a
 view fails while it answers, the answer is a 500 naming the file, line and error in
@@ -19,7 +20,10 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
 import traceback
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -158,22 +162,21 @@ def init_app(app: Flask, settings: Settings) -> None:
         return
     lab.db.use(settings)
     routes, error = _execute(path)
-    if error is None and routes:
+    if routes:
         try:  # two views of one name, a malformed rule: found on a scratch app, so the real one stays whole
             Flask("lab-check").register_blueprint(_blueprint(routes, path))
         except Exception as failed:  # the lab's mistake, whatever it is
-            error = failed
-    english = settings.language == "en"
+            error, routes = error or failed, []
+    if routes:  # what the file recorded before any error it has
+        app.register_blueprint(_blueprint(routes, path))
+        state.rules = [route.rule for route in routes]
+        log.info("lab: %s: %s", _shown(path), ", ".join(state.rules))
     if error is not None:
+        english = settings.language == "en"
         state.error = where(error, path)
         app.extensions["fila_lab_problem"] = state.error if settings.dev else None
-        log.error("lab: %s (%s)", state.error, "fila goes on, without the lab's routes" if english else
-                  "o fila continua no ar, sem as rotas do laboratório")
-        return
-    app.register_blueprint(_blueprint(routes, path))
-    state.rules = [route.rule for route in routes]
-    if routes:
-        log.info("lab: %s: %s", _shown(path), ", ".join(state.rules))
+        log.error("lab: %s (%s)", state.error, "fila goes on, with the lab's routes above the error" if english else
+                  "o fila continua no ar, com as rotas do laboratório anteriores ao erro")
 
 
 def report_overrides(app: Flask, settings: Settings) -> None:
@@ -184,3 +187,44 @@ def report_overrides(app: Flask, settings: Settings) -> None:
             log.warning("lab: %s %s (%s)", rule.rule, "replaces fila's route" if settings.language == "en"
                         else "do laboratório substitui a rota do fila", rule.endpoint)
 
+
+
+class Reloading:
+    """`make dev`'s app: built again when a file of the lab changes, with no gap (requests in flight end as begun).
+
+    granian's own reloader restarts the server (about a second of refused connections); for the
+    student's files, which change most, the app is rebuilt in place instead, on the first request
+    after the change (a quarter of a second between looks at the files).
+    """
+
+    LOOK_SECONDS = 0.25
+
+    def __init__(self, build: Callable[[], Flask], folder: Path):
+        self.build, self.folder = build, folder
+        self.lock = threading.Lock()
+        self.stamp = self._stamp()
+        self.app = build()
+        self.looked = time.monotonic()
+
+    def _stamp(self) -> tuple[tuple[str, int, int], ...]:
+        """Return what identifies the lab's files as they are now (names, times, sizes)."""
+        found = []
+        for path in sorted(self.folder.glob("*.py")):
+            with suppress(OSError):
+                status = path.stat()
+                found.append((path.name, status.st_mtime_ns, status.st_size))
+        return tuple(found)
+
+    def current(self) -> Flask:
+        """Return the app for the next request: rebuilt first if the lab's files changed."""
+        if time.monotonic() - self.looked >= self.LOOK_SECONDS:
+            with self.lock:
+                self.looked = time.monotonic()
+                stamp = self._stamp()
+                if stamp != self.stamp:
+                    log.info("lab: %s changed: the routes are loaded again", _shown(self.folder))
+                    self.app, self.stamp = self.build(), stamp
+        return self.app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        return self.current()(environ, start_response)

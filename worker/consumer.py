@@ -28,8 +28,8 @@ from worker.state import WorkerState, default_name
 log = logging.getLogger(__name__)
 message_log = logging.getLogger(logs.MESSAGES)
 
-#: How often a worker looks whether a paused queue was resumed (a pause takes effect within a
-#: WORKER_BLOCK_TIMEOUT: a worker blocked in BLMOVE finishes that wait first).
+#: How often a worker looks whether a paused queue was resumed (a worker blocked in BLMOVE when the
+#: pause came gives back what that wait brings: shared/messages/queue.py).
 PAUSE_POLL_SECONDS = 0.25
 
 

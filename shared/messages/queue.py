@@ -130,7 +130,20 @@ class MessageQueue:
         """
         entry = cast(str | None, self.redis.blmove(self.name, keys.processing(worker), timeout,  # type: ignore[arg-type]
                                                    "RIGHT", "RIGHT"))
-        return None if entry is None else self._claim_one(worker, entry, keys.processing(worker))
+        if entry is None or self._returned_while_paused(worker, entry, reliable=True):
+            return None
+        return self._claim_one(worker, entry, keys.processing(worker))
+
+    def _returned_while_paused(self, worker: str, entry: str, *, reliable: bool) -> bool:
+        """Give back an entry a blocking take got after the queue was paused; tell whether it did.
+
+        A worker waits in BLMOVE/BRPOP for up to WORKER_BLOCK_TIMEOUT: a message pushed just after
+        a pause would otherwise be taken by that wait. Only the idle path pays this round trip.
+        """
+        if not self.redis.exists(keys.paused(self.name)):
+            return False
+        self.give_back(worker, [entry], reliable=reliable)
+        return True
 
     def _claim_one(self, worker: str, entry: str, processing: str | None) -> str:
         """Claim an entry taken by BLMOVE (into `processing`) or BRPOP (None)."""
@@ -159,7 +172,9 @@ class MessageQueue:
     def pop_blocking(self, worker: str, timeout: float) -> str | None:
         """BRPOP one entry, the handout's loop, and claim it."""
         item = self.redis.brpop([self.name], timeout)
-        return None if not item else self._claim_one(worker, cast(str, item[1]), None)
+        if not item or self._returned_while_paused(worker, cast(str, item[1]), reliable=False):
+            return None
+        return self._claim_one(worker, cast(str, item[1]), None)
 
     def settle(self, worker: str, entries: Sequence[str], settled: Sequence[Settled], *,
                reliable: bool) -> tuple[int, int, int]:

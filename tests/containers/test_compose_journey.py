@@ -162,6 +162,8 @@ def test_the_handout_curl_lines(project):
     assert "(calculado e salvo no Redis)" in curl(f"{base}/fib-cache/30")
     assert "(Redis (cache))" in curl(f"{base}/fib-cache/30")
     assert "I have been seen 2 times" in curl(f"{alt}/")  # one Redis behind both ports
+    # The lab's own route (lab/app.py), served from the image as `docker compose up --build` built it.
+    assert curl(f"{base}/lab").startswith("Laboratório no ar: 1 visita(s).")
 
 
 def test_redis_cli_inside_the_redis_container(project):

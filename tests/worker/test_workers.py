@@ -264,3 +264,28 @@ def test_the_log_line_shows_the_body_escaped_and_the_attempts_the_record_holds(f
     assert not any(line.startswith("INFO worker: for") for line in output.splitlines())
     assert f'body="{"x" * 59}…' in output and "x" * 61 not in output
     assert 'body="segunda vez"' in output
+
+
+@pytest.mark.parametrize("delivery", ["reliable", "brpop"])
+def test_a_message_pushed_right_after_a_pause_waits_on_the_list(settings, rdb, delivery):
+    """The lab's lesson: pause, push, and the message waits (LRANGE shows it) until the queue is resumed.
+
+    The worker is idle, blocked in BLMOVE (or BRPOP) for WORKER_BLOCK_TIMEOUT (shipped default)
+    when the pause comes: that wait must give back what it gets.
+    """
+    worker = start_worker(settings, "--delivery", delivery)
+    queue = MessageQueue(connect(settings), settings)
+    try:
+        wait_for(lambda: rdb.scard(keys.WORKERS) == 1, timeout=10, message="the worker registered")
+        for round_ in range(3):  # each round meets the blocking wait at another moment
+            queue.pause()
+            (message_id,) = enqueue(settings, [f"espera {round_}"])
+            deadline = time.monotonic() + 2.5 * settings.worker_block_timeout
+            while time.monotonic() < deadline:  # the blocked wait may take it for an instant, and gives it back
+                assert statuses(rdb, [message_id]) == [{}], "a paused queue's message was processed"
+                time.sleep(0.05)
+            assert rdb.llen("fila") == 1 and rdb.hget(keys.pending("fila"), message_id) == ""
+            queue.resume()
+            wait_for(lambda message_id=message_id: all_done(rdb, [message_id]), timeout=10, message="done after resume")
+    finally:
+        assert worker.stop() == 0
