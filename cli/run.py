@@ -213,8 +213,7 @@ def supervise(command: list[str], env: dict[str, str]) -> int:
 
         def stop(signum: int, _frame: object) -> None:
             stopping.append(signum)
-            if signum != signal.SIGINT:  # Ctrl-C reached honcho itself, through the terminal
-                child.send_signal(signum)
+            child.send_signal(signum)  # Ctrl-C reached honcho too; a second stop request does nothing there
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)

@@ -33,24 +33,27 @@ def main(argv: list[str] | None = None) -> int:
         print(missing, file=sys.stderr)
         return 1
     print(run_file.announce(settings, source), file=sys.stderr)
+    english = settings.language == "en"
     client = connect(settings)
     if args.command == "create":
         if not 0 < args.ttl <= settings.token_ttl_max:
             parser.error(f"--ttl must be from 1 to {settings.token_ttl_max} seconds (TOKEN_TTL_MAX)")
         secret, record = tokens.create(client, args.name[:100], args.ttl)
         print(secret)
-        print(f"id {record['id']}, name {record['name']}, expires in {args.ttl} s: this is the only time it is shown",
-              file=sys.stderr)
+        print(f"id {record['id']}, name {record['name']}, expires in {args.ttl} s: this is the only time it is shown"
+              if english else f"id {record['id']}, nome {record['name']}, expira em {args.ttl} s: ele só aparece "
+              "esta vez", file=sys.stderr)
         return 0
     if args.command == "list":
         for record in tokens.listing(client):
             left = round(record["expires_at"] - time.time())
-            print(f"{record['id']}  {record['name']}  expires in {left} s")
+            print(f"{record['id']}  {record['name']}  {'expires in' if english else 'expira em'} {left} s")
         return 0
     if not tokens.revoke(client, args.id):
-        print(f"no live token has the id {args.id}", file=sys.stderr)
+        print(f"no live token has the id {args.id}" if english else f"nenhum token vivo tem o id {args.id}",
+              file=sys.stderr)
         return 1
-    print(f"revoked {args.id}")
+    print(f"revoked {args.id}" if english else f"{args.id} revogado")
     return 0
 
 

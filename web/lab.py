@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-import time
 import traceback
 from collections.abc import Callable
 from contextlib import suppress
@@ -193,18 +192,15 @@ class Reloading:
     """`make dev`'s app: built again when a file of the lab changes, with no gap (requests in flight end as begun).
 
     granian's own reloader restarts the server (about a second of refused connections); for the
-    student's files, which change most, the app is rebuilt in place instead, on the first request
-    after the change (a quarter of a second between looks at the files).
+    student's files, which change most, the app is rebuilt in place instead, by the first request
+    after the change (each request looks at the files' times: a few stat calls, in development only).
     """
-
-    LOOK_SECONDS = 0.25
 
     def __init__(self, build: Callable[[], Flask], folder: Path):
         self.build, self.folder = build, folder
         self.lock = threading.Lock()
         self.stamp = self._stamp()
         self.app = build()
-        self.looked = time.monotonic()
 
     def _stamp(self) -> tuple[tuple[str, int, int], ...]:
         """Return what identifies the lab's files as they are now (names, times, sizes)."""
@@ -216,11 +212,10 @@ class Reloading:
         return tuple(found)
 
     def current(self) -> Flask:
-        """Return the app for the next request: rebuilt first if the lab's files changed."""
-        if time.monotonic() - self.looked >= self.LOOK_SECONDS:
+        """Return the app for this request: rebuilt first if the lab's files changed."""
+        stamp = self._stamp()
+        if stamp != self.stamp:
             with self.lock:
-                self.looked = time.monotonic()
-                stamp = self._stamp()
                 if stamp != self.stamp:
                     log.info("lab: %s changed: the routes are loaded again", _shown(self.folder))
                     self.app, self.stamp = self.build(), stamp

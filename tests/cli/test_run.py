@@ -7,15 +7,22 @@ both `fila run` and honcho look for it: a developer's .env is set aside for the 
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import pty
+import select
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
 import psutil
 import pytest
+import redis
 import requests
 
+from shared.core import tokens
 from tests.support.polling import wait_for
 from tests.support.processes import ROOT, Proc, child_env
 from tests.support.redis_server import free_port
@@ -40,7 +47,7 @@ def dot_env():
 def fila_run(tmp: Path, shell: dict[str, str]) -> Proc:
     """Start `fila run` with these shell variables, as `make run` does; wait for its banner."""
     env = child_env_without_settings()
-    env.update({"WORKERS": "1", **shell})
+    env.update({"WORKERS": "1", "FILA_LANGUAGE": "en", **shell})
     proc = Proc([sys.executable, "-m", "cli", "run", "--var", str(tmp / "var")], env, name="fila-run")
     proc.wait_for_line(r"fila is starting", timeout=120)
     return proc
@@ -153,3 +160,61 @@ def test_a_killed_web_worker_is_replaced_and_the_web_keeps_answering(tmp_path):
         assert proc.alive()  # honcho (and so the whole of fila) is still up
     finally:
         stop(proc)
+
+
+def test_hand_run_tools_use_the_redis_fila_run_started_and_never_guess_one(tmp_path):
+    """`fila token create` under `fila run` lands in the Redis it started (not 6379), says so; with none, refuses."""
+    ports = free_ports()  # REDIS_PORT among them: not 6379, as when 6379 belongs to another Redis
+    var = tmp_path / "var"
+    proc = fila_run(tmp_path, ports)
+    tool_env = {**child_env_without_settings(), "FILA_VAR": str(var), "FILA_LANGUAGE": "en"}
+    try:
+        wait_for(lambda: served(ports["WEB_PORT"]), timeout=60, message="web answers")
+        assert json.loads((var / "run.json").read_text())["redis_url"] == f"redis://127.0.0.1:{ports['REDIS_PORT']}/0"
+        created = subprocess.run([sys.executable, "-m", "cli", "token", "create", "--ttl", "60"], env=tool_env,
+                                 capture_output=True, text=True, timeout=30)
+        assert created.returncode == 0, created.stderr
+        assert f"fila: Redis redis://127.0.0.1:{ports['REDIS_PORT']}/0 (from {var / 'run.json'})" in created.stderr
+        ours = redis.Redis(port=int(ports["REDIS_PORT"]), decode_responses=True)
+        assert ours.keys("fila:token:*") and tokens.verify(ours, created.stdout.strip()) is not None
+    finally:
+        stop(proc)
+    assert not (var / "run.json").exists()  # gone with the run that wrote it
+    refused = subprocess.run([sys.executable, "-m", "cli", "token", "create"], env=tool_env, capture_output=True,
+                             text=True, timeout=30)
+    assert refused.returncode == 1 and "no fila Redis found" in refused.stderr and refused.stdout == ""
+
+
+def test_ctrl_c_ends_make_run_with_0(tmp_path):
+    """In a terminal, Ctrl-C stops everything and `make run` exits 0 (make itself is not interrupted)."""
+    ports = free_ports()
+    env = {**child_env_without_settings(), **ports, "WORKERS": "1", "FILA_VAR": str(tmp_path / "var"),
+           "FILA_LANGUAGE": "en"}
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: make in a new session, on the pseudo-terminal, as in a shell
+        os.chdir(ROOT)
+        os.execvpe("make", ["make", "--no-print-directory", "run"], env)
+    printed = bytearray()
+
+    def read_some() -> str:
+        ready, _, _ = select.select([terminal], [], [], 0.2)
+        if ready:
+            with contextlib.suppress(OSError):
+                printed.extend(os.read(terminal, 65536))
+        return printed.decode(errors="replace")
+
+    try:
+        wait_for(lambda: "Ctrl-C here stops everything" in read_some() and served(ports["WEB_PORT"]), timeout=180,
+                 message="make run serves")
+        os.write(terminal, b"\x03")  # Ctrl-C, as typed: the terminal signals its foreground group
+        wait_for(lambda: "redis.1 stopped" in read_some(), timeout=60, message="everything stopped")
+        _, status = os.waitpid(pid, 0)
+        text = read_some()
+    finally:
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(terminal)
+    assert os.waitstatus_to_exitcode(status) == 0, text[-2000:]
+    assert "Error" not in text.split("Ctrl-C here stops everything")[-1] and "Interrupt" not in text
+    assert not served(ports["WEB_PORT"])

@@ -247,11 +247,12 @@ def test_the_admin_password_is_kept_hashed_and_may_be_given_hashed(settings):
 
 def test_fila_token_create_prints_a_working_token(settings, locked):
     run = subprocess.run([sys.executable, "-m", "cli", "token", "create", "--ttl", "3600", "--name", "ci"],
-                         capture_output=True, text=True, env=child_env(settings), timeout=30)
+                         capture_output=True, text=True, env=child_env(settings, {"FILA_LANGUAGE": "en"}), timeout=30)
     assert run.returncode == 0 and "only time it is shown" in run.stderr
+    assert f"fila: Redis {settings.redis_url} (from REDIS_URL)" in run.stderr
     secret = run.stdout.strip()
     client = locked.test_client()
     assert client.get("/api/dead", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
     listed = subprocess.run([sys.executable, "-m", "cli", "token", "list"], capture_output=True, text=True,
-                            env=child_env(settings), timeout=30).stdout
-    assert "ci  expires in" in listed
+                            env=child_env(settings, {"FILA_LANGUAGE": "pt-BR"}), timeout=30).stdout
+    assert "ci  expira em" in listed
