@@ -1,4 +1,4 @@
-"""O laço de worker da apostila (BRPOP), numa lista só dele: `tarefas` (LAB_QUEUE), não a `fila`.
+"""O laço de worker da apostila (BRPOP), numa lista só dele, `tarefas`, e não a `fila`.
 
 Os workers do fila tiram as mensagens da lista `fila` antes deste laço; por isso ele escuta
 `tarefas`. Mande mensagens com `curl http://localhost:5000/push/tarefas/oi`. O `make dev` roda

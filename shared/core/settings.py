@@ -134,8 +134,6 @@ class Settings:
                         group="lab")
     lab_dir: str = setting("", "LAB_DIR", "the folder of the student's code (`app.py`, `worker.py`...); empty: the "
                                           "project's `lab/`", group="lab")
-    lab_queue: str = setting("tarefas", "LAB_QUEUE", "the list the lab's worker loop (`lab/worker.py`) takes messages "
-                                                     "from, apart from fila's own queue", group="lab")
     language: str = setting("", "FILA_LANGUAGE", "`pt-BR` or `en`: the console's and the lab's language (a browser's "
                             "Accept-Language chooses for its own pages); empty: English when `LANG` starts with `en`, "
                             "Portuguese otherwise", group="lab")
