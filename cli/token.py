@@ -27,12 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     revoke = commands.add_parser("revoke", help="revoke a token by its id")
     revoke.add_argument("id")
     args = parser.parse_args(argv)
-    try:
-        settings, source = run_file.tool_settings()
-    except run_file.NoRedis as missing:
-        print(missing, file=sys.stderr)
-        return 1
-    print(run_file.announce(settings, source), file=sys.stderr)
+    settings = run_file.settings_for_tool()
     english = settings.language == "en"
     client = connect(settings)
     if args.command == "create":

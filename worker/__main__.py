@@ -29,12 +29,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run a worker; exit 0 after a warm stop."""
     args = parse_args(argv)
-    try:
-        settings, source = run_file.tool_settings()
-    except run_file.NoRedis as missing:
-        print(missing, file=sys.stderr)
-        return 1
-    print(run_file.announce(settings, source), file=sys.stderr)
+    settings = run_file.settings_for_tool()
     overrides = {"worker_delivery": Delivery(args.delivery) if args.delivery else None, "worker_name": args.name,
                  "handler": args.handler, "queue_name": args.queue, "worker_batch_max": args.batch_max}
     settings = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -82,6 +83,17 @@ def tool_settings(environ: dict[str, str] | None = None) -> tuple[Settings, str]
         raise NoRedis(explain_missing(settings.language))
     env["REDIS_URL"] = url
     return Settings.from_env(env), str(var / NAME)
+
+
+def settings_for_tool() -> Settings:
+    """Return a hand-run command's settings, having said which Redis it uses; exit 1 saying why when none is known."""
+    try:
+        settings, source = tool_settings()
+    except NoRedis as missing:
+        print(missing, file=sys.stderr)
+        raise SystemExit(1) from None
+    print(announce(settings, source), file=sys.stderr)
+    return settings
 
 
 def explain_missing(language: str) -> str:
