@@ -33,7 +33,7 @@ env: $(STAMP)
 test: $(STAMP)
 	sh scripts/test-packages.sh
 	@if [ "$$FILA_CONTAINER_TESTS" = skip ]; then echo "!!! FILA_CONTAINER_TESTS=skip: the container tests (compose, Swarm) will NOT run !!!"; fi
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	sh scripts/test.sh $(BIN)/python $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

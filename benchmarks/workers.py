@@ -93,7 +93,7 @@ def fila_worker(settings: Settings, client: redis.Redis, count: int, *args: str,
         time.sleep(0.002)
     elapsed = time.perf_counter() - start
     worker.stop()
-    lines = sum(1 for line in worker.lines if " done attempt=" in line)
+    lines = sum(1 for line in worker.lines if " done attempts=" in line)
     if log and lines < count:
         raise AssertionError(f"expected {count} log lines, saw {lines}")
     return count / elapsed

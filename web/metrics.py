@@ -40,8 +40,8 @@ def fila_version() -> str:
 class FilaCollector(Collector):
     """Turn the queue's figures, the workers, the timings and RQ's registries into metrics."""
 
-    def __init__(self, services: Services):
-        self.services = services
+    def __init__(self, services: Services, app: Flask):
+        self.services, self.app = services, app
         self.build = {"version": fila_version(), "python": platform.python_version()}
 
     def collect(self) -> Iterator[Metric]:
@@ -56,7 +56,18 @@ class FilaCollector(Collector):
         redis_up.add_metric([], up)
         yield redis_up
         yield InfoMetricFamily("fila_build", "fila's version, and the Python it runs on.", value=self.build)
+        yield from self._lab()
         yield from families
+
+    def _lab(self) -> list[Metric]:
+        """Yield what this process loaded of the lab (lab/app.py): its routes, and whether it loaded whole."""
+        state = self.app.extensions.get("fila_lab")
+        routes = GaugeMetricFamily("fila_lab_routes", "Routes of the lab (lab/app.py) this web process serves.")
+        routes.add_metric([], len(state.rules) if state else 0)
+        loaded = GaugeMetricFamily("fila_lab_loaded", "1 when lab/app.py loaded without an error (or is absent), 0 "
+                                                      "when an error left routes out (the log names it).")
+        loaded.add_metric([], 0 if state and state.error else 1)
+        return [routes, loaded]
 
     def _figures(self) -> Iterator[Metric]:
         figures = self.services.monitor.figures()
@@ -112,7 +123,7 @@ class FilaCollector(Collector):
 def init_app(app: Flask, services: Services) -> None:
     """Give the app its own metrics registry (no process-global state)."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(FilaCollector(services))
+    registry.register(FilaCollector(services, app))
     app.extensions["fila_metrics"] = registry
 
 

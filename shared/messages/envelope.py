@@ -65,7 +65,9 @@ def excerpt(envelope: Envelope) -> str:
         piece = raw[start:start + EXCERPT_CHARS + 2]  # the body, then the envelope's closing brace
         cut = len(piece) > EXCERPT_CHARS + 1
         text = piece[:EXCERPT_CHARS] if cut else piece[:-1]
-    return text.translate(_LOG_ESCAPES) + ("…" if cut else "")
+    if not text.isprintable():  # control characters, line separators: escaped (the usual text skips this)
+        text = text.translate(_LOG_ESCAPES)
+    return text + "…" if cut else text
 
 
 def decode(raw: str, now: float, fresh_id: Callable[[], str] | None = None) -> Envelope:

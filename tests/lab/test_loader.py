@@ -125,3 +125,17 @@ def test_make_dev_s_app_loads_a_saved_file_at_the_next_request(settings, tmp_pat
     assert reloading.current() is first  # nothing changed: the same app
     (folder / "app.py").write_text(HEADER + "@app.route('/v')\ndef v():\n    return 'dois, já'\n")
     assert reloading.current().test_client().get("/v").get_data(as_text=True) == "dois, já"
+
+
+def test_metrics_say_how_many_lab_routes_are_served_and_whether_the_file_loaded(settings, tmp_path):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def gauges(app) -> dict[str, float]:
+        text = app.test_client().get("/metrics").get_data(as_text=True)
+        return {sample.name: sample.value for family in text_string_to_metric_families(text)
+                for sample in family.samples if sample.name.startswith("fila_lab_")}
+
+    whole = lab_app(settings, tmp_path, "@app.route('/a')\ndef a():\n    return 'a'\n")
+    assert gauges(whole) == {"fila_lab_routes": 1.0, "fila_lab_loaded": 1.0}
+    broken = lab_app(settings, tmp_path, "@app.route('/a')\ndef a():\n    return 'a'\n\nx = y\n")
+    assert gauges(broken) == {"fila_lab_routes": 1.0, "fila_lab_loaded": 0.0}
