@@ -120,10 +120,13 @@ def connect(settings: Settings, *, decode: bool = True, block_timeout: float = 0
     if not settings.redis_url.startswith(f"{SENTINEL_SCHEME}://"):
         return redis.Redis.from_url(settings.redis_url, **options)
     address = parse_sentinel_url(settings.redis_url)
+    # Each Sentinel is asked once per discovery: redis-py's own default (ten retries with backoff,
+    # about 9 s for a Sentinel that accepts but does not answer) would hold a request for a minute.
     sentinel = Sentinels(address.sentinels, sentinel_kwargs={  # type: ignore[no-untyped-call]
         "password": settings.redis_sentinel_password or None,
         "socket_connect_timeout": settings.redis_connect_timeout,
-        "socket_timeout": settings.redis_socket_timeout})
+        "socket_timeout": settings.redis_socket_timeout,
+        "retry": Retry(NoBackoff(), 0)})
     client: redis.Redis = sentinel.master_for(  # type: ignore[no-untyped-call]
         address.service, db=address.db, username=address.username, password=address.password, **options)
     return client

@@ -121,15 +121,19 @@ def test_hostile_input_on_every_route(redis_server, rdb):
                 targets += [expand(rule, "fila") + "?" + "&".join(f"{name}={value}" for name in QUERY_NAMES)
                             for value in QUERY_VALUES]
                 for target in targets:
-                    check(method, target, session.request(method, base + target, timeout=60,
+                    check(method, target, session.request(method, base + target, timeout=60, allow_redirects=False,
                                                           headers={"Accept": "application/json"}))
                 if method in {"POST", "PUT", "DELETE"}:
                     path = expand(rule, "k")
                     for body, content_type in BODIES:
+                        # The answer to the hostile request is what is checked, never a redirect's target: a
+                        # redirect followed on a connection the server announced it would close (after a
+                        # body it did not read) is a client-side race, not the server's answer.
                         check(method, path, session.request(method, base + path, data=body, timeout=120,
+                                                            allow_redirects=False,
                                                             headers={"Content-Type": content_type}))
                     oversized = b"x" * (settings.request_max_bytes + 1)
-                    reply = session.request(method, base + path, data=oversized, timeout=120,
+                    reply = session.request(method, base + path, data=oversized, timeout=120, allow_redirects=False,
                                             headers={"Content-Type": "text/plain"})
                     check(method, path, reply)
                     assert reply.status_code in {413, 404, 405, 401, 403, 429}, (method, path, reply.status_code)
