@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import bulk, durability, ha, http, jobs, scale, workers
+from benchmarks import bulk, durability, ha, http, jobs, scale, schedule, workers
 from benchmarks.table import publish, render
 from shared.core.settings import Settings
 from tests.support.redis_server import RedisServer
@@ -22,6 +22,7 @@ SECTIONS = {
     "jobs": jobs.rq_jobs,
     "bulk": bulk.bulk,
     "scale": scale.scale,
+    "schedule": schedule.schedule,
     "wait": ha.wait_cost,
     "fsync": durability.fsync_cost,
     "failover": ha.failovers,

@@ -17,6 +17,8 @@ CHART_SECONDS = 120
 JOBS_SHOWN = 8
 #: Dead letters the page lists (the API pages through all of them).
 DEAD_SHOWN = 50
+#: Scheduled messages the page lists, the soonest first (GET /api/scheduled pages through all).
+SCHEDULED_SHOWN = 20
 
 
 @bp.route("/painel")
@@ -55,7 +57,7 @@ def snapshot() -> Response:
           application/json:
             schema:
               type: object
-              required: [messages, queue, throughput, workers, results, rq, jobs, dead, redis]
+              required: [messages, queue, throughput, workers, results, rq, jobs, dead, scheduled, redis]
               properties:
                 messages: {$ref: '#/components/schemas/QueueFigures'}
                 queue: {$ref: '#/components/schemas/QueueFigures', deprecated: true, description: The former name of
@@ -76,6 +78,10 @@ def snapshot() -> Response:
                 dead:
                   type: array
                   items: {$ref: '#/components/schemas/DeadLetter'}
+                scheduled:
+                  type: array
+                  description: The soonest scheduled messages (GET /api/scheduled pages through all).
+                  items: {type: object}
                 redis: {$ref: '#/components/schemas/RedisMemory'}
       '503': {$ref: '#/components/responses/Unavailable'}
     """
@@ -90,5 +96,6 @@ def snapshot() -> Response:
         "rq": services().jobs.figures(),
         "jobs": services().jobs.recent(JOBS_SHOWN),
         "dead": services().dead_letters.page(DEAD_SHOWN),
+        "scheduled": monitor.scheduled(SCHEDULED_SHOWN)[0],
         "redis": monitor.memory(),
     })

@@ -32,6 +32,10 @@ CODES: dict[str, str] = {
     "too_large": "n is above the limit of this route or algorithm; the message says which route takes it.",
     "bad_algorithm": 'algorithm is neither "naive" nor "fast".',
     "bad_ttl": "ttl is not a positive whole number of seconds.",
+    "bad_schedule": "delay_ms, not_before, ttl_ms, max_attempts or retry_base_ms is out of its range, or both "
+                    "delay_ms and not_before were given.",
+    "not_scheduled": "The message is not scheduled (it is queued, running, settled or unknown): only a "
+                     "scheduled message can be cancelled.",
     "bad_body": "The request body is not the JSON object the operation documents.",
     "empty_body": "The request has no body.",
     "bad_json": "The body is not valid JSON.",

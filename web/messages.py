@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import logging
 import re
+import time
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
 from shared.core.codec import DEPTH_MAX, VALUES_MAX, dumps, loads
+from shared.core.settings import Settings
 from shared.messages.handlers import explain
+from shared.messages.schedule import Options
 from web.access import Access, Limit, policy
 from web.errors import refuse
 from web.i18n import language
 from web.services import services
+from web.validation import instant, json_whole, whole_number
 from web.validation import message_id as valid_id
 
 bp = Blueprint("messages", __name__, url_prefix="/api")
@@ -24,22 +29,71 @@ NEWLINE = b"\n"
 _LINE = re.compile(rb"[^\n]*[^ \t\r\f\v\n][^\n]*")
 
 
-def parse_bodies(raw: bytes, mimetype: str, batch_max: int, max_bytes: int) -> list[str]:
-    """Turn a request body into JSON-encoded message bodies, or refuse it (400, 413, 415).
+#: What a message may say about when and how often it runs (shared/messages/schedule.py).
+SCHEDULE_FIELDS = ("delay_ms", "not_before", "ttl_ms", "max_attempts", "retry_base_ms")
+#: Bounds of the options that have no setting of their own.
+TTL_MS_MAX = 30 * 86400 * 1000
+ATTEMPTS_MAX = 100
+RETRY_BASE_MS_MAX = 3_600_000
+
+
+def read_options(given: dict[str, Any], batch: dict[str, Any], now: float, settings: Settings) -> Options | None:
+    """Return a message's Options from its own fields, over the batch's (query string); None when it has none."""
+    fields = {**batch, **{name: given[name] for name in SCHEDULE_FIELDS if name in given}}
+    if not fields:
+        return None
+    if "delay_ms" in fields and "not_before" in fields:
+        refuse(400, "bad_schedule", "give delay_ms or not_before, not both")
+    due_ms = None
+    if "delay_ms" in fields:
+        due_ms = int(now * 1000) + json_whole(fields["delay_ms"], "delay_ms", 0, settings.delay_max_ms,
+                                              code="bad_schedule")
+    elif "not_before" in fields:
+        due_ms = int(instant(fields["not_before"], "not_before", code="bad_schedule") * 1000)
+        if due_ms - now * 1000 > settings.delay_max_ms:
+            refuse(400, "bad_schedule", f"not_before is more than DELAY_MAX_MS ({settings.delay_max_ms} ms) ahead")
+
+    def bounded(name: str, low: int, high: int) -> int | None:
+        return json_whole(fields[name], name, low, high, code="bad_schedule") if name in fields else None
+
+    return Options(due_ms=due_ms, ttl_ms=bounded("ttl_ms", 1, TTL_MS_MAX),
+                   max_attempts=bounded("max_attempts", 1, ATTEMPTS_MAX),
+                   retry_base_ms=bounded("retry_base_ms", 0, RETRY_BASE_MS_MAX))
+
+
+def batch_options() -> dict[str, Any]:
+    """Return the options the query string gives every message of the request (`?delay_ms=`, `?not_before=`...)."""
+    found: dict[str, Any] = {}
+    for name in SCHEDULE_FIELDS:
+        raw = request.args.get(name)
+        if raw is not None:
+            found[name] = raw if name == "not_before" else whole_number(raw, name, 0, 2**53, code="bad_schedule")
+    return found
+
+
+def parse_bodies(raw: bytes, mimetype: str, batch_max: int, max_bytes: int,
+                 settings: Settings | None = None) -> tuple[list[str], list[Options] | None]:
+    """Turn a request body into JSON-encoded message bodies and their options, or refuse it (400, 413, 415).
 
     Nothing is built for more than `batch_max` messages: a body of a million lines is refused
     after reading `batch_max` + 1 of them, and a JSON document's values are counted before it is
-    parsed (shared.core.codec.VALUES_MAX).
+    parsed (shared.core.codec.VALUES_MAX). The options are None when no message has any (the hot
+    path stays as it was).
     """
     if not raw.strip():
         refuse(400, "empty_body", "the request body is empty")
     bodies: list[str] = []
+    now = time.time()
+    batch = batch_options() if settings is not None and request.args else {}
+    options: list[Options | None] = []
     if mimetype == "text/plain":
         for match in _LINE.finditer(raw):
             if len(bodies) == batch_max:
                 refuse(413, "batch_too_large", f"a batch holds at most {batch_max} messages: split the lines")
             try:
                 bodies.append(dumps(match[0].removesuffix(b"\r").decode("utf-8")))
+                if batch and settings is not None:
+                    options.append(read_options({}, batch, now, settings))
             except UnicodeDecodeError:
                 line = raw.count(NEWLINE, 0, match.start()) + 1
                 refuse(400, "bad_encoding", f"text/plain bodies must be UTF-8 (line {line} is not)")
@@ -56,6 +110,10 @@ def parse_bodies(raw: bytes, mimetype: str, batch_max: int, max_bytes: int) -> l
                 where = f" (item {index})" if isinstance(data, list) else ""
                 refuse(400, "bad_message", f'each message is an object {{"body": <any JSON>}}{where}')
             bodies.append(dumps(item["body"]))
+            if settings is not None and (batch or any(name in item for name in SCHEDULE_FIELDS)):
+                options.append(read_options(item, batch, now, settings))
+            else:
+                options.append(None)
     else:
         refuse(415, "unsupported_media_type",
                "send application/json ({\"body\": ...} or a list of them) or text/plain lines")
@@ -64,7 +122,9 @@ def parse_bodies(raw: bytes, mimetype: str, batch_max: int, max_bytes: int) -> l
     for index, body in enumerate(bodies):
         if len(body) > max_bytes and len(body.encode("utf-8")) > max_bytes:
             refuse(413, "message_too_large", f"message {index} is larger than {max_bytes} bytes")
-    return bodies
+    if not any(options):
+        return bodies, None
+    return bodies, [given or Options() for given in options]
 
 
 @bp.post("/messages")
@@ -108,9 +168,9 @@ def produce() -> Response:
       '503': {$ref: '#/components/responses/Unavailable'}
     """
     settings = services().settings
-    bodies = parse_bodies(request.get_data(cache=False), request.mimetype, settings.batch_max,
-                          settings.message_max_bytes)
-    ids = services().messages.enqueue(bodies)
+    bodies, options = parse_bodies(request.get_data(cache=False), request.mimetype, settings.batch_max,
+                                   settings.message_max_bytes, settings)
+    ids = services().messages.enqueue(bodies, options)
     # DEBUG, not INFO: on this hot route a line per request cost 10% of the throughput (make bench);
     # the workers log every message.
     log.debug("redis LPUSH %s: %s message(s)", settings.queue_name, len(ids))

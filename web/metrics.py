@@ -7,6 +7,7 @@ still answers 200, with `fila_redis_up 0`: an alert can fire on it.
 from __future__ import annotations
 
 import platform
+import time
 from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
 
@@ -80,11 +81,19 @@ class FilaCollector(Collector):
              figures["oldest_age_s"]),
             (gauge, "fila_queue_paused", "1 while the queue is paused (workers take nothing).", int(figures["paused"])),
             (gauge, "fila_dead_letters", "Messages in the dead letters.", figures["dead"]),
+            (gauge, "fila_scheduled", "Messages waiting for their time: delayed, or a retry's backoff.",
+             figures["scheduled"]),
+            (gauge, "fila_scheduled_overdue_seconds", "How late the soonest scheduled message is (0 when none is "
+             "due): above a second, no worker is promoting.",
+             max(0.0, time.time() - figures["next_due_at"]) if figures["next_due_at"] else 0.0),
             (counter, "fila_messages_enqueued", "Messages enqueued through the API.", figures["enqueued"]),
             (counter, "fila_messages_processed", "Messages processed and stored.", figures["done"]),
             (counter, "fila_messages_failed", "Handler failures and deaths (each retry counts).", figures["failed"]),
             (counter, "fila_messages_dead_lettered", "Messages moved to the dead letters.", figures["dead_lettered"]),
             (counter, "fila_messages_reclaimed", "Messages taken back from dead workers.", figures["reclaimed"]),
+            (counter, "fila_retries", "Failed runs given another try, after their backoff.", figures["retried"]),
+            (counter, "fila_expired", "Messages not run: their ttl_ms passed first (dead letters, \"expired\").",
+             figures["expired"]),
         )
         for kind, metric, doc, value in families:
             family = kind(metric, doc, labels=["queue"])

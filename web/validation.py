@@ -10,6 +10,7 @@ nesting deeper than DEPTH_MAX, lone surrogates and numbers that do not fit a dou
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from flask import g, request
@@ -134,6 +135,19 @@ def json_whole(value: object, what: str, low: int, high: int, *, code: str, pt: 
 def query_number(name: str, low: int, high: int, default: int, *, code: str = "bad_limit") -> int:
     """Read `?name=` as a whole number within bounds, `default` when absent."""
     return whole_number(request.args.get(name), name, low, high, code=code, default=default)
+
+
+def instant(raw: object, what: str, *, code: str) -> float:
+    """Read an RFC 3339 date-time with its offset (`2026-12-07T10:00:00Z`, `...+01:00`) as epoch seconds, or 400."""
+    if not isinstance(raw, str) or not 20 <= len(raw) <= 40 or not safe_text(raw):
+        refuse(400, code, f"{what} must be an RFC 3339 date-time with an offset, e.g. 2026-12-07T10:00:00Z")
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        refuse(400, code, f"{what} must be an RFC 3339 date-time with an offset, e.g. 2026-12-07T10:00:00Z")
+    if moment.tzinfo is None or "T" not in raw.upper():
+        refuse(400, code, f"{what} needs its offset (Z, or +hh:mm): without one the time is ambiguous")
+    return moment.timestamp()
 
 
 def message_id(raw: str) -> str:

@@ -17,11 +17,13 @@ from shared.messages import record
 from shared.messages.envelope import Envelope, decode, encode, excerpt
 from shared.messages.handlers import Handler
 from shared.messages.queue import MessageQueue, Settled
+from shared.messages.schedule import attempts_allowed, backoff_ms, expired, retry_base
 from shared.messages.status import MessageStatus, Outcome
 from shared.messages.timings import Timings
 from worker.backoff import Backoff
 from worker.handoff import Handoff
 from worker.heartbeat import Heartbeat
+from worker.promoter import Promoter
 from worker.reaper import Reaper
 from worker.state import WorkerState, default_name
 
@@ -54,6 +56,7 @@ class Consumer:
         self.paused_since: float | None = None
         self.heartbeat = Heartbeat(connection, self.state, self.timings)
         self.reaper = Reaper(connection, self.state, self.messages)
+        self.promoter = Promoter(self.name, self.messages)
         self.handoff = Handoff(self.state, self.messages, self.stopping, on_crash=self.stop)
 
     def stop(self, *_args: object) -> None:
@@ -100,6 +103,7 @@ class Consumer:
                             self.name, requeued, died)
         self.heartbeat.start()
         self.reaper.start()
+        self.promoter.start()
         self.handoff.start()
 
     def _recover(self) -> None:
@@ -123,6 +127,7 @@ class Consumer:
         if not started:
             return
         self.handoff.close()
+        self.promoter.stop()
         self.reaper.stop()
         self.heartbeat.stop()
         try:
@@ -220,6 +225,8 @@ class Consumer:
     def _run_one(self, entry: str, now: float, fresh_ids: IdSupply) -> Settled:
         envelope = decode(entry, now, fresh_ids)
         self.state.current = envelope.id
+        if envelope.opts and expired(envelope, now):
+            return self._expired(envelope, now)
         start = time.perf_counter()
         try:
             payload = dumps(self.handler(envelope.body, self.settings))
@@ -237,18 +244,31 @@ class Consumer:
         ms = (time.perf_counter() - start) * 1000
         self.timings.observe(ms)
         attempts = envelope.attempts + 1
-        outcome = Outcome.DEAD if attempts >= self.settings.max_attempts else Outcome.RETRY
+        outcome = Outcome.DEAD if attempts >= attempts_allowed(envelope, self.settings) else Outcome.RETRY
+        now = time.time()
+        wait_ms = 0 if outcome is Outcome.DEAD else backoff_ms(attempts, retry_base(envelope, self.settings),
+                                                               self.settings.retry_max_ms)
         log.warning("%s %s failed attempts=%s %.3fms error=%s -> %s body=%s", self.name, envelope.id, attempts, ms,
-                    error, "dead letter" if outcome is Outcome.DEAD else "retry", excerpt(envelope))
-        # The envelope goes back (or to the dead letters) with this run counted.
-        again = encode(envelope.id, dumps(envelope.body), envelope.enqueued_at, attempts)
+                    error, "dead letter" if outcome is Outcome.DEAD else f"retry in {wait_ms} ms", excerpt(envelope))
+        # The envelope goes back (or to the dead letters) with this run counted, its options kept.
+        again = encode(envelope.id, dumps(envelope.body), envelope.enqueued_at, attempts,
+                       opts_json=dumps(envelope.opts) if envelope.opts else "")
         if outcome is Outcome.DEAD:
-            failure = record.failed(MessageStatus.DEAD, error, self.name, attempts, envelope.enqueued_at, time.time(),
+            failure = record.failed(MessageStatus.DEAD, error, self.name, attempts, envelope.enqueued_at, now,
                                     ms, envelope=again)
-        else:
-            failure = record.failed(MessageStatus.QUEUED, error, self.name, attempts, envelope.enqueued_at,
-                                    time.time(), ms)
-        return Settled(envelope.id, outcome, failure, again)
+            return Settled(envelope.id, outcome, failure, again)
+        due_ms = int(now * 1000) + wait_ms if wait_ms else 0
+        failure = record.failed(MessageStatus.QUEUED, error, self.name, attempts, envelope.enqueued_at, now, ms,
+                                next_attempt_at=due_ms / 1000 if due_ms else None)
+        return Settled(envelope.id, outcome, failure, again, due_ms)
+
+    def _expired(self, envelope: Envelope, now: float) -> Settled:
+        """Dead-letter a message that waited past its `ttl_ms` without running it."""
+        log.warning("%s %s expired (ttl_ms=%s) -> dead letter body=%s", self.name, envelope.id,
+                    (envelope.opts or {}).get("ttl_ms"), excerpt(envelope))
+        failure = record.failed(MessageStatus.DEAD, Outcome.EXPIRED.value, self.name, envelope.attempts,
+                                envelope.enqueued_at, now, 0.0, envelope=envelope.raw)
+        return Settled(envelope.id, Outcome.EXPIRED, failure, envelope.raw)
 
     def _adapt(self, count: int, elapsed_ms: float) -> None:
         """Size the next batch so that it takes about WORKER_BATCH_TARGET_MS (slow start from 1)."""

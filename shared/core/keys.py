@@ -82,6 +82,21 @@ def pending(queue: str) -> str:
     return f"{PREFIX}pending:{queue}"
 
 
+def scheduled(queue: str) -> str:
+    """Name a queue's scheduled messages: a sorted set of ids, scored by when each is due (ms).
+
+    Delayed messages wait here, and failed ones their retry's backoff; any worker moves the due
+    ones onto the queue list (lua/promote.lua). Their envelopes sit in `scheduled_envelopes`, and
+    their pending entry reads `@<due ms>` meanwhile.
+    """
+    return f"{PREFIX}scheduled:{queue}"
+
+
+def scheduled_envelopes(queue: str) -> str:
+    """Name the hash of a queue's scheduled envelopes (id -> envelope), beside `scheduled`."""
+    return f"{PREFIX}scheduled-envelopes:{queue}"
+
+
 def paused(queue: str) -> str:
     """Name the flag that pauses a queue: workers take nothing while it exists."""
     return f"{PREFIX}paused:{queue}"

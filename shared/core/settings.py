@@ -69,6 +69,12 @@ class Settings:
                                      "largest request body, however it is sent (413 beyond, nothing stored)",
                                      group="queue")
     result_ttl: int = setting(86400, "RESULT_TTL", "seconds a result record is kept", group="queue")
+    delay_max_ms: int = setting(30 * 86400 * 1000, "DELAY_MAX_MS", "longest `delay_ms` (or `not_before` ahead) a "
+                                "message may ask for (400 beyond)", group="queue")
+    retry_base_ms: int = setting(1000, "RETRY_BASE_MS", "a failed message waits up to this long before its second "
+                                 "run, twice that before its third...: `min(RETRY_MAX_MS, RETRY_BASE_MS * 2^(n-1))` "
+                                 "times a random factor in [0, 1) (full jitter); 0 retries at once", group="queue")
+    retry_max_ms: int = setting(300_000, "RETRY_MAX_MS", "the longest wait before a retry", group="queue")
 
     worker_name: str = setting("", "WORKER_NAME", "a worker's name (empty: host-pid)", group="worker")
     worker_delivery: Delivery = setting(Delivery.RELIABLE, "WORKER_DELIVERY",  # noqa: RUF009 (a field)
@@ -190,6 +196,8 @@ class Settings:
 
     def validate(self) -> None:
         """Raise ValueError when settings contradict each other or are out of range."""
+        if self.delay_max_ms < 0 or self.retry_base_ms < 0 or self.retry_max_ms < self.retry_base_ms:
+            raise ValueError("delay_max_ms and retry_base_ms must be >= 0, retry_max_ms >= retry_base_ms")
         positive = ("max_attempts", "message_max_bytes", "batch_max", "result_ttl", "worker_batch_max",
                     "key_max_len", "value_max_len", "fib_cache_ttl", "job_timeout", "session_ttl", "session_max_age",
                     "token_ttl_max")

@@ -2,7 +2,10 @@
 
 The layout is fixed, `{"id":...,"attempts":N,"enqueued_at":T,"body":...}`, so that the Lua
 scripts can read the id and bump the attempts without re-encoding the body. The pieces below
-are the one definition of that layout: `shared.messages.lua` hands them to the scripts.
+are the one definition of that layout: `shared.messages.lua` hands them to the scripts. A
+message sent with options (its own `max_attempts`, `retry_base_ms`, `ttl_ms`) carries them in an
+`"opts"` object between `enqueued_at` and `body` (shared/messages/schedule.py); the head the
+scripts read is the same.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from shared.core.ids import new_id
 HEAD = '{"id":"'
 ATTEMPTS = '","attempts":'
 ENQUEUED_AT = ',"enqueued_at":'
+OPTS = ',"opts":'
+#: The option a requeued dead letter loses (it was dead for having waited too long: now it runs).
+TTL_OPTION = "ttl_ms"
 BODY = ',"body":'
 _DIGITS = frozenset("0123456789")
 
@@ -29,11 +35,14 @@ class Envelope(NamedTuple):
     attempts: int
     raw: str
     wrapped: bool = False
+    #: The message's own options (`max_attempts`, `retry_base_ms`, `ttl_ms`), when it was sent with any.
+    opts: dict[str, int] | None = None
 
 
-def encode(message_id: str, body_json: str, enqueued_at: float, attempts: int = 0) -> str:
-    """Render an envelope; `body_json` is the body already encoded as JSON."""
-    return f"{HEAD}{message_id}{ATTEMPTS}{attempts}{ENQUEUED_AT}{enqueued_at:.6f}{BODY}{body_json}}}"
+def encode(message_id: str, body_json: str, enqueued_at: float, attempts: int = 0, opts_json: str = "") -> str:
+    """Render an envelope; `body_json` is the body already encoded as JSON, `opts_json` its options (or "")."""
+    opts = f"{OPTS}{opts_json}" if opts_json else ""
+    return f"{HEAD}{message_id}{ATTEMPTS}{attempts}{ENQUEUED_AT}{enqueued_at:.6f}{opts}{BODY}{body_json}}}"
 
 
 def envelope_id(raw: str) -> str | None:
@@ -79,7 +88,9 @@ def decode(raw: str, now: float, fresh_id: Callable[[], str] | None = None) -> E
     if raw.startswith(HEAD):
         try:
             data = loads(raw, STORED_DEPTH_MAX)
-            return Envelope(data["id"], data["body"], float(data["enqueued_at"]), int(data["attempts"]), raw)
+            opts = data.get("opts")
+            return Envelope(data["id"], data["body"], float(data["enqueued_at"]), int(data["attempts"]), raw,
+                            opts=opts if isinstance(opts, dict) else None)
         except (ValueError, KeyError, TypeError):
             pass
     return Envelope(fresh_id() if fresh_id else new_id(now), _text(raw), now, 0, raw, wrapped=True)

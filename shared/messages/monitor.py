@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 import redis
 
 from shared.core import keys
 from shared.core.ids import id_minute, id_time, is_valid
 from shared.core.settings import Settings
-from shared.messages.envelope import envelope_id
+from shared.messages.envelope import decode, envelope_id, excerpt
 from shared.messages.record import Record
 from shared.messages.status import MessageStatus
 
@@ -44,7 +44,10 @@ class QueueMonitor:
         found = Record.parse(stored) if stored is not None else (Record.queued(message_id) if holder is not None
                                                                  else None)
         if found is not None and holder and found.status is MessageStatus.QUEUED:
-            found = replace(found, status=MessageStatus.PROCESSING, worker=holder)
+            if holder.startswith("@"):  # delayed, or a retry waiting for its backoff
+                found = replace(found, status=MessageStatus.SCHEDULED, due_at=int(holder[1:]) / 1000)
+            else:
+                found = replace(found, status=MessageStatus.PROCESSING, worker=holder)
         return found
 
     def message(self, message_id: str) -> dict[str, Any] | None:
@@ -114,10 +117,12 @@ class QueueMonitor:
             pipe.hgetall(keys.stats(self.name))
             pipe.lindex(self.name, -1)
             pipe.exists(keys.paused(self.name))
+            pipe.zcard(keys.scheduled(self.name))
+            pipe.zrange(keys.scheduled(self.name), 0, 0, withscores=True)
             for name in names:
                 pipe.llen(keys.processing(name))
             replies = pipe.execute()
-        length, dead, stats, oldest, paused = replies[:5]
+        length, dead, stats, oldest, paused, scheduled, first_due = replies[:7]
         per_second = self.throughput(60)
         counters = {k: int(v) for k, v in stats.items()}
         oldest_id = envelope_id(oldest) if oldest else None
@@ -126,7 +131,7 @@ class QueueMonitor:
             "name": self.name,
             "kind": "messages",
             "length": length,
-            "in_flight": sum(replies[5:]),
+            "in_flight": sum(replies[7:]),
             "enqueued": counters.get("enqueued", 0),
             "done": counters.get("done", 0),
             "failed": counters.get("failed", 0),
@@ -136,7 +141,43 @@ class QueueMonitor:
             "rate_1m": round(sum(per_second) / 60.0, 3),
             "oldest_age_s": round(max(0.0, time.time() - enqueued_at), 3) if enqueued_at else 0.0,
             "paused": bool(paused),
+            "scheduled": scheduled,
+            "next_due_at": first_due[0][1] / 1000 if first_due else None,
+            "retried": counters.get("retried", 0),
+            "expired": counters.get("expired", 0),
         }
+
+    def scheduled(self, limit: int, after: tuple[int, str] | None = None) -> tuple[list[dict[str, Any]],
+                                                                                tuple[int, str] | None]:
+        """Return up to `limit` scheduled messages, the soonest due first, and the cursor of the next page.
+
+        The cursor is the last message shown (its due ms and id): the page after it starts at its
+        rank (ZRANK, then ZRANGE by rank), or, once it has been promoted meanwhile, after its due
+        time; either way a page costs O(log n + limit) at any size.
+        """
+        name = keys.scheduled(self.name)
+        rows: list[tuple[str, float]] = []
+        if after is not None:
+            rank = self.redis.zrank(name, after[1])
+            if rank is not None:
+                rows = cast(list[tuple[str, float]], self.redis.zrange(name, int(cast(int, rank)) + 1,
+                                                                       int(cast(int, rank)) + limit, withscores=True))
+            else:
+                rows = cast(list[tuple[str, float]], self.redis.zrangebyscore(
+                    name, f"({after[0]}", "+inf", start=0, num=limit, withscores=True))
+        else:
+            rows = cast(list[tuple[str, float]], self.redis.zrange(name, 0, limit - 1, withscores=True))
+        envelopes = cast(list[str | None], self.redis.hmget(keys.scheduled_envelopes(self.name),
+                                                            [message_id for message_id, _ in rows])) if rows else []
+        now = time.time()
+        page = []
+        for (message_id, score), entry in zip(rows, envelopes, strict=True):
+            envelope = decode(entry, now) if entry else None
+            page.append({"id": message_id, "due_at": score / 1000, "attempts": envelope.attempts if envelope else 0,
+                         "preview": excerpt(envelope) if envelope else ""})
+        if len(rows) < limit:
+            return page, None
+        return page, (int(rows[-1][1]), rows[-1][0])
 
     def history(self, minutes: int) -> list[dict[str, Any]]:
         """Return done, failed and dead per minute for the last `minutes` (at most a day), oldest first."""

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Sequence
 from operator import itemgetter
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 import redis
 
@@ -21,6 +21,7 @@ from shared.core.ids import id_minute, new_ids
 from shared.core.settings import Settings
 from shared.messages import lua, record
 from shared.messages.envelope import encode, envelope_id
+from shared.messages.schedule import PROMOTE_STEP, Options
 from shared.messages.status import Outcome
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,8 @@ RATE_TTL = 660
 HISTORY_TTL = 25 * 3600
 #: Messages per ENQUEUE call: a BATCH_MAX request goes as several calls in one round trip.
 CHUNK = 1000
+#: Delayed messages per SCHEDULE call (it writes three structures: half a CHUNK stays near 4 ms).
+SCHEDULE_CHUNK = CHUNK // 2
 
 
 class NotReplicated(redis.exceptions.ConnectionError):
@@ -46,6 +49,8 @@ class Settled(NamedTuple):
     record: str
     #: For a failure: the envelope to requeue, its attempts already counted.
     envelope: str = ""
+    #: For a retry: when it is due (ms since the epoch; 0: at once, straight back on the queue).
+    due_ms: int = 0
 
 
 def _by_minute(settled: Sequence[Settled]) -> list[tuple[int, str, str]]:
@@ -71,6 +76,9 @@ class MessageQueue:
         self.settings = settings
         self.name = settings.queue_name
         self._enqueue = connection.register_script(lua.ENQUEUE)
+        self._schedule = connection.register_script(lua.SCHEDULE)
+        self._promote = connection.register_script(lua.PROMOTE)
+        self._cancel = connection.register_script(lua.CANCEL)
         self._take = connection.register_script(lua.TAKE)
         self._settle = connection.register_script(lua.SETTLE)
         self._give_back = connection.register_script(lua.GIVE_BACK)
@@ -78,32 +86,36 @@ class MessageQueue:
         self._claim = connection.register_script(lua.CLAIM)
         self._pop = connection.register_script(lua.POP)
 
-    def enqueue(self, bodies_json: Sequence[str]) -> list[str]:
-        """LPUSH one envelope per JSON body and record the ids as pending; return the ids.
+    def enqueue(self, bodies_json: Sequence[str], options: Sequence[Options] | None = None) -> list[str]:
+        """Enqueue one envelope per JSON body (with its Options, if given) and record the ids as pending.
 
-        A batch goes as ENQUEUE calls of CHUNK messages, all in one round trip: each call is
-        short, so a big batch never holds Redis up. If the connection drops halfway through, a
-        part may be enqueued and the request still answered 503; a retry then enqueues those
-        again (at least once, never lost).
+        Messages due now are LPUSHed (ENQUEUE); delayed ones go to the scheduled set (SCHEDULE),
+        for a worker to move onto the queue when they are due. A batch goes as calls of CHUNK
+        messages, all in one round trip: each call is short, so a big batch never holds Redis up.
+        If the connection drops halfway through, a part may be enqueued and the request still
+        answered 503; a retry then enqueues those again (at least once, never lost).
         """
         if not bodies_json:
             return []
         now = time.time()
         ids = new_ids(len(bodies_json), now)
-        queue_keys = [self.name, keys.stats(self.name), keys.pending(self.name)]
-        calls = []
-        for start in range(0, len(ids), CHUNK):
-            args: list[str] = []
-            for message_id, body in zip(ids[start:start + CHUNK], bodies_json[start:start + CHUNK], strict=True):
-                args += (message_id, encode(message_id, body, now))
-            calls.append(args)
+        calls: list[tuple[Any, list[str | int]]] = []
+        if options is None:  # the hot path: no options, every message due now
+            for start in range(0, len(ids), CHUNK):
+                args: list[str | int] = []
+                for message_id, body in zip(ids[start:start + CHUNK], bodies_json[start:start + CHUNK], strict=True):
+                    args += (message_id, encode(message_id, body, now))
+                calls.append((self._enqueue, args))
+        else:
+            calls = self._calls_with_options(ids, bodies_json, options, now)
         wait = self.settings.redis_wait_replicas
         if len(calls) == 1 and not wait:  # the common case, one message or a small batch: no pipeline to build
-            self._enqueue(keys=queue_keys, args=calls[0])
+            script, args = calls[0]
+            script(keys=self._keys_of(script), args=args)
             return ids
         with self.redis.pipeline(transaction=False) as pipe:
-            for args in calls:
-                self._enqueue(keys=queue_keys, args=args, client=pipe)
+            for script, args in calls:
+                script(keys=self._keys_of(script), args=args, client=pipe)
             if wait:
                 pipe.wait(wait, self.settings.redis_wait_timeout_ms)
             replies = pipe.execute()
@@ -111,6 +123,45 @@ class MessageQueue:
             raise NotReplicated(f"{replies[-1]} of {wait} replica(s) acknowledged the enqueue within "
                                 f"{self.settings.redis_wait_timeout_ms} ms: retry (at least once, never lost)")
         return ids
+
+    def _keys_of(self, script: Any) -> list[str]:
+        """Return the keys ENQUEUE or SCHEDULE works on."""
+        if script is self._schedule:
+            return [keys.scheduled(self.name), keys.stats(self.name), keys.pending(self.name),
+                    keys.scheduled_envelopes(self.name)]
+        return [self.name, keys.stats(self.name), keys.pending(self.name)]
+
+    def _calls_with_options(self, ids: list[str], bodies_json: Sequence[str], options: Sequence[Options],
+                            now: float) -> list[tuple[Any, list[str | int]]]:
+        """Split a batch sent with options into ENQUEUE calls (due now) and SCHEDULE calls (delayed)."""
+        now_ms = int(now * 1000)
+        at_once: list[str | int] = []
+        later: list[str | int] = []
+        for message_id, body, given in zip(ids, bodies_json, options, strict=True):
+            envelope = encode(message_id, body, now, opts_json=given.carried())
+            if given.due_ms is not None and given.due_ms > now_ms:
+                later += (message_id, given.due_ms, envelope)
+            else:
+                at_once += (message_id, envelope)
+        calls: list[tuple[Any, list[str | int]]] = []
+        for start in range(0, len(at_once), 2 * CHUNK):
+            calls.append((self._enqueue, at_once[start:start + 2 * CHUNK]))
+        for start in range(0, len(later), 3 * SCHEDULE_CHUNK):
+            calls.append((self._schedule, later[start:start + 3 * SCHEDULE_CHUNK]))
+        return calls
+
+    def promote(self, now: float | None = None, step: int = PROMOTE_STEP) -> tuple[int, float | None]:
+        """Move up to `step` due messages onto the queue; return how many, and when the next one is due (s)."""
+        moved, next_due = self._promote(keys=[keys.scheduled(self.name), self.name, keys.pending(self.name),
+                                              keys.scheduled_envelopes(self.name)],
+                                        args=[int((time.time() if now is None else now) * 1000), step])
+        return int(moved), (None if int(next_due) < 0 else int(next_due) / 1000)
+
+    def cancel(self, message_id: str) -> bool:
+        """Take a scheduled message out before it runs; tell whether it was scheduled."""
+        removed = self._cancel(keys=[keys.scheduled(self.name), keys.pending(self.name), keys.stats(self.name),
+                                     keys.scheduled_envelopes(self.name)], args=[message_id])
+        return removed is not None
 
     def take(self, worker: str, count: int) -> list[str] | None:
         """Move up to `count` of the oldest entries into the worker's processing list; None while paused.
@@ -192,11 +243,12 @@ class MessageQueue:
             args += (minute, message_id, stored)
         for item in settled:
             if item.outcome is not Outcome.OK:
-                args += (id_minute(item.id), item.id, item.record, item.envelope, item.outcome.value)
+                args += (id_minute(item.id), item.id, item.record, item.envelope, item.outcome.value, item.due_ms)
         settle_keys = [keys.processing(worker), self.name, keys.dead_index(self.name),
                        keys.dead_letters(self.name), keys.stats(self.name), keys.worker(worker),
                        keys.rate(self.name, int(now) // 60), keys.RECENT, keys.pending(self.name),
-                       keys.history(self.name, int(now) // 3600)]
+                       keys.history(self.name, int(now) // 3600), keys.scheduled(self.name),
+                       keys.scheduled_envelopes(self.name)]
         wait = self.settings.redis_wait_replicas
         if not wait:
             done, retried, died = self._settle(keys=settle_keys, args=args)

@@ -38,8 +38,12 @@ class Record:
     finished_at: float | None = None
     ms: float | None = None
     result: Any = None
+    #: A failed run's retry: when it is due (seconds since the epoch), after its backoff.
+    next_attempt_at: float | None = None
     #: A dead letter's envelope, as it goes back on the queue when requeued.
     envelope: str | None = None
+    #: While the message is scheduled: when it is due (read from the pending index, never stored).
+    due_at: float | None = None
 
     @classmethod
     def parse(cls, raw: str | bytes) -> Record:
@@ -74,6 +78,8 @@ class Record:
             "finished_at": finished,
             "ms": ms,
             "latency_ms": round((finished - enqueued) * 1000, 3) if finished and enqueued else None,
+            "next_attempt_at": self.next_attempt_at,
+            "due_at": self.due_at,
         }
 
 
@@ -112,10 +118,10 @@ def done(worker_json: str, attempts: int, enqueued_at: float, finished_at: float
 
 
 def failed(status: MessageStatus, error: str, worker: str, attempts: int, enqueued_at: float, finished_at: float,
-           ms: float, envelope: str | None = None) -> str:
-    """Build the record of a run that raised: back to `queued` for a retry, or `dead` (with its envelope)."""
+           ms: float, envelope: str | None = None, next_attempt_at: float | None = None) -> str:
+    """Build the record of a run that raised: back to `queued` for a retry (due then), or `dead` (with its envelope)."""
     return Record(status, error=error, worker=worker, attempts=attempts, enqueued_at=enqueued_at,
-                  finished_at=finished_at, ms=round(ms, 3), envelope=envelope).dump()
+                  finished_at=finished_at, ms=round(ms, 3), next_attempt_at=next_attempt_at, envelope=envelope).dump()
 
 
 def reclaimed_template(error: str, finished_at: float) -> str:

@@ -4,8 +4,10 @@ from enum import StrEnum
 
 
 class MessageStatus(StrEnum):
-    """Where a message is: queued (a retry included), being processed, done, or dead-lettered."""
+    """Where a message is: scheduled (delayed, or a retry waiting its backoff), queued, being processed, done,
+    or dead-lettered."""
 
+    SCHEDULED = "scheduled"
     QUEUED = "queued"
     PROCESSING = "processing"
     DONE = "done"
@@ -18,3 +20,5 @@ class Outcome(StrEnum):
     OK = "ok"
     RETRY = "retry"
     DEAD = "dead"
+    #: Not run: it waited longer than its `ttl_ms` (a dead letter, error "expired").
+    EXPIRED = "expired"

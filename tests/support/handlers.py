@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 from shared.core.settings import Settings
 from shared.messages.handlers import analyse
@@ -14,4 +15,19 @@ def poison(body, settings: Settings):
         raise RuntimeError("poison message")
     if isinstance(body, dict) and body.get("poison") == "exit":
         os._exit(17)
+    return analyse(body, settings)
+
+
+def attempt_key(body) -> str:
+    """Name the list where `recording` notes when each run of this message started."""
+    return f"test:attempts:{body['key']}"
+
+
+def recording(body, settings: Settings):
+    """Note the start of each run in Redis (test:attempts:<key>, seconds), then fail when {"fail": true}."""
+    from shared.core.connection import connect
+
+    connect(settings).rpush(attempt_key(body), repr(time.time()))
+    if body.get("fail"):
+        raise RuntimeError("downstream is down")
     return analyse(body, settings)

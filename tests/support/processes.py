@@ -36,11 +36,11 @@ LIVE: list[Proc] = []
 class Proc:
     """A child process whose output is collected line by line."""
 
-    def __init__(self, args: Sequence[str], env: Mapping[str, str], name: str = ""):
+    def __init__(self, args: Sequence[str], env: Mapping[str, str], name: str = "", cwd: Path = ROOT):
         self.args = list(args)
         self.name = name or Path(args[0]).name
         self.lines: list[str] = []
-        self.process = subprocess.Popen(self.args, env=dict(env), cwd=ROOT, stdout=subprocess.PIPE,
+        self.process = subprocess.Popen(self.args, env=dict(env), cwd=cwd, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True, start_new_session=True)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -104,10 +104,11 @@ class Proc:
         return self.process.returncode
 
 
-def start_worker(settings: Settings, *args: str, extra_env: Mapping[str, str] | None = None) -> Proc:
-    """Start `python -m worker` and wait for its start line."""
-    env = child_env(settings, {"LOG_LEVEL": "INFO", **(extra_env or {})})
-    proc = Proc([sys.executable, "-m", "worker", *args], env, name="worker")
+def start_worker(settings: Settings, *args: str, extra_env: Mapping[str, str] | None = None,
+                 tree: Path = ROOT) -> Proc:
+    """Start `python -m worker` (of the checkout at `tree`: another commit's, for a benchmark) and wait for it."""
+    env = child_env(settings, {"LOG_LEVEL": "INFO", **(extra_env or {}), "PYTHONPATH": str(tree)})
+    proc = Proc([sys.executable, "-m", "worker", *args], env, name="worker", cwd=tree)
     proc.wait_for_line(r"starting: queue=")
     return proc
 

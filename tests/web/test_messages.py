@@ -107,3 +107,40 @@ def test_dead_letters_listed_and_requeued(client, rdb, settings):
     assert all(json.loads(e)["attempts"] == 0 for e in rdb.lrange("fila", 0, -1))
     assert client.post("/api/dead/requeue", json={}).status_code == 400
     assert client.post("/api/dead/requeue", json={"ids": ["../x"]}).status_code == 400
+
+
+@pytest.mark.parametrize("item", [
+    {"body": 1, "delay_ms": 5, "not_before": "2030-01-01T00:00:00Z"},  # both
+    {"body": 1, "delay_ms": -1},
+    {"body": 1, "delay_ms": 30 * 86400 * 1000 + 1},  # past the shipped DELAY_MAX_MS
+    {"body": 1, "delay_ms": 10**40},
+    {"body": 1, "delay_ms": "5"},
+    {"body": 1, "not_before": "2030-01-01T00:00:00"},  # no offset: whose midnight?
+    {"body": 1, "not_before": "2999-01-01T00:00:00Z"},  # past DELAY_MAX_MS
+    {"body": 1, "ttl_ms": 0},
+    {"body": 1, "max_attempts": 0},
+    {"body": 1, "max_attempts": 101},
+    {"body": 1, "retry_base_ms": -5},
+])
+def test_bad_schedule_options_are_400_and_store_nothing(client, rdb, item):
+    reply = client.post("/api/messages", json=[{"body": "fine", "delay_ms": 1000}, item])
+    assert reply.status_code == 400 and reply.get_json()["error"] in {"bad_schedule"}, reply.get_json()
+    assert rdb.dbsize() == 0
+
+
+def test_batch_options_in_the_query_string_apply_to_every_line(client, rdb):
+    reply = client.post("/api/messages?delay_ms=60000&max_attempts=2", data="um\ndois\n", content_type="text/plain")
+    assert reply.status_code == 202
+    ids = reply.get_json()["ids"]
+    assert rdb.llen("fila") == 0 and rdb.zcard(keys.scheduled("fila")) == 2
+    shown = [client.get(f"/api/messages/{i}").get_json() for i in ids]
+    assert {s["status"] for s in shown} == {"scheduled"}
+    envelopes = [json.loads(e) for e in rdb.hvals(keys.scheduled_envelopes("fila"))]
+    assert {e["opts"]["max_attempts"] for e in envelopes} == {2}
+    assert client.post("/api/messages?delay_ms=x", data="um", content_type="text/plain").status_code == 400
+
+
+def test_a_message_due_now_or_in_the_past_is_queued_at_once(client, rdb):
+    reply = client.post("/api/messages", json=[{"body": 1, "delay_ms": 0},
+                                               {"body": 2, "not_before": "2020-01-01T00:00:00+00:00"}])
+    assert reply.status_code == 202 and rdb.llen("fila") == 2 and rdb.zcard(keys.scheduled("fila")) == 0

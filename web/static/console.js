@@ -116,6 +116,7 @@ function render(data) {
     [(w) => seconds(w.heartbeat_age_s), () => "num"],
   ]);
   renderDead(data.dead, q.dead);
+  renderScheduled(data.scheduled, q);
   fillTable("results", data.results, [
     [(r) => r.id], [(r) => r.worker], [(r) => (r.ms === null ? "" : r.ms.toFixed(2)), () => "num"],
     [(r) => r.summary ?? short(r.result ?? r.error)],
@@ -182,6 +183,46 @@ function renderDead(letters, total) {
   });
   document.getElementById("dead-letters").replaceChildren(...rows);
 }
+
+function renderScheduled(items, q) {
+  document.getElementById("scheduled").textContent = number(q.scheduled);
+  document.getElementById("next-due").textContent =
+    q.next_due_at ? t("next_due", { when: seconds(Math.max(0, q.next_due_at - Date.now() / 1000)) }) : "";
+  document.getElementById("scheduled-count").textContent =
+    q.scheduled > items.length ? t("dead_some", { shown: items.length, total: number(q.scheduled) }) : `(${q.scheduled})`;
+  const rows = items.map((m) => {
+    const tr = document.createElement("tr");
+    tr.dataset.id = m.id;
+    cell(tr, m.id);
+    cell(tr, when(m.due_at));
+    cell(tr, m.attempts, "num");
+    cell(tr, short(m.preview, 80));
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "small secondary";
+    button.dataset.action = "cancel";
+    button.textContent = t("cancel_one");
+    cell(tr, "").appendChild(button);
+    return tr;
+  });
+  document.getElementById("scheduled-list").replaceChildren(...rows);
+}
+
+document.getElementById("scheduled-list").addEventListener("click", async (event) => {
+  const button = event.target.closest("button[data-action=cancel]");
+  if (!button) return;
+  const id = button.closest("tr").dataset.id;
+  button.disabled = true;
+  const status = document.getElementById("scheduled-status");
+  try {
+    await api("DELETE", `/api/scheduled/${id}`);
+    status.textContent = t("cancelled_one", { id });
+    button.closest("tr").remove();
+  } catch (error) {
+    status.textContent = t("error", { error: error.message });
+    button.disabled = false;
+  }
+});
 
 async function refresh() {
   try {
@@ -340,7 +381,8 @@ document.getElementById("search-form").addEventListener("submit", async (event) 
         [t("f_enqueued"), when(m.enqueued_at)], [t("f_started"), when(m.started_at)], [t("f_finished"), when(m.finished_at)],
         [t("f_handler_time"), m.ms === null ? null : `${m.ms} ms`],
         [t("f_latency"), m.latency_ms === null ? null : `${m.latency_ms} ms`], [t("f_error"), m.error],
-        [t("f_summary"), m.summary], [t("f_result"), m.result]];
+        [t("f_summary"), m.summary], [t("f_result"), m.result], [t("f_due"), when(m.due_at)],
+        [t("f_next_attempt"), when(m.next_attempt_at)]];
       if (m.status === "dead") {
         const { body: d } = await api("GET", `/api/dead/${id}`);
         fields.push([t("f_died"), when(d.died_at)], [t("f_body"), d.body]);

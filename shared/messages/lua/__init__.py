@@ -32,6 +32,8 @@ def _prelude() -> str:
         "ENVELOPE_ATTEMPTS": _literal(envelope.ATTEMPTS),
         "ENVELOPE_ENQUEUED_AT": _literal(envelope.ENQUEUED_AT),
         "ENVELOPE_BODY": _literal(envelope.BODY),
+        "ENVELOPE_OPTS": _literal(envelope.OPTS),
+        "ENVELOPE_TTL_PATTERN": _literal(f'"{envelope.TTL_OPTION}":%d+'),
         "ENVELOPE_ID_PATTERN": _literal(f'^{head}([^"]*){attempts}%d+'),
         "ENVELOPE_HEAD_PATTERN": _literal(f'^{head}([^"]*){attempts}(%d+)'),
         "ENVELOPE_PREFIX_PATTERN": _literal(f'^({head}[^"]*{attempts})%d+'),
@@ -48,6 +50,9 @@ def _load(name: str) -> str:
 
 
 ENQUEUE = _load("enqueue")
+SCHEDULE = _load("schedule")
+PROMOTE = _load("promote")
+CANCEL = _load("cancel")
 TAKE = _load("take")
 SETTLE = _load("settle")
 GIVE_BACK = _load("give_back")

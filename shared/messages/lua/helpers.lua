@@ -43,6 +43,17 @@ local function with_attempts(entry, attempts)
   return (string.gsub(entry, ENVELOPE_PREFIX_PATTERN, '%1' .. attempts, 1))
 end
 
+-- The envelope without its ttl_ms option (read in its head, before the body: options are numbers).
+local function without_ttl(entry)
+  local body = string.find(entry, ENVELOPE_BODY, 1, true)
+  local opts = string.find(entry, ENVELOPE_OPTS, 1, true)
+  if not body or not opts or opts > body then return entry end
+  local head = string.sub(entry, 1, body - 1)
+  head = string.gsub(head, ',' .. ENVELOPE_TTL_PATTERN, '', 1)
+  head = string.gsub(head, ENVELOPE_TTL_PATTERN .. ',?', '', 1)
+  return head .. string.sub(entry, body)
+end
+
 local function wrap(id, enqueued_at, body)
   return ENVELOPE_HEAD .. id .. ENVELOPE_ATTEMPTS .. '0' .. ENVELOPE_ENQUEUED_AT .. enqueued_at
     .. ENVELOPE_BODY .. cjson.encode(body) .. '}'

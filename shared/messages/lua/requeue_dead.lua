@@ -1,4 +1,5 @@
--- REQUEUE_DEAD: put the dead letters with these ids back on the queue, attempts reset to 0.
+-- REQUEUE_DEAD: put the dead letters with these ids back on the queue, attempts reset to 0 (and an
+-- expired one's ttl_ms dropped: an operator who requeues it wants it run).
 -- KEYS[1] dead-letter index (zset), KEYS[2] dead letters (hash), KEYS[3] queue list, KEYS[4] stats hash,
 -- KEYS[5] pending hash
 -- ARGV[1] results prefix, then the ids (shared.messages.queue sends at most DEAD_CHUNK per call)
@@ -10,7 +11,9 @@ for i = 2, #ARGV do
   local id = ARGV[i]
   local record = redis.call('HGET', KEYS[2], id)
   if record then
-    local envelope = cjson.decode(record).envelope
+    local dead = cjson.decode(record)
+    local envelope = dead.envelope
+    if dead.error == 'expired' then envelope = without_ttl(envelope) end
     redis.call('LPUSH', KEYS[3], with_attempts(envelope, 0))
     redis.call('HDEL', KEYS[2], id)
     redis.call('ZREM', KEYS[1], id)

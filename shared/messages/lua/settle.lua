@@ -3,12 +3,15 @@
 -- (zset: id -> when it died, ms), KEYS[4] dead letters (hash: id -> record with the envelope),
 -- KEYS[5] stats hash, KEYS[6] the worker's hash (counted only while it exists: a reaped worker
 -- leaves no ghost), KEYS[7] this minute's rate hash (field: the second),
--- KEYS[8] recent results list, KEYS[9] pending hash, KEYS[10] this hour's history hash (fields: <minute>:done...)
+-- KEYS[8] recent results list, KEYS[9] pending hash, KEYS[10] this hour's history hash (fields: <minute>:done...),
+-- KEYS[11] scheduled set (zset: id -> due, ms) and KEYS[12] scheduled envelopes (hash): a retry that
+-- waits its backoff goes there, due when ARGV says
 -- ARGV[1] results prefix, ARGV[2] record ttl, ARGV[3] rate ttl, ARGV[4] reliable (1/0),
 -- ARGV[5] entries settled, ARGV[6] first entry, ARGV[7] last entry, ARGV[8] done count, ARGV[9] now (ms),
 -- ARGV[10] history ttl, then `done count` triples (bucket minute, id, record) sorted by minute, then
--- groups of 5 for the failures: bucket minute, id, record, envelope (attempts already counted),
--- action ('retry' or 'dead').
+-- groups of 6 for the failures: bucket minute, id, record, envelope (attempts already counted),
+-- action ('retry', 'dead', or 'expired': a dead letter that never ran), and when a retry is due (ms;
+-- 0: at once, back on the queue).
 -- Records (shared/messages/record.py) are built by the worker; the records of a minute's messages share
 -- one hash, written with one HSET per minute. A dead letter's record holds its envelope.
 -- Reliable mode: a worker settles in the order it took (newer batches sit behind, at the tail),
@@ -43,20 +46,27 @@ for i = 11, last_ok, 3 do
   released[#released + 1] = ARGV[i + 1]
 end
 flush()
-local retried, died = 0, 0
-for i = last_ok + 1, #ARGV, 5 do
+local retried, died, expired = 0, 0, 0
+for i = last_ok + 1, #ARGV, 6 do
   local key, id, record, envelope = prefix .. ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  if ARGV[i + 4] == 'dead' then
+  local action, due = ARGV[i + 4], tonumber(ARGV[i + 5])
+  if action == 'dead' or action == 'expired' then
     redis.call('HSET', KEYS[4], id, record)
     redis.call('ZADD', KEYS[3], now, id)
     redis.call('HDEL', key, id)
     released[#released + 1] = id
-    died = died + 1
+    if action == 'expired' then expired = expired + 1 else died = died + 1 end
   else
     redis.call('HSET', key, id, record)
     redis.call('EXPIRE', key, ttl)
-    redis.call('LPUSH', KEYS[2], envelope)
-    redis.call('HSET', KEYS[9], id, '')
+    if due > now then
+      redis.call('ZADD', KEYS[11], due, id)
+      redis.call('HSET', KEYS[12], id, envelope)
+      redis.call('HSET', KEYS[9], id, '@' .. ARGV[i + 5])
+    else
+      redis.call('LPUSH', KEYS[2], envelope)
+      redis.call('HSET', KEYS[9], id, '')
+    end
     retried = retried + 1
   end
 end
@@ -72,6 +82,11 @@ if done > 0 then
   redis.call('LPUSH', KEYS[8], unpack(recent))
   redis.call('LTRIM', KEYS[8], 0, 49)
 end
+if retried > 0 then redis.call('HINCRBY', KEYS[5], 'retried', retried) end
+if expired > 0 then
+  redis.call('HINCRBY', KEYS[5], 'expired', expired)
+  redis.call('HINCRBY', KEYS[10], minute .. ':dead', expired)
+end
 if retried + died > 0 then
   redis.call('HINCRBY', KEYS[5], 'failed', retried + died)
   if redis.call('EXISTS', KEYS[6]) == 1 then redis.call('HINCRBY', KEYS[6], 'failed', retried + died) end
@@ -82,4 +97,4 @@ if died > 0 then
   redis.call('HINCRBY', KEYS[10], minute .. ':dead', died)
 end
 redis.call('EXPIRE', KEYS[10], tonumber(ARGV[10]))
-return {done, retried, died}
+return {done, retried, died + expired}

@@ -1,0 +1,41 @@
+"""The promoter: move the scheduled messages that are due onto the queue, every PROMOTE_INTERVAL, from any worker."""
+
+from __future__ import annotations
+
+import logging
+
+from shared.messages.queue import MessageQueue
+from shared.messages.schedule import PROMOTE_STEP
+from worker.periodic import Periodic
+
+log = logging.getLogger(__name__)
+
+#: Seconds between looks at the scheduled set: a due message waits at most about this long.
+PROMOTE_INTERVAL = 0.05
+#: Most steps in one tick (PROMOTE_STEP each): a backlog of due messages drains at up to
+#: STEPS_MAX * PROMOTE_STEP / PROMOTE_INTERVAL messages a second per worker, and the thread
+#: still lets go of the GIL between steps.
+STEPS_MAX = 40
+
+
+class Promoter(Periodic):
+    """Every PROMOTE_INTERVAL, move what is due from the scheduled set onto the queue (lua/promote.lua).
+
+    Every worker runs one: the script is atomic, so two never move a message twice, and a worker
+    killed between steps leaves each message either scheduled or queued. A pushed message wakes
+    the workers blocked in BLMOVE/BRPOP, so a delayed message is not later for an idle fila.
+    """
+
+    def __init__(self, name: str, messages: MessageQueue):
+        super().__init__(f"promoter-{name}", PROMOTE_INTERVAL)
+        self.messages = messages
+        #: Messages this worker moved onto the queue since it started.
+        self.promoted = 0
+
+    def tick(self) -> None:
+        """Promote what is due, step by step, while whole steps come out."""
+        for _ in range(STEPS_MAX):
+            moved, _next_due = self.messages.promote()
+            self.promoted += moved
+            if moved < PROMOTE_STEP:
+                return
