@@ -30,11 +30,12 @@ _LINE = re.compile(rb"[^\n]*[^ \t\r\f\v\n][^\n]*")
 
 
 #: What a message may say about when and how often it runs (shared/messages/schedule.py).
-SCHEDULE_FIELDS = ("delay_ms", "not_before", "ttl_ms", "max_attempts", "retry_base_ms")
+SCHEDULE_FIELDS = ("delay_ms", "not_before", "ttl_ms", "max_attempts", "retry_base_ms", "timeout_ms")
 #: Bounds of the options that have no setting of their own.
 TTL_MS_MAX = 30 * 86400 * 1000
 ATTEMPTS_MAX = 100
 RETRY_BASE_MS_MAX = 3_600_000
+TIMEOUT_MS_MAX = 86_400_000
 
 
 def read_options(given: dict[str, Any], batch: dict[str, Any], now: float, settings: Settings) -> Options | None:
@@ -58,7 +59,8 @@ def read_options(given: dict[str, Any], batch: dict[str, Any], now: float, setti
 
     return Options(due_ms=due_ms, ttl_ms=bounded("ttl_ms", 1, TTL_MS_MAX),
                    max_attempts=bounded("max_attempts", 1, ATTEMPTS_MAX),
-                   retry_base_ms=bounded("retry_base_ms", 0, RETRY_BASE_MS_MAX))
+                   retry_base_ms=bounded("retry_base_ms", 0, RETRY_BASE_MS_MAX),
+                   timeout_ms=bounded("timeout_ms", 1, TIMEOUT_MS_MAX))
 
 
 def batch_options() -> dict[str, Any]:

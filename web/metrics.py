@@ -94,17 +94,21 @@ class FilaCollector(Collector):
             (counter, "fila_retries", "Failed runs given another try, after their backoff.", figures["retried"]),
             (counter, "fila_expired", "Messages not run: their ttl_ms passed first (dead letters, \"expired\").",
              figures["expired"]),
+            (counter, "fila_timeouts", "Runs past their timeout_ms (HANDLER_TIMEOUT_MS): the message taken back.",
+             figures["timeouts"]),
         )
         for kind, metric, doc, value in families:
             family = kind(metric, doc, labels=["queue"])
             family.add_metric([name], value)
             yield family
         states = [worker["state"] for worker in self.services.monitor.workers()]
-        for state in ("live", "lost"):
-            workers = GaugeMetricFamily(f"fila_workers_{state}", f"Message workers {state} (heartbeat "
-                                        f"{'fresh' if state == 'live' else 'stopped, not reaped yet'}).",
-                                        labels=["queue"])
-            workers.add_metric([name], states.count("alive" if state == "live" else "lost"))
+        for state, doc, count in (
+                ("live", "heartbeat fresh (the stuck ones included)", states.count("alive") + states.count("stuck")),
+                ("lost", "heartbeat stopped, not reaped yet", states.count("lost")),
+                ("stuck", "a handler past its timeout, its message taken back; restarting if it stays so",
+                 states.count("stuck"))):
+            workers = GaugeMetricFamily(f"fila_workers_{state}", f"Message workers {state} ({doc}).", labels=["queue"])
+            workers.add_metric([name], count)
             yield workers
         memory = self.services.monitor.memory()
         for metric, doc, value in (

@@ -13,11 +13,11 @@ from shared.core.codec import dumps
 from shared.core.connection import FULL, TRANSIENT
 from shared.core.ids import IdSupply
 from shared.core.settings import Settings
-from shared.messages import record
-from shared.messages.envelope import Envelope, decode, encode, excerpt
+from shared.messages import failure, record
+from shared.messages.envelope import Envelope, decode, excerpt
 from shared.messages.handlers import Handler
 from shared.messages.queue import MessageQueue, Settled
-from shared.messages.schedule import attempts_allowed, backoff_ms, expired, retry_base
+from shared.messages.schedule import expired, timeout_of
 from shared.messages.status import MessageStatus, Outcome
 from shared.messages.timings import Timings
 from worker.backoff import Backoff
@@ -25,7 +25,8 @@ from worker.handoff import Handoff
 from worker.heartbeat import Heartbeat
 from worker.promoter import Promoter
 from worker.reaper import Reaper
-from worker.state import WorkerState, default_name
+from worker.state import Running, WorkerState, default_name
+from worker.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
 message_log = logging.getLogger(logs.MESSAGES)
@@ -57,6 +58,7 @@ class Consumer:
         self.heartbeat = Heartbeat(connection, self.state, self.timings)
         self.reaper = Reaper(connection, self.state, self.messages)
         self.promoter = Promoter(self.name, self.messages)
+        self.watchdog = Watchdog(self.state, self.messages, self.stopping)
         self.handoff = Handoff(self.state, self.messages, self.stopping, on_crash=self.stop)
 
     def stop(self, *_args: object) -> None:
@@ -104,6 +106,7 @@ class Consumer:
         self.heartbeat.start()
         self.reaper.start()
         self.promoter.start()
+        self.watchdog.start()
         self.handoff.start()
 
     def _recover(self) -> None:
@@ -127,6 +130,7 @@ class Consumer:
         if not started:
             return
         self.handoff.close()
+        self.watchdog.stop()
         self.promoter.stop()
         self.reaper.stop()
         self.heartbeat.stop()
@@ -192,6 +196,13 @@ class Consumer:
                          self.settings.queue_name)
                 break
             settled.append(self._run_one(entry, now, fresh_ids))
+            if self.watchdog.taken_back():
+                # Its message was retried or dead-lettered, the rest of the batch given back: store nothing.
+                log.warning("%s %s returned after its timeout: its result and its batch's unstored %s are dropped",
+                            self.name, settled[-1].id, len(settled) - 1)
+                settled = []
+                self.state.current = None
+                return
             if (time.perf_counter() - flush_start) * 1000 >= target_ms:
                 self._submit(entries[first:index + 1], settled, wait=True)
                 settled = []
@@ -227,11 +238,16 @@ class Consumer:
         self.state.current = envelope.id
         if envelope.opts and expired(envelope, now):
             return self._expired(envelope, now)
+        since = time.time()
+        limit = timeout_of(envelope, self.settings)
+        self.state.running = Running(envelope.id, entry, since, since + limit / 1000 if limit else None)
         start = time.perf_counter()
         try:
             payload = dumps(self.handler(envelope.body, self.settings))
         except Exception as exc:
             return self._failed(entry, envelope, f"{type(exc).__name__}: {exc}", start)
+        finally:
+            self.state.running = None
         ms = (time.perf_counter() - start) * 1000
         self.timings.observe(ms)
         attempts = envelope.attempts + 1
@@ -243,24 +259,11 @@ class Consumer:
     def _failed(self, entry: str, envelope: Envelope, error: str, start: float) -> Settled:
         ms = (time.perf_counter() - start) * 1000
         self.timings.observe(ms)
-        attempts = envelope.attempts + 1
-        outcome = Outcome.DEAD if attempts >= attempts_allowed(envelope, self.settings) else Outcome.RETRY
-        now = time.time()
-        wait_ms = 0 if outcome is Outcome.DEAD else backoff_ms(attempts, retry_base(envelope, self.settings),
-                                                               self.settings.retry_max_ms)
-        log.warning("%s %s failed attempts=%s %.3fms error=%s -> %s body=%s", self.name, envelope.id, attempts, ms,
-                    error, "dead letter" if outcome is Outcome.DEAD else f"retry in {wait_ms} ms", excerpt(envelope))
-        # The envelope goes back (or to the dead letters) with this run counted, its options kept.
-        again = encode(envelope.id, dumps(envelope.body), envelope.enqueued_at, attempts,
-                       opts_json=dumps(envelope.opts) if envelope.opts else "")
-        if outcome is Outcome.DEAD:
-            failure = record.failed(MessageStatus.DEAD, error, self.name, attempts, envelope.enqueued_at, now,
-                                    ms, envelope=again)
-            return Settled(envelope.id, outcome, failure, again)
-        due_ms = int(now * 1000) + wait_ms if wait_ms else 0
-        failure = record.failed(MessageStatus.QUEUED, error, self.name, attempts, envelope.enqueued_at, now, ms,
-                                next_attempt_at=due_ms / 1000 if due_ms else None)
-        return Settled(envelope.id, outcome, failure, again, due_ms)
+        settled, wait_ms = failure.route(envelope, error, self.name, ms, self.settings, time.time())
+        log.warning("%s %s failed attempts=%s %.3fms error=%s -> %s body=%s", self.name, envelope.id,
+                    envelope.attempts + 1, ms, error, "dead letter" if wait_ms < 0 else f"retry in {wait_ms} ms",
+                    excerpt(envelope))
+        return settled
 
     def _expired(self, envelope: Envelope, now: float) -> Settled:
         """Dead-letter a message that waited past its `ttl_ms` without running it."""

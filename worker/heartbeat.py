@@ -43,7 +43,10 @@ class Heartbeat(Periodic):
         """
         now = time.time()
         name = self.state.name
-        pulse = {**self.state.identity(), "heartbeat_at": f"{now:.3f}", "current": self.state.current or ""}
+        running, stuck = self.state.running, self.state.stuck_since
+        pulse = {**self.state.identity(), "heartbeat_at": f"{now:.3f}", "current": self.state.current or "",
+                 "current_since": f"{running.since:.3f}" if running else "",
+                 "stuck_since": f"{stuck:.3f}" if stuck is not None else ""}
         self._beat(keys=[keys.heartbeat(name), keys.worker(name), keys.WORKERS],
                    args=[int(self.settings.heartbeat_ttl * 1000), f"{now:.3f}", name,
                          *(item for pair in pulse.items() for item in pair)])

@@ -6,6 +6,7 @@ import os
 import socket
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from shared.core.settings import Delivery, Settings
 
@@ -13,6 +14,16 @@ from shared.core.settings import Delivery, Settings
 def default_name() -> str:
     """Name a worker after its host and pid (stable for a container's PID 1)."""
     return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class Running(NamedTuple):
+    """The message the handler runs now: what the watchdog needs to take it back."""
+
+    id: str
+    entry: str
+    #: When its run started (seconds since the epoch), and when it must end (None: no limit).
+    since: float
+    deadline: float | None
 
 
 @dataclass
@@ -26,6 +37,10 @@ class WorkerState:
     current: str | None = None
     #: Messages done and stored.
     processed: int = 0
+    #: The run in progress (set as one value: the watchdog's thread reads it).
+    running: Running | None = None
+    #: Since when (seconds since the epoch) the handler has been stuck past its deadline, its message taken back.
+    stuck_since: float | None = None
 
     @property
     def reliable(self) -> bool:

@@ -90,6 +90,9 @@ class Settings:
                                    group="worker")
     handler: str = setting("shared.messages.handlers:analyse", "HANDLER", "the message handler (`module:function`)",
                            group="worker")
+    handler_timeout_ms: int = setting(
+        300_000, "HANDLER_TIMEOUT_MS", "a handler running longer loses its message (retried after its backoff, or "
+        "dead: `timeout`) and its worker restarts itself if it stays stuck; 0: no limit", group="worker")
     work_ms_max: int = setting(10000, "WORK_MS_MAX", "cap on a body's `work_ms`", group="worker")
 
     key_max_len: int = setting(200, "KEY_MAX_LEN", "longest key or list name", group="handout")
@@ -196,6 +199,8 @@ class Settings:
 
     def validate(self) -> None:
         """Raise ValueError when settings contradict each other or are out of range."""
+        if self.handler_timeout_ms < 0:
+            raise ValueError("HANDLER_TIMEOUT_MS must be >= 0 (0: no limit)")
         if self.delay_max_ms < 0 or self.retry_base_ms < 0 or self.retry_max_ms < self.retry_base_ms:
             raise ValueError("delay_max_ms and retry_base_ms must be >= 0, retry_max_ms >= retry_base_ms")
         positive = ("max_attempts", "message_max_bytes", "batch_max", "result_ttl", "worker_batch_max",

@@ -81,9 +81,11 @@ class QueueMonitor:
             if not data and not in_flight:
                 continue  # left between SMEMBERS and the reads
             beat = _number(data.get("heartbeat_at")) or 0.0
+            since = _number(data.get("current_since"))
+            stuck = bool(data.get("stuck_since")) and bool(alive)
             out.append({
                 "name": name,
-                "state": "alive" if alive else "lost",
+                "state": "stuck" if stuck else ("alive" if alive else "lost"),
                 "host": data.get("host"),
                 "pid": int(data.get("pid", 0) or 0),
                 "delivery": data.get("delivery"),
@@ -94,6 +96,7 @@ class QueueMonitor:
                 "started_at": _number(data.get("started_at")),
                 "heartbeat_at": beat,
                 "heartbeat_age_s": round(max(0.0, now - beat), 3),
+                "current_age_s": round(max(0.0, now - since), 3) if since else None,
             })
         return out
 
@@ -145,6 +148,7 @@ class QueueMonitor:
             "next_due_at": first_due[0][1] / 1000 if first_due else None,
             "retried": counters.get("retried", 0),
             "expired": counters.get("expired", 0),
+            "timeouts": counters.get("timeouts", 0),
         }
 
     def scheduled(self, limit: int, after: tuple[int, str] | None = None) -> tuple[list[dict[str, Any]],

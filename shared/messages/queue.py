@@ -79,6 +79,7 @@ class MessageQueue:
         self._schedule = connection.register_script(lua.SCHEDULE)
         self._promote = connection.register_script(lua.PROMOTE)
         self._cancel = connection.register_script(lua.CANCEL)
+        self._abandon = connection.register_script(lua.ABANDON)
         self._take = connection.register_script(lua.TAKE)
         self._settle = connection.register_script(lua.SETTLE)
         self._give_back = connection.register_script(lua.GIVE_BACK)
@@ -162,6 +163,20 @@ class MessageQueue:
         removed = self._cancel(keys=[keys.scheduled(self.name), keys.pending(self.name), keys.stats(self.name),
                                      keys.scheduled_envelopes(self.name)], args=[message_id])
         return removed is not None
+
+    def abandon(self, worker: str, failed: Settled, *, reliable: bool) -> bool:
+        """Take back the message a stuck handler runs (retry or dead letter, as `failed` says); give the rest back.
+
+        False when the worker no longer holds it (settled meanwhile): then nothing changes.
+        """
+        now = time.time()
+        return bool(self._abandon(
+            keys=[keys.processing(worker), self.name, keys.pending(self.name), keys.stats(self.name),
+                  keys.dead_index(self.name), keys.dead_letters(self.name), keys.scheduled(self.name),
+                  keys.scheduled_envelopes(self.name)],
+            args=[keys.results_prefix(self.name), self.settings.result_ttl, int(now * 1000), 1 if reliable else 0,
+                  id_minute(failed.id), failed.id, failed.record, failed.envelope,
+                  "dead" if failed.outcome is Outcome.DEAD else "retry", failed.due_ms]))
 
     def take(self, worker: str, count: int) -> list[str] | None:
         """Move up to `count` of the oldest entries into the worker's processing list; None while paused.

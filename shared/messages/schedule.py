@@ -17,7 +17,7 @@ from shared.core.settings import Settings
 from shared.messages.envelope import Envelope
 
 #: The options an envelope may carry (a delayed message's `due_ms` too: its expiry counts from then).
-CARRIED = ("due_ms", "max_attempts", "retry_base_ms", "ttl_ms")
+CARRIED = ("due_ms", "max_attempts", "retry_base_ms", "timeout_ms", "ttl_ms")
 #: Due messages moved onto the queue in one step (one short Lua call, however many are due).
 PROMOTE_STEP = 500
 #: The exponent stops growing here: 2^40 times any base is past every RETRY_MAX_MS.
@@ -34,6 +34,8 @@ class Options:
     ttl_ms: int | None = None
     max_attempts: int | None = None
     retry_base_ms: int | None = None
+    #: The longest its handler may run (HANDLER_TIMEOUT_MS otherwise).
+    timeout_ms: int | None = None
 
     def carried(self) -> str:
         """Return the options the envelope carries, as JSON ("" when there is none)."""
@@ -70,3 +72,10 @@ def expired(envelope: Envelope, now: float) -> bool:
     due = opts.get("due_ms")
     since = due if isinstance(due, int) else envelope.enqueued_at * 1000
     return now * 1000 - since > ttl
+
+
+def timeout_of(envelope: Envelope, settings: Settings) -> int:
+    """Return how long (ms) the message's handler may run: its own `timeout_ms`, or HANDLER_TIMEOUT_MS (0: no limit)."""
+    own = (envelope.opts or {}).get("timeout_ms")
+    return own if isinstance(own, int) and own > 0 else settings.handler_timeout_ms
+

@@ -24,10 +24,16 @@ def attempt_key(body) -> str:
 
 
 def recording(body, settings: Settings):
-    """Note the start of each run in Redis (test:attempts:<key>, seconds), then fail when {"fail": true}."""
+    """Note the start of each run in Redis (test:attempts:<key>, seconds); then hang forever for {"hang": true},
+    sleep {"sleep": s} seconds, fail for {"fail": true}."""
     from shared.core.connection import connect
 
     connect(settings).rpush(attempt_key(body), repr(time.time()))
+    if body.get("hang"):  # a handler that never returns (a socket without a timeout, a lock...)
+        while True:
+            time.sleep(3600)
+    if body.get("sleep"):
+        time.sleep(body["sleep"])
     if body.get("fail"):
         raise RuntimeError("downstream is down")
     return analyse(body, settings)

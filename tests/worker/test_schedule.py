@@ -199,3 +199,50 @@ def test_a_redis_restart_keeps_every_scheduled_message(tmp_path):
         assert moved == 0 and next_due == due_ms / 1000  # still waiting for their time
     finally:
         server.stop()
+
+
+def test_a_hung_handler_loses_its_message_is_shown_stuck_and_its_worker_restarts_itself(timed, rdb):
+    """A handler that never returns: its message is taken back at its timeout_ms, the worker is `stuck`, then
+    re-executes itself (same PID and name) and goes on; after its last attempt the message is dead: `timeout`."""
+    queue = MessageQueue(connect(timed), timed)
+    (hung,) = queue.enqueue([json.dumps({"key": "hung", "hang": True})],
+                            [Options(timeout_ms=500, max_attempts=2, retry_base_ms=100)])
+    web = create_app({"SETTINGS": timed, "TESTING": True}).test_client()
+    worker = start_worker(timed)
+    try:
+        def stuck() -> dict | None:
+            found = [w for w in web.get("/api/workers").get_json()["workers"] if w["state"] == "stuck"]
+            return found[0] if found else None
+        shown = wait_for(stuck, timeout=10, interval=0.05, message="the worker shown stuck")
+        assert shown["pid"] == worker.pid and shown["current"] == hung and shown["current_age_s"] >= 0.5
+        taken = web.get(f"/api/messages/{hung}").get_json()
+        assert taken["error"] == "timeout" and taken["attempts"] == 1 and taken["status"] in {"scheduled", "queued"}
+        later = queue.enqueue([json.dumps({"key": f"after-{i}"}) for i in range(5)])
+        worker.wait_for_line(r"restarting the worker", timeout=15)
+        wait_for(lambda: all_done(rdb, later), timeout=20, message="the restarted worker runs the rest")
+        wait_for(lambda: statuses(rdb, [hung])[0].get("status") == "dead", timeout=20, message="dead after 2 runs")
+        dead = web.get(f"/api/messages/{hung}").get_json()
+        assert (dead["error"], dead["attempts"]) == ("timeout", 2) and len(starts(rdb, "hung")) == 2
+        assert worker.alive() and worker.output().count("starting: queue=") >= 2  # the same process, run again
+        assert web.get("/api/queues").get_json()["queues"][0]["timeouts"] == 2
+        assert re.search(r'^fila_timeouts_total\{queue="fila"\} 2\.0$', web.get("/metrics").get_data(as_text=True),
+                         re.MULTILINE)
+    finally:
+        assert worker.stop() == 0
+
+
+def test_a_handler_that_returns_late_has_its_result_dropped_and_its_worker_goes_on(timed, rdb):
+    settings = dataclasses.replace(timed, handler_timeout_ms=300, max_attempts=1)  # the setting, not an option
+    queue = MessageQueue(connect(settings), settings)
+    (slow,) = queue.enqueue([json.dumps({"key": "slow", "sleep": 1.0})])
+    worker = start_worker(settings)
+    try:
+        wait_for(lambda: statuses(rdb, [slow])[0].get("status") == "dead", timeout=10, message="slow one dead")
+        assert statuses(rdb, [slow])[0]["error"] == "timeout"
+        worker.wait_for_line(r"returned after its timeout", timeout=10)
+        after = queue.enqueue([json.dumps({"key": "after"})])
+        wait_for(lambda: all_done(rdb, after), timeout=10, message="the worker goes on")
+        assert statuses(rdb, [slow])[0]["status"] == "dead"  # the late result was not stored over it
+        assert "restarting the worker" not in worker.output() and worker.output().count("starting: queue=") == 1
+    finally:
+        assert worker.stop() == 0

@@ -110,7 +110,9 @@ function render(data) {
   const peak = drawBars("chart", [data.throughput], ["#c2410c"]);
   document.getElementById("chart").getContext("2d").fillText(t("peak", { peak }), 4, 12);
   fillTable("workers", data.workers, [
-    [(w) => w.name], [(w) => (w.state === "alive" ? t("alive") : t("lost")), (w) => `state-${w.state}`],
+    [(w) => w.name],
+    [(w) => (w.state === "stuck" ? t("stuck_for", { age: seconds(w.current_age_s ?? 0) }) : t(w.state === "alive" ? "alive" : "lost")),
+      (w) => `state-${w.state}`],
     [(w) => `${w.host ?? "?"} · ${w.pid}`], [(w) => w.delivery], [(w) => w.current ?? ""],
     [(w) => w.in_flight, () => "num"], [(w) => w.processed, () => "num"], [(w) => w.failed, () => "num"],
     [(w) => seconds(w.heartbeat_age_s), () => "num"],

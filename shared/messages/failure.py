@@ -1,0 +1,31 @@
+"""Where a failed run goes: back after its backoff, or to the dead letters (the consumer's and the watchdog's rule)."""
+
+from __future__ import annotations
+
+from shared.core.codec import dumps
+from shared.core.settings import Settings
+from shared.messages import record
+from shared.messages.envelope import Envelope, encode
+from shared.messages.queue import Settled
+from shared.messages.schedule import attempts_allowed, backoff_ms, retry_base
+from shared.messages.status import MessageStatus, Outcome
+
+
+def route(envelope: Envelope, error: str, worker: str, ms: float, settings: Settings,
+          now: float) -> tuple[Settled, int]:
+    """Route a failed run: a retry due after its backoff, or a dead letter; return it and the wait (ms; -1: dead).
+
+    The envelope goes back with this run counted and its options kept.
+    """
+    attempts = envelope.attempts + 1
+    again = encode(envelope.id, dumps(envelope.body), envelope.enqueued_at, attempts,
+                   opts_json=dumps(envelope.opts) if envelope.opts else "")
+    if attempts >= attempts_allowed(envelope, settings):
+        dead = record.failed(MessageStatus.DEAD, error, worker, attempts, envelope.enqueued_at, now, ms,
+                             envelope=again)
+        return Settled(envelope.id, Outcome.DEAD, dead, again), -1
+    wait_ms = backoff_ms(attempts, retry_base(envelope, settings), settings.retry_max_ms)
+    due_ms = int(now * 1000) + wait_ms if wait_ms else 0
+    retry = record.failed(MessageStatus.QUEUED, error, worker, attempts, envelope.enqueued_at, now, ms,
+                          next_attempt_at=due_ms / 1000 if due_ms else None)
+    return Settled(envelope.id, Outcome.RETRY, retry, again, due_ms), wait_ms
