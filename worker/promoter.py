@@ -15,7 +15,7 @@ PROMOTE_INTERVAL = 0.05
 #: Most steps in one tick (PROMOTE_STEP each): a backlog of due messages drains at up to
 #: STEPS_MAX * PROMOTE_STEP / PROMOTE_INTERVAL messages a second per worker, and the thread
 #: still lets go of the GIL between steps.
-STEPS_MAX = 40
+STEPS_MAX = 100
 
 
 class Promoter(Periodic):

@@ -298,6 +298,36 @@ def test_stopping_the_workers_is_warm_and_loses_nothing(project):
     wait_for(lambda: all_done(url, ids), timeout=90, interval=0.5, message="every message done after the restart")
 
 
+def test_a_delayed_message_waits_and_a_hung_handler_is_taken_back_and_restarted(project):
+    url = project.url()
+    began = time.monotonic()
+    reply = requests.post(f"{url}/api/messages", timeout=10, json=[
+        {"body": {"text": "mais tarde"}, "delay_ms": 1500},
+        {"body": {"work_ms": 600_000}, "timeout_ms": 500, "max_attempts": 1}])  # the shipped handler sleeps 10 min
+    assert reply.status_code == 202, reply.text
+    delayed, hung = reply.json()["ids"]
+    first = requests.get(f"{url}/api/messages/{delayed}", timeout=5).json()
+    assert first["status"] == "scheduled" and first["due_at"] > time.time()
+
+    def stuck() -> dict | None:
+        workers = requests.get(f"{url}/api/workers", timeout=5).json()["workers"]
+        return next((w for w in workers if w["state"] == "stuck" and w["current"] == hung), None)
+    shown = wait_for(stuck, timeout=30, interval=0.1, message="a worker shown stuck")
+    dead = requests.get(f"{url}/api/messages/{hung}", timeout=5).json()
+    assert (dead["status"], dead["error"]) == ("dead", "timeout")
+    wait_for(lambda: all_done(url, [delayed]), timeout=30, interval=0.2, message="the delayed message done")
+    done = requests.get(f"{url}/api/messages/{delayed}", timeout=5).json()
+    assert done["finished_at"] >= first["due_at"]
+    # The stuck worker re-executes itself in its container (same PID 1: the container is not restarted).
+    logs = lambda: project.compose("logs", "--no-color", "worker").stdout  # noqa: E731
+    wait_for(lambda: "restarting the worker" in logs(), timeout=30, interval=0.5, message="the worker restarted")
+    wait_for(lambda: any(w["name"] == shown["name"] and w["state"] == "alive"
+                         for w in requests.get(f"{url}/api/workers", timeout=5).json()["workers"]),
+             timeout=30, interval=0.2, message="the same worker alive again")
+    assert all(project.inspect(c, "{{.RestartCount}}") == "0" for c in project.containers("worker"))
+    TIMINGS["journey: a delayed message, a hung handler taken back and restarted"] = time.monotonic() - began
+
+
 def test_down_then_up_keeps_the_data(project):
     url = project.url()
     (message_id,) = post_messages(url, [{"text": "antes do down"}])
