@@ -13,11 +13,12 @@ from rq.job import Job, JobStatus
 from shared.core import keys
 from shared.jobs.fibonacci import N_MAX, Algorithm
 from shared.jobs.queue import summarise
+from shared.messages.schedule import TIMEOUT_MS_MAX
 from web.access import Access, Limit, policy
 from web.errors import refuse
 from web.responses import reply
 from web.services import services
-from web.validation import json_object, whole_number
+from web.validation import json_object, json_whole, whole_number
 
 bp = Blueprint("jobs", __name__)
 log = logging.getLogger(__name__)
@@ -45,14 +46,15 @@ def checked_job(n: object, algorithm: object) -> tuple[int, Algorithm]:
     return n, chosen
 
 
-def submit(n: int, algorithm: Algorithm) -> tuple[int, dict[str, Any], dict[str, str]]:
-    """Answer from the cache, or enqueue a job; return (status, payload, headers)."""
+def submit(n: int, algorithm: Algorithm, delay_ms: int = 0,
+           timeout_ms: int | None = None) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """Answer from the cache, or enqueue a job (delayed, with its own timeout); return (status, payload, headers)."""
     cached = cast(str | None, services().redis.get(keys.fib(n)))
     log.info("redis GET %s -> %s", keys.fib(n), "hit" if cached is not None else "miss")
     if cached is not None:
         return 200, {"n": n, "source": "cache", **summarise(cached),
                      "result_url": url_for("jobs.cached_result", n=n)}, {}
-    job = services().jobs.enqueue(n, algorithm)
+    job = services().jobs.enqueue(n, algorithm, delay_ms, timeout_ms)
     location = url_for("jobs.job_status", job_id=job.id)
     return 202, {"id": job.id, "n": n, "algorithm": algorithm.value, "status": job.get_status(refresh=False),
                  "status_url": location}, {"Location": location}
@@ -78,6 +80,18 @@ def create() -> Response:
                 type: string
                 enum: [fast, naive]
                 default: fast
+              delay_ms:
+                type: integer
+                minimum: 0
+                maximum: 2592000000
+                description: Run it no sooner than this (RQ's `enqueue_in`; the job is `scheduled` until then,
+                  and rq-dashboard lists it). At most DELAY_MAX_MS.
+              timeout_ms:
+                type: integer
+                minimum: 1
+                maximum: 86400000
+                description: The longest it may run (RQ's `job_timeout`, in whole seconds, rounded up);
+                  JOB_TIMEOUT otherwise.
     responses:
       '200':
         description: From the cache.
@@ -98,7 +112,12 @@ def create() -> Response:
     """
     data = json_object('send a JSON object {"n": <int>, "algorithm": "naive" | "fast"}')
     n, algorithm = checked_job(data.get("n"), data.get("algorithm", Algorithm.FAST.value))
-    status, payload, headers = submit(n, algorithm)
+    settings = services().settings
+    delay_ms = json_whole(data["delay_ms"], "delay_ms", 0, settings.delay_max_ms,
+                          code="bad_schedule") if "delay_ms" in data else 0
+    timeout_ms = json_whole(data["timeout_ms"], "timeout_ms", 1, TIMEOUT_MS_MAX,
+                            code="bad_schedule") if "timeout_ms" in data else None
+    status, payload, headers = submit(n, algorithm, delay_ms, timeout_ms)
     response = jsonify(payload)
     response.status_code = status
     response.headers.update(headers)

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, jsonify, request
 from shared.core.codec import DEPTH_MAX, VALUES_MAX, dumps, loads
 from shared.core.settings import Settings
 from shared.messages.handlers import explain
-from shared.messages.schedule import Options
+from shared.messages.schedule import TIMEOUT_MS_MAX, Options
 from web.access import Access, Limit, policy
 from web.errors import refuse
 from web.i18n import language
@@ -35,7 +35,6 @@ SCHEDULE_FIELDS = ("delay_ms", "not_before", "ttl_ms", "max_attempts", "retry_ba
 TTL_MS_MAX = 30 * 86400 * 1000
 ATTEMPTS_MAX = 100
 RETRY_BASE_MS_MAX = 3_600_000
-TIMEOUT_MS_MAX = 86_400_000
 
 
 def read_options(given: dict[str, Any], batch: dict[str, Any], now: float, settings: Settings) -> Options | None:

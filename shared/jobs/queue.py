@@ -7,6 +7,8 @@ to Redis run code on the workers. Every rq call gets its connection explicitly.
 from __future__ import annotations
 
 import logging
+import math
+from datetime import timedelta
 from typing import Any
 
 import redis
@@ -52,19 +54,29 @@ class JobQueue:
         self.settings = settings
         self.rq = Queue(settings.job_queue_name, connection=connection, serializer=JSONSerializer)
 
-    def enqueue(self, n: int, algorithm: Algorithm) -> Job:
-        """Enqueue F(n) with fila's timeouts, TTLs and retries."""
+    def enqueue(self, n: int, algorithm: Algorithm, delay_ms: int = 0, timeout_ms: int | None = None) -> Job:
+        """Enqueue F(n) with fila's timeouts, TTLs and retries (RQ's `Retry`, `job_timeout`).
+
+        With `delay_ms` the job waits in RQ's scheduled registry (`enqueue_in`) until an RQ worker
+        started `--with-scheduler` moves it onto the queue; `timeout_ms` replaces JOB_TIMEOUT for
+        this job (RQ counts whole seconds: it is rounded up).
+        """
         settings = self.settings
         # RQ types the intervals as int; it sleeps on them, so fractions of a second work too.
         intervals: list[int] = list(settings.job_retry_intervals)  # type: ignore[arg-type]
         retry = Retry(max=settings.job_retries, interval=intervals) if settings.job_retries > 0 else None
-        job = self.rq.enqueue(
-            fibonacci, args=(n, algorithm.value, settings.fib_cache_ttl),
+        timeout = math.ceil(timeout_ms / 1000) if timeout_ms else settings.job_timeout
+        options: dict[str, Any] = {
+            "args": (n, algorithm.value, settings.fib_cache_ttl),
             # No user text in the description: rq-dashboard renders it (stored XSS, rq-dashboard #526).
-            description=f"fib({n}, {algorithm.value})",
-            job_timeout=settings.job_timeout, result_ttl=settings.job_result_ttl,
-            failure_ttl=settings.job_failure_ttl, retry=retry)
-        log.info("rq enqueue %s fib(%s, %s)", job.id, n, algorithm.value)
+            "description": f"fib({n}, {algorithm.value})",
+            "job_timeout": timeout, "result_ttl": settings.job_result_ttl,
+            "failure_ttl": settings.job_failure_ttl, "retry": retry}
+        if delay_ms > 0:
+            job = self.rq.enqueue_in(timedelta(milliseconds=delay_ms), fibonacci, **options)
+        else:
+            job = self.rq.enqueue(fibonacci, **options)
+        log.info("rq enqueue %s fib(%s, %s) delay_ms=%s timeout=%ss", job.id, n, algorithm.value, delay_ms, timeout)
         return job
 
     def fetch(self, job_id: str) -> Job | None:

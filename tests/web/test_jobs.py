@@ -180,3 +180,48 @@ def test_dashboard_basic_auth(settings):
         assert requests.get(url, auth=("prof", "segredo"), timeout=5).status_code == 200
     finally:
         dashboard.stop()
+
+
+def test_a_delayed_job_is_scheduled_then_run_by_the_rq_scheduler(client, settings, rdb):
+    reply = client.post("/api/jobs/fib", json={"n": 31, "algorithm": "fast", "delay_ms": 1500})
+    assert reply.status_code == 202
+    job = reply.get_json()
+    assert job["status"] == "scheduled"
+    assert client.get(f"/api/jobs/{job['id']}").get_json()["status"] == "scheduled"
+    assert client.get("/api/queues").get_json()["queues"][1]["scheduled"] == 1  # RQ's scheduled registry
+    port = free_port()
+    dashboard = start_dashboard(settings, port)
+    try:  # rq-dashboard lists it under the queue's scheduled jobs
+        listed = requests.get(f"http://127.0.0.1:{port}/0/data/jobs/{settings.job_queue_name}/scheduled/10/asc/1.json",
+                              timeout=5).json()
+        assert [j["id"] for j in listed["jobs"]] == [job["id"]]
+    finally:
+        dashboard.stop()
+    worker = start_rq_worker(settings)  # with --with-scheduler, as make run and compose start it
+    try:
+        done = poll(client, job["id"], {"finished", "failed"}, timeout=30)
+    finally:
+        worker.stop()
+    assert done["status"] == "finished" and done["result"] == "1346269"
+
+
+def test_a_job_s_own_timeout_replaces_job_timeout(settings, rdb):
+    from web import create_app
+
+    strict = dataclasses.replace(settings, job_retries=0, fib_job_naive_max=40)  # JOB_TIMEOUT stays 60 s
+    client = create_app({"SETTINGS": strict, "TESTING": True}).test_client()
+    worker = start_rq_worker(strict)
+    try:
+        job = client.post("/api/jobs/fib", json={"n": 40, "algorithm": "naive", "timeout_ms": 1000}).get_json()
+        status = poll(client, job["id"], {"finished", "failed"}, timeout=30)
+    finally:
+        worker.stop()
+    assert status["status"] == "failed" and "1 seconds" in status["error"]
+
+
+@pytest.mark.parametrize("extra", [{"delay_ms": -1}, {"delay_ms": "5"}, {"delay_ms": 30 * 86400 * 1000 + 1},
+                                   {"timeout_ms": 0}, {"timeout_ms": 86_400_001}, {"timeout_ms": True}])
+def test_bad_job_schedule_options_are_400_and_enqueue_nothing(client, rdb, extra):
+    reply = client.post("/api/jobs/fib", json={"n": 10, "algorithm": "fast", **extra})
+    assert reply.status_code == 400 and reply.get_json()["error"] == "bad_schedule"
+    assert rdb.keys("rq:*") == []
