@@ -6,9 +6,10 @@
     fila health KIND         exit 0 when a service is healthy (container healthchecks)
     fila redis serve|wait    run a private redis-server, or wait for Redis to answer
     fila token create --ttl 3600   a temporary API token (also: list, revoke ID)
+    fila schedule add NAME --every 30s --body '{...}'   a periodic message (also --cron, list, remove)
     fila init                a .env for docker compose, every password random (make env)
 
-Run by hand, `fila token` and `fila worker` use REDIS_URL, or else the Redis of the `make run`
+Run by hand, `fila token`, `fila schedule` and `fila worker` use REDIS_URL, or else the Redis of the `make run`
 alive now (var/run.json); they say which, and never guess one.
 
 Each command's own --help says more.
@@ -27,6 +28,7 @@ COMMANDS = {
     "health": ("cli.health", "check a service for a container healthcheck"),
     "redis": ("cli.redis", "run a private redis-server, or wait until Redis answers"),
     "token": ("cli.token", "create, list or revoke temporary API tokens"),
+    "schedule": ("cli.schedule", "add, list or remove periodic messages"),
     "init": ("cli.env_file", "write a .env for docker compose with random passwords (make env)"),
 }
 

@@ -57,7 +57,7 @@ def snapshot() -> Response:
           application/json:
             schema:
               type: object
-              required: [messages, queue, throughput, workers, results, rq, jobs, dead, scheduled, redis]
+              required: [messages, queue, throughput, workers, results, rq, jobs, dead, scheduled, schedules, redis]
               properties:
                 messages: {$ref: '#/components/schemas/QueueFigures'}
                 queue: {$ref: '#/components/schemas/QueueFigures', deprecated: true, description: The former name of
@@ -82,6 +82,10 @@ def snapshot() -> Response:
                   type: array
                   description: The soonest scheduled messages (GET /api/scheduled pages through all).
                   items: {type: object}
+                schedules:
+                  type: array
+                  description: The periodic schedules (as GET /api/schedules).
+                  items: {$ref: '#/components/schemas/Schedule'}
                 redis: {$ref: '#/components/schemas/RedisMemory'}
       '503': {$ref: '#/components/responses/Unavailable'}
     """
@@ -97,5 +101,6 @@ def snapshot() -> Response:
         "jobs": services().jobs.recent(JOBS_SHOWN),
         "dead": services().dead_letters.page(DEAD_SHOWN),
         "scheduled": monitor.scheduled(SCHEDULED_SHOWN)[0],
+        "schedules": services().schedules.listing(),
         "redis": monitor.memory(),
     })

@@ -32,8 +32,11 @@ CODES: dict[str, str] = {
     "too_large": "n is above the limit of this route or algorithm; the message says which route takes it.",
     "bad_algorithm": 'algorithm is neither "naive" nor "fast".',
     "bad_ttl": "ttl is not a positive whole number of seconds.",
-    "bad_schedule": "delay_ms, not_before, ttl_ms, max_attempts or retry_base_ms is out of its range, or both "
-                    "delay_ms and not_before were given.",
+    "bad_schedule": "delay_ms, not_before, ttl_ms, max_attempts, retry_base_ms or timeout_ms is out of its range, "
+                    "or both delay_ms and not_before were given; or a periodic schedule's name, every, cron or body "
+                    "is not one fila can keep.",
+    "too_many_schedules": "The queue holds the most periodic schedules it may (1,000): remove one first.",
+    "unknown_schedule": "No periodic schedule has this name.",
     "not_scheduled": "The message is not scheduled (it is queued, running, settled or unknown): only a "
                      "scheduled message can be cancelled.",
     "bad_body": "The request body is not the JSON object the operation documents.",

@@ -96,6 +96,9 @@ class FilaCollector(Collector):
              figures["expired"]),
             (counter, "fila_timeouts", "Runs past their timeout_ms (HANDLER_TIMEOUT_MS): the message taken back.",
              figures["timeouts"]),
+            (gauge, "fila_periodic_schedules", "Periodic schedules of the queue.", figures["schedules"]),
+            (counter, "fila_periodic_messages", "Messages sent by the periodic schedules (one per tick).",
+             figures["periodic"]),
         )
         for kind, metric, doc, value in families:
             family = kind(metric, doc, labels=["queue"])

@@ -14,6 +14,7 @@ from shared.jobs.queue import JobQueue
 from shared.messages import lua
 from shared.messages.dead_letters import DeadLetters
 from shared.messages.monitor import QueueMonitor
+from shared.messages.periodic import Schedules
 from shared.messages.queue import MessageQueue
 
 
@@ -32,6 +33,7 @@ class Services:
     dead_letters: DeadLetters
     monitor: QueueMonitor
     jobs: JobQueue
+    schedules: Schedules
     #: The bulk loader's SET-unless-another-type script (shared/messages/lua/bulk_set.lua).
     bulk_set: Script
 
@@ -44,7 +46,8 @@ def init_app(app: Flask, settings: Settings) -> Services:
                      sessions_redis=connect(settings, decode=False, name="fila-web-sessions"),
                      messages=MessageQueue(client, settings), dead_letters=DeadLetters(client, settings),
                      monitor=QueueMonitor(client, settings),
-                     jobs=JobQueue(rq_client, settings), bulk_set=client.register_script(lua.BULK_SET))
+                     jobs=JobQueue(rq_client, settings), schedules=Schedules(client, settings),
+                     bulk_set=client.register_script(lua.BULK_SET))
     app.extensions["fila"] = built
     return built
 

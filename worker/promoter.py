@@ -1,9 +1,10 @@
-"""The promoter: move the scheduled messages that are due onto the queue, every PROMOTE_INTERVAL, from any worker."""
+"""The promoter: every PROMOTE_INTERVAL, send the periodic messages due and move the due scheduled ones."""
 
 from __future__ import annotations
 
 import logging
 
+from shared.messages.periodic import Schedules
 from shared.messages.queue import MessageQueue
 from shared.messages.schedule import PROMOTE_STEP
 from worker.periodic import Periodic
@@ -29,11 +30,13 @@ class Promoter(Periodic):
     def __init__(self, name: str, messages: MessageQueue):
         super().__init__(f"promoter-{name}", PROMOTE_INTERVAL)
         self.messages = messages
+        self.schedules = Schedules(messages.redis, messages.settings)
         #: Messages this worker moved onto the queue since it started.
         self.promoted = 0
 
     def tick(self) -> None:
-        """Promote what is due, step by step, while whole steps come out."""
+        """Send the periodic messages that are due; promote what is due, step by step, while whole steps come out."""
+        self.schedules.fire_due()
         for _ in range(STEPS_MAX):
             moved, _next_due = self.messages.promote()
             self.promoted += moved

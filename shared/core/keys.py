@@ -97,6 +97,21 @@ def scheduled_envelopes(queue: str) -> str:
     return f"{PREFIX}scheduled-envelopes:{queue}"
 
 
+def schedules(queue: str) -> str:
+    """Name the hash of a queue's periodic schedules (name -> definition, shared/messages/periodic.py)."""
+    return f"{PREFIX}schedules:{queue}"
+
+
+def schedules_next(queue: str) -> str:
+    """Name the sorted set of when each periodic schedule of a queue fires next (name -> ms)."""
+    return f"{PREFIX}schedules-next:{queue}"
+
+
+def schedules_fired(queue: str) -> str:
+    """Name the hash counting the messages each periodic schedule of a queue has sent (name -> count)."""
+    return f"{PREFIX}schedules-fired:{queue}"
+
+
 def paused(queue: str) -> str:
     """Name the flag that pauses a queue: workers take nothing while it exists."""
     return f"{PREFIX}paused:{queue}"

@@ -122,10 +122,11 @@ class QueueMonitor:
             pipe.exists(keys.paused(self.name))
             pipe.zcard(keys.scheduled(self.name))
             pipe.zrange(keys.scheduled(self.name), 0, 0, withscores=True)
+            pipe.zcard(keys.schedules_next(self.name))
             for name in names:
                 pipe.llen(keys.processing(name))
             replies = pipe.execute()
-        length, dead, stats, oldest, paused, scheduled, first_due = replies[:7]
+        length, dead, stats, oldest, paused, scheduled, first_due, schedules = replies[:8]
         per_second = self.throughput(60)
         counters = {k: int(v) for k, v in stats.items()}
         oldest_id = envelope_id(oldest) if oldest else None
@@ -134,7 +135,7 @@ class QueueMonitor:
             "name": self.name,
             "kind": "messages",
             "length": length,
-            "in_flight": sum(replies[7:]),
+            "in_flight": sum(replies[8:]),
             "enqueued": counters.get("enqueued", 0),
             "done": counters.get("done", 0),
             "failed": counters.get("failed", 0),
@@ -149,6 +150,8 @@ class QueueMonitor:
             "retried": counters.get("retried", 0),
             "expired": counters.get("expired", 0),
             "timeouts": counters.get("timeouts", 0),
+            "schedules": schedules,
+            "periodic": counters.get("periodic", 0),
         }
 
     def scheduled(self, limit: int, after: tuple[int, str] | None = None) -> tuple[list[dict[str, Any]],

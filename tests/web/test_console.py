@@ -154,6 +154,43 @@ def test_pause_dead_letters_and_purge_from_the_page(system, browser, settings, r
     assert errors == []
 
 
+def test_scheduled_messages_periodic_schedules_and_a_stuck_worker_on_the_page(settings, browser, rdb):
+    from shared.messages.periodic import Schedule, Schedules
+    from shared.messages.schedule import Options
+
+    port = free_port()
+    web = start_granian(settings, port, workers=1, threads=4)
+    worker = start_worker(dataclasses.replace(settings, handler="tests.support.handlers:recording"))
+    try:
+        queue = MessageQueue(rdb, settings)
+        later = int(time.time() * 1000) + 3_600_000
+        kept, cancelled = queue.enqueue(['{"text": "<b>mais tarde</b>"}', '{"text": "cancelar"}'],
+                                        [Options(due_ms=later), Options(due_ms=later + 1)])
+        Schedules(rdb, settings).add(Schedule("limpeza", '{"text": "limpar"}', every_ms=3_600_000,
+                                              created_ms=int(time.time() * 1000)))
+        queue.enqueue(['{"key": "preso", "hang": true}'], [Options(timeout_ms=300)])
+        page, errors = open_page(browser, f"http://127.0.0.1:{port}")
+        expect(page.locator("#scheduled")).to_have_text("2")
+        expect(page.locator("#scheduled-list tr")).to_have_count(2)
+        expect(page.locator("#scheduled-list")).to_contain_text("<b>mais tarde</b>")  # shown as text, escaped
+        page.locator(f"#scheduled-list tr[data-id='{cancelled}'] button[data-action=cancel]").click()
+        expect(page.locator("#scheduled-status")).to_have_text(f"{cancelled} cancelada")
+        expect(page.locator("#scheduled-list tr")).to_have_count(1)
+        assert rdb.zscore(keys.scheduled("fila"), kept) is not None and rdb.zscore(keys.scheduled("fila"),
+                                                                                    cancelled) is None
+        expect(page.locator("#schedules-list tr")).to_have_count(1)
+        expect(page.locator("#schedules-list")).to_contain_text("a cada 1 h")
+        expect(page.locator("#workers")).to_contain_text("travado (", timeout=10_000)  # past its 300 ms
+        page.locator("#schedules-list tr[data-name='limpeza'] button[data-action=remove]").click()
+        expect(page.locator("#schedules-status")).to_have_text("limpeza removido")
+        expect(page.locator("#schedules-list tr")).to_have_count(0)
+        assert rdb.hlen(keys.schedules("fila")) == 0
+        assert errors == []
+    finally:
+        worker.stop()
+        web.stop()
+
+
 def test_search_tells_a_message_s_and_a_job_s_story(system, browser, settings, rdb):
     page, errors = open_page(browser, system)
     (dead_id,) = make_dead(settings, rdb, 1)

@@ -179,6 +179,7 @@ BODIES = {("POST", "/api/messages"): {"body": {"text": "olá"}}, ("POST", "/api/
           ("POST", "/api/dead/requeue"): {"ids": [SEEDED["dead_id"]]}, ("POST", "/api/dead/purge"): {"confirm": True},
           ("POST", "/api/tokens"): {"name": "ci", "ttl": 60}, ("PUT", "/api/kv/{key}"): {"value": "Redis", "ttl": 60},
           ("POST", "/api/bulk"): "chave1,valor1\n",
+          ("POST", "/api/schedules"): {"name": "fila", "every": "1h", "body": {"text": "olá"}},
           ("POST", "/login"): {"username": "admin", "password": PASSWORD, "csrf_token": "from-the-form",
                                "next": "/painel"}}
 
@@ -220,6 +221,7 @@ def seed(client, redis_url: str) -> None:
     from shared.jobs import tasks as rq_jobs
     from shared.messages import record
     from shared.messages.envelope import encode
+    from shared.messages.periodic import Schedule, Schedules
 
     client.set("curso", "Redis")
     client.rpush("minhaLista", "valor1")
@@ -231,6 +233,7 @@ def seed(client, redis_url: str) -> None:
     client.hset(keys.dead_letters("fila"), dead_id, record.failed(
         MessageStatus.DEAD, "RuntimeError: seeded", "seeded", 5, 1.0, 2.0, 1.0, encode(dead_id, '"morta"', 1.0, 5)))
     client.zadd(keys.dead_index("fila"), {dead_id: 2000})
+    Schedules(client, Settings()).add(Schedule("fila", '{"text":"olá"}', every_ms=3_600_000, created_ms=1000))
     for secret in (BEARER, REVOCABLE):
         digest = tokens.digest(secret)
         client.set(keys.token(digest), json.dumps({"id": digest[:16], "name": "seeded", "created_at": 1.0,

@@ -119,6 +119,7 @@ function render(data) {
   ]);
   renderDead(data.dead, q.dead);
   renderScheduled(data.scheduled, q);
+  renderSchedules(data.schedules);
   fillTable("results", data.results, [
     [(r) => r.id], [(r) => r.worker], [(r) => (r.ms === null ? "" : r.ms.toFixed(2)), () => "num"],
     [(r) => r.summary ?? short(r.result ?? r.error)],
@@ -209,6 +210,43 @@ function renderScheduled(items, q) {
   });
   document.getElementById("scheduled-list").replaceChildren(...rows);
 }
+
+function renderSchedules(items) {
+  document.getElementById("schedules-count").textContent = `(${items.length})`;
+  const rows = items.map((s) => {
+    const tr = document.createElement("tr");
+    tr.dataset.name = s.name;
+    cell(tr, s.name);
+    cell(tr, s.cron ? `cron ${s.cron} (UTC)` : t("every", { when: seconds(s.every_ms / 1000) }));
+    cell(tr, when(s.next_at));
+    cell(tr, s.fired, "num");
+    cell(tr, short(JSON.stringify(s.body), 80));
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "small secondary";
+    button.dataset.action = "remove";
+    button.textContent = t("remove_schedule");
+    cell(tr, "").appendChild(button);
+    return tr;
+  });
+  document.getElementById("schedules-list").replaceChildren(...rows);
+}
+
+document.getElementById("schedules-list").addEventListener("click", async (event) => {
+  const button = event.target.closest("button[data-action=remove]");
+  if (!button) return;
+  const name = button.closest("tr").dataset.name;
+  button.disabled = true;
+  const status = document.getElementById("schedules-status");
+  try {
+    await api("DELETE", `/api/schedules/${encodeURIComponent(name)}`);
+    status.textContent = t("schedule_removed", { name });
+    button.closest("tr").remove();
+  } catch (error) {
+    status.textContent = t("error", { error: error.message });
+    button.disabled = false;
+  }
+});
 
 document.getElementById("scheduled-list").addEventListener("click", async (event) => {
   const button = event.target.closest("button[data-action=cancel]");
