@@ -31,6 +31,7 @@ from shared.core.codec import dumps
 from shared.core.connection import connect
 from shared.core.ids import id_minute
 from shared.core.settings import Settings
+from shared.messages.periodic import SCHEDULES_MAX, Schedule, Schedules
 from shared.messages.queue import MessageQueue
 from shared.messages.schedule import PROMOTE_STEP, Options
 from tests.support.processes import ROOT, start_worker
@@ -79,6 +80,16 @@ def scale_rows(settings: Settings, client: redis.Redis, size: int) -> list[Row]:
     http("GET /api/painel", "GET", "/api/painel", 200)
     with scale.watch("promote, nothing due", size):
         assert queue.promote()[0] == 0
+    periodic = Schedules(connect(settings), settings)
+    now_ms = int(time.time() * 1000)
+    for i in range(SCHEDULES_MAX):
+        periodic.add(Schedule(f"s{i}", BODY, every_ms=1000, created_ms=now_ms))
+    http(f"GET /api/schedules ({SCHEDULES_MAX:,})", "GET", "/api/schedules", 200)
+    with scale.watch(f"fire {SCHEDULES_MAX:,} periodic ticks due at once", size):
+        fired = 0
+        while step := periodic.fire_due(now=now_ms / 1000 + 2):
+            fired += step
+    assert fired == SCHEDULES_MAX, fired
 
     client.flushall()
     due_ms = int(time.time() * 1000) + 3_600_000

@@ -196,7 +196,7 @@ class Consumer:
                          self.settings.queue_name)
                 break
             settled.append(self._run_one(entry, now, fresh_ids))
-            if self.watchdog.taken_back():
+            if self.watchdog.abandoned is not None and self.watchdog.taken_back():
                 # Its message was retried or dead-lettered, the rest of the batch given back: store nothing.
                 log.warning("%s %s returned after its timeout: its result and its batch's unstored %s are dropped",
                             self.name, settled[-1].id, len(settled) - 1)
@@ -239,7 +239,7 @@ class Consumer:
         if envelope.opts and expired(envelope, now):
             return self._expired(envelope, now)
         since = time.time()
-        limit = timeout_of(envelope, self.settings)
+        limit = timeout_of(envelope, self.settings) if envelope.opts else self.settings.handler_timeout_ms
         self.state.running = Running(envelope.id, entry, since, since + limit / 1000 if limit else None)
         start = time.perf_counter()
         try:

@@ -246,3 +246,32 @@ def test_a_handler_that_returns_late_has_its_result_dropped_and_its_worker_goes_
         assert "restarting the worker" not in worker.output() and worker.output().count("starting: queue=") == 1
     finally:
         assert worker.stop() == 0
+
+
+def test_kill_minus_nine_during_retries_loses_nothing(timed, rdb):
+    """200 messages that always fail (3 attempts, 100 ms backoff base), two workers, one killed five times."""
+    settings = dataclasses.replace(timed, log_level="WARNING")
+    queue = MessageQueue(connect(settings), settings)
+    keys_ = [f"retry-{i}" for i in range(200)]
+    ids = queue.enqueue([json.dumps({"key": key, "fail": True, "sleep": 0.005}) for key in keys_],
+                        [Options(max_attempts=3, retry_base_ms=100)] * len(keys_))
+    rng = random.Random(7)
+    workers = [start_worker(settings) for _ in range(2)]
+    kills = 0
+    try:
+        while kills < 5:
+            time.sleep(rng.uniform(0.1, 0.3))
+            workers.pop(rng.randrange(2)).kill()
+            kills += 1
+            workers.append(start_worker(settings))
+        wait_for(lambda: all(s.get("status") == "dead" for s in statuses(rdb, ids)), timeout=60, interval=0.2,
+                 message="every message dead after its attempts")
+    finally:
+        for proc in workers:
+            proc.stop()
+    results = statuses(rdb, ids)
+    runs = sum(len(starts(rdb, key)) for key in keys_)
+    print(f"retries under kill -9: {len(ids)} messages, {kills} kills, {runs} runs (3 each: {3 * len(ids)})")
+    assert {s["attempts"] for s in results} == {3}  # a run cut by a kill counts as one (reclaimed)
+    assert runs <= 3 * len(ids) + kills  # at most one repeated run per kill
+    assert rdb.zcard(keys.scheduled("fila")) == 0 and rdb.llen("fila") == 0
