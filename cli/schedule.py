@@ -56,10 +56,12 @@ def main(argv: list[str] | None = None) -> int:
               (f"{'criado' if created else 'substituído'} {args.name}: primeira mensagem em {shown}"))
         return 0
     if args.command == "list":
+        words = ("every", "next", "sent", "body") if english else ("a cada", "próxima", "enviadas", "corpo")
         for item in schedules.listing():
-            when = f"every {item['every_ms']} ms" if item["every_ms"] else f"cron '{item['cron']}'"
+            when = f"{words[0]} {item['every_ms']} ms" if item["every_ms"] else f"cron '{item['cron']}' (UTC)"
             shown = datetime.fromtimestamp(item["next_at"], UTC).isoformat(timespec="seconds")
-            print(f"{item['name']}  {when}  next {shown}  sent {item['fired']}  body {dumps(item['body'])[:80]}")
+            print(f"{item['name']}  {when}  {words[1]} {shown}  {words[2]} {item['fired']}  "
+                  f"{words[3]} {dumps(item['body'])[:80]}")
         return 0
     if not schedules.remove(args.name):
         print(f"no schedule is named {args.name}" if english else f"nenhum agendamento se chama {args.name}",
