@@ -58,7 +58,7 @@ class Consumer:
         self.heartbeat = Heartbeat(connection, self.state, self.timings)
         self.reaper = Reaper(connection, self.state, self.messages)
         self.promoter = Promoter(self.name, self.messages)
-        self.watchdog = Watchdog(self.state, self.messages, self.stopping)
+        self.watchdog = Watchdog(self.state, self.messages, self.stopping, beat=self.heartbeat.publish)
         self.handoff = Handoff(self.state, self.messages, self.stopping, on_crash=self.stop)
 
     def stop(self, *_args: object) -> None:

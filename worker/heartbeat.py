@@ -41,6 +41,11 @@ class Heartbeat(Periodic):
         BEAT goes through when Redis is full (see shared/messages/lua/beat.lua); the histogram
         waits for room, its counts kept.
         """
+        self._pulse()
+        self.timings.flush(self.redis, self.settings.queue_name)
+
+    def _pulse(self) -> None:
+        """Run BEAT: the heartbeat key, the worker's hash (what it runs, whether it is stuck), its registration."""
         now = time.time()
         name = self.state.name
         running, stuck = self.state.running, self.state.stuck_since
@@ -50,7 +55,10 @@ class Heartbeat(Periodic):
         self._beat(keys=[keys.heartbeat(name), keys.worker(name), keys.WORKERS],
                    args=[int(self.settings.heartbeat_ttl * 1000), f"{now:.3f}", name,
                          *(item for pair in pulse.items() for item in pair)])
-        self.timings.flush(self.redis, self.settings.queue_name)
+
+    def publish(self) -> None:
+        """Refresh the heartbeat and the worker's hash only (the watchdog's thread: the timings stay the beat's)."""
+        self._pulse()
 
     def deregister(self) -> None:
         """Leave the registry on a clean stop; with messages still in flight, stop beating so a reaper takes them."""

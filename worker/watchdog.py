@@ -46,11 +46,13 @@ class Watchdog(Periodic):
     """Every WATCH_INTERVAL, check the run in progress against its deadline."""
 
     def __init__(self, state: WorkerState, messages: MessageQueue, stopping: threading.Event,
-                 on_stuck: Callable[[], None] = restart):
+                 beat: Callable[[], None] | None = None, on_stuck: Callable[[], None] = restart):
         super().__init__(f"watchdog-{state.name}", WATCH_INTERVAL)
         self.state = state
         self.messages = messages
         self.stopping = stopping
+        #: Publish the worker's state now (its heartbeat's beat): `stuck` shows at once, not at the next beat.
+        self.beat = beat
         self.on_stuck = on_stuck
         #: The run whose message was taken back (its id and start), while its handler has not returned.
         self.abandoned: tuple[str, float] | None = None
@@ -80,6 +82,8 @@ class Watchdog(Periodic):
         taken = self.messages.abandon(self.state.name, settled, reliable=self.state.reliable)
         self.abandoned = (running.id, running.since)
         self.state.stuck_since = running.deadline
+        if self.beat is not None:
+            self.beat()
         if taken:
             log.warning("%s %s timed out after %.0fms attempts=%s -> %s; the rest of its batch went back to the "
                         "queue", self.state.name, running.id, ms, envelope.attempts + 1,

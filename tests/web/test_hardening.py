@@ -252,7 +252,7 @@ def test_chunked_bodies_over_the_limit_get_413_and_store_nothing(settings, rdb, 
 
 # 7: deep nesting is a 400 on every JSON route, and changes nothing.
 JSON_ROUTES = [("PUT", "/api/kv/k"), ("POST", "/api/messages"), ("POST", "/api/jobs/fib"), ("POST", "/api/tokens"),
-               ("POST", "/api/dead/requeue"), ("POST", "/api/dead/purge")]
+               ("POST", "/api/dead/requeue"), ("POST", "/api/dead/purge"), ("POST", "/api/schedules")]
 
 
 @pytest.mark.parametrize(("method", "path"), JSON_ROUTES)

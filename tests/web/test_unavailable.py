@@ -20,7 +20,8 @@ BODIES = {("POST", "/api/messages"): {"json": {"body": 1}}, ("POST", "/api/jobs/
           ("POST", "/api/dead/requeue"): {"json": {"all": True}},
           ("POST", "/api/dead/purge"): {"json": {"confirm": True}}, ("PUT", "/api/kv/<key>"): {"json": {"value": "v"}},
           ("POST", "/api/bulk"): {"data": b"a,b", "content_type": "text/csv"},
-          ("POST", "/api/tokens"): {"json": {"name": "ci", "ttl": 60}}}
+          ("POST", "/api/tokens"): {"json": {"name": "ci", "ttl": 60}},
+          ("POST", "/api/schedules"): {"json": {"name": "fila", "every": "30s", "body": 1}}}
 #: The routes that answer without Redis; every other one must answer 503 while it is down.
 WITHOUT_REDIS = {"/sem-redis", "/inicio", "/sobre", "/contato", "/usuario/<nome>", "/fib/<n>", "/healthz", "/metrics",
                  "/openapi.json", "/api/docs", "/static/<path:filename>", "/login", "/logout", "/painel"}
