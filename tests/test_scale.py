@@ -26,7 +26,8 @@ def test_no_fila_call_holds_redis_over_10_ms(settings, rdb):
         # time; one that lost its core does not: a second run, and an operation over in both fails.
         again = {m.operation: m for m in run(rdb, settings, size=20_000, workers=40, held=500, bulk_lines=100_000)}
         print(f"over the limit once: {over_limit(measures)}; again: {over_limit(list(again.values()))}")
-        measures = [min(m, again[m.operation], key=lambda each: each.longest_ms) for m in measures]
+        measures = [m if m.operation.startswith("memory") else min(m, again[m.operation], key=lambda e: e.longest_ms)
+                    for m in measures]
     assert over_limit(measures) == []
 
 
