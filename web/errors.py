@@ -35,6 +35,8 @@ CODES: dict[str, str] = {
     "bad_schedule": "delay_ms, not_before, ttl_ms, max_attempts, retry_base_ms or timeout_ms is out of its range, "
                     "or both delay_ms and not_before were given; or a periodic schedule's name, every, cron or body "
                     "is not one fila can keep.",
+    "bad_idempotency_key": "The Idempotency-Key header is not 1-255 visible ASCII characters.",
+    "idempotency_key_reused": "The Idempotency-Key was used for another request within IDEMPOTENCY_TTL.",
     "too_many_schedules": "The queue holds the most periodic schedules it may (1,000): remove one first.",
     "unknown_schedule": "No periodic schedule has this name.",
     "not_scheduled": "The message is not scheduled (it is queued, running, settled or unknown): only a "

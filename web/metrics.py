@@ -99,6 +99,8 @@ class FilaCollector(Collector):
             (gauge, "fila_periodic_schedules", "Periodic schedules of the queue.", figures["schedules"]),
             (counter, "fila_periodic_messages", "Messages sent by the periodic schedules (one per tick).",
              figures["periodic"]),
+            (counter, "fila_idempotent_replays", "Requests sent again with their Idempotency-Key: answered, not "
+             "enqueued again.", figures["replayed"]),
         )
         for kind, metric, doc, value in families:
             family = kind(metric, doc, labels=["queue"])

@@ -97,6 +97,11 @@ def scheduled_envelopes(queue: str) -> str:
     return f"{PREFIX}scheduled-envelopes:{queue}"
 
 
+def idempotency(queue: str, key_digest: str) -> str:
+    """Name what an `Idempotency-Key` enqueued (the SHA-256 of the key, never the key itself), kept IDEMPOTENCY_TTL."""
+    return f"{PREFIX}idempotency:{queue}:{key_digest}"
+
+
 def schedules(queue: str) -> str:
     """Name the hash of a queue's periodic schedules (name -> definition, shared/messages/periodic.py)."""
     return f"{PREFIX}schedules:{queue}"

@@ -69,6 +69,8 @@ class Settings:
                                      "largest request body, however it is sent (413 beyond, nothing stored)",
                                      group="queue")
     result_ttl: int = setting(86400, "RESULT_TTL", "seconds a result record is kept", group="queue")
+    idempotency_ttl: int = setting(86400, "IDEMPOTENCY_TTL", "seconds an `Idempotency-Key` is remembered (a request "
+                                   "sent again with it within that time gets the first answer)", group="queue")
     delay_max_ms: int = setting(30 * 86400 * 1000, "DELAY_MAX_MS", "longest `delay_ms` (or `not_before` ahead) a "
                                 "message may ask for (400 beyond)", group="queue")
     retry_base_ms: int = setting(1000, "RETRY_BASE_MS", "a failed message waits up to this long before its second "
@@ -199,6 +201,8 @@ class Settings:
 
     def validate(self) -> None:
         """Raise ValueError when settings contradict each other or are out of range."""
+        if self.idempotency_ttl <= 0:
+            raise ValueError("IDEMPOTENCY_TTL must be positive")
         if self.handler_timeout_ms < 0:
             raise ValueError("HANDLER_TIMEOUT_MS must be >= 0 (0: no limit)")
         if self.delay_max_ms < 0 or self.retry_base_ms < 0 or self.retry_max_ms < self.retry_base_ms:

@@ -152,6 +152,7 @@ class QueueMonitor:
             "timeouts": counters.get("timeouts", 0),
             "schedules": schedules,
             "periodic": counters.get("periodic", 0),
+            "replayed": counters.get("replayed", 0),
         }
 
     def scheduled(self, limit: int, after: tuple[int, str] | None = None) -> tuple[list[dict[str, Any]],

@@ -21,6 +21,7 @@ from shared.core.ids import id_minute, new_ids
 from shared.core.settings import Settings
 from shared.messages import lua, record
 from shared.messages.envelope import encode, envelope_id
+from shared.messages.idempotency import Kept
 from shared.messages.schedule import PROMOTE_STEP, Options
 from shared.messages.status import Outcome
 
@@ -80,6 +81,7 @@ class MessageQueue:
         self._promote = connection.register_script(lua.PROMOTE)
         self._cancel = connection.register_script(lua.CANCEL)
         self._abandon = connection.register_script(lua.ABANDON)
+        self._enqueue_once = connection.register_script(lua.ENQUEUE_ONCE)
         self._take = connection.register_script(lua.TAKE)
         self._settle = connection.register_script(lua.SETTLE)
         self._give_back = connection.register_script(lua.GIVE_BACK)
@@ -124,6 +126,46 @@ class MessageQueue:
             raise NotReplicated(f"{replies[-1]} of {wait} replica(s) acknowledged the enqueue within "
                                 f"{self.settings.redis_wait_timeout_ms} ms: retry (at least once, never lost)")
         return ids
+
+    def enqueue_once(self, bodies_json: Sequence[str], options: Sequence[Options] | None, key_digest: str,
+                     digest: str) -> tuple[list[str], Kept | None]:
+        """Enqueue a request sent with an Idempotency-Key, unless the key was used: return the ids, and what it was.
+
+        One atomic call (lua/enqueue_once.lua) enqueues the messages (at most idempotency.ONCE_MAX)
+        and keeps `Kept(digest, ids)` under the key for IDEMPOTENCY_TTL; when the key is kept
+        already, nothing is enqueued and the earlier record comes back (its ids are the answer when
+        its digest is the request's). A redis-py retry of this very call finds its own ids: not a replay.
+        """
+        now = time.time()
+        now_ms = int(now * 1000)
+        ids = new_ids(len(bodies_json), now)
+        at_once: list[str | int] = []
+        later: list[str | int] = []
+        for index, (message_id, body) in enumerate(zip(ids, bodies_json, strict=True)):
+            given = options[index] if options is not None else Options()
+            envelope = encode(message_id, body, now, opts_json=given.carried())
+            if given.due_ms is not None and given.due_ms > now_ms:
+                later += (message_id, given.due_ms, envelope)
+            else:
+                at_once += (message_id, envelope)
+        once_keys = [self.name, keys.stats(self.name), keys.pending(self.name), keys.scheduled(self.name),
+                     keys.scheduled_envelopes(self.name), keys.idempotency(self.name, key_digest)]
+        args = [Kept(digest, ids).dump(), self.settings.idempotency_ttl, len(at_once) // 2, *at_once, *later]
+        wait = self.settings.redis_wait_replicas
+        if not wait:
+            kept = self._enqueue_once(keys=once_keys, args=args)
+        else:
+            with self.redis.pipeline(transaction=False) as pipe:
+                self._enqueue_once(keys=once_keys, args=args, client=pipe)
+                pipe.wait(wait, self.settings.redis_wait_timeout_ms)
+                kept, acknowledged = pipe.execute()
+            if acknowledged < wait:
+                raise NotReplicated(f"{acknowledged} of {wait} replica(s) acknowledged the enqueue within "
+                                    f"{self.settings.redis_wait_timeout_ms} ms: retry with the same key")
+        if kept is None:
+            return ids, None
+        earlier = Kept.parse(str(kept))
+        return (ids, None) if earlier.ids == ids else (earlier.ids, earlier)
 
     def _keys_of(self, script: Any) -> list[str]:
         """Return the keys ENQUEUE or SCHEDULE works on."""
