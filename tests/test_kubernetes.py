@@ -8,6 +8,7 @@ check checkov knows, and that the manifests agree with fila: its settings, secre
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -167,3 +168,20 @@ def test_keda_scales_each_worker_on_its_own_queue():
         assert trigger["authenticationRef"]["name"] in by_kind("TriggerAuthentication")
     redis_policy = by_kind("NetworkPolicy")["redis"]["spec"]["ingress"][0]["from"]
     assert {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "keda"}}} in redis_policy
+
+
+def test_the_keda_prometheus_variant_scales_workers_on_a_metric_fila_serves(client):
+    overlay = DIRECTORY / "keda-prometheus"
+    kustomize = yaml.safe_load((overlay / "kustomization.yaml").read_text())
+    assert kustomize["resources"] == ["../"]
+    (patch,) = kustomize["patches"]
+    scaled = yaml.safe_load((overlay / patch["path"]).read_text())
+    assert scaled["kind"] == "ScaledObject" and scaled["metadata"]["name"] in by_kind("ScaledObject")
+    assert scaled["metadata"]["namespace"] == by_kind("ScaledObject")["worker"]["metadata"]["namespace"]
+    (trigger,) = scaled["spec"]["triggers"]
+    assert trigger["type"] == "prometheus" and float(trigger["metadata"]["threshold"]) == 1
+    query = trigger["metadata"]["query"]
+    (metric,) = re.findall(r"\b(fila_\w+)\{", query)
+    served = client.get("/metrics").get_data(as_text=True)
+    assert re.search(rf'^{metric}\{{queue="{Settings().queue_name}"\}} ', served, re.MULTILINE), metric
+    assert f'queue="{Settings().queue_name}"' in query

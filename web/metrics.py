@@ -6,6 +6,7 @@ still answers 200, with `fila_redis_up 0`: an alert can fire on it.
 
 from __future__ import annotations
 
+import math
 import platform
 import time
 from collections.abc import Iterator
@@ -99,6 +100,11 @@ class FilaCollector(Collector):
             (gauge, "fila_periodic_schedules", "Periodic schedules of the queue.", figures["schedules"]),
             (counter, "fila_periodic_messages", "Messages sent by the periodic schedules (one per tick).",
              figures["periodic"]),
+            (gauge, "fila_queue_drain_seconds", "How long the backlog (waiting and in flight) takes at the last "
+             "minute's completion rate; +Inf while nothing completes and something waits.",
+             math.inf if figures["drain_seconds"] is None else figures["drain_seconds"]),
+            (gauge, "fila_workers_wanted", "Workers that would drain the backlog within DRAIN_TARGET_SECONDS at the "
+             "last minute's rate per worker (KEDA's Prometheus scaler reads it).", figures["workers_wanted"]),
             (counter, "fila_idempotent_replays", "Requests sent again with their Idempotency-Key: answered, not "
              "enqueued again.", figures["replayed"]),
         )

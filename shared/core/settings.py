@@ -69,6 +69,9 @@ class Settings:
                                      "largest request body, however it is sent (413 beyond, nothing stored)",
                                      group="queue")
     result_ttl: int = setting(86400, "RESULT_TTL", "seconds a result record is kept", group="queue")
+    drain_target_seconds: int = setting(
+        60, "DRAIN_TARGET_SECONDS", "the backlog should drain within this: `fila_workers_wanted` (for KEDA) is the "
+        "number of workers that would drain it so, at the recent rate per worker", group="queue")
     idempotency_ttl: int = setting(86400, "IDEMPOTENCY_TTL", "seconds an `Idempotency-Key` is remembered (a request "
                                    "sent again with it within that time gets the first answer)", group="queue")
     delay_max_ms: int = setting(30 * 86400 * 1000, "DELAY_MAX_MS", "longest `delay_ms` (or `not_before` ahead) a "
@@ -201,6 +204,8 @@ class Settings:
 
     def validate(self) -> None:
         """Raise ValueError when settings contradict each other or are out of range."""
+        if self.drain_target_seconds <= 0:
+            raise ValueError("DRAIN_TARGET_SECONDS must be positive")
         if self.idempotency_ttl <= 0:
             raise ValueError("IDEMPOTENCY_TTL must be positive")
         if self.handler_timeout_ms < 0:

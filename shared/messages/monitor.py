@@ -6,6 +6,7 @@ list, set or hash, so each costs the same with ten messages or ten million.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 from typing import Any, cast
@@ -131,11 +132,13 @@ class QueueMonitor:
         counters = {k: int(v) for k, v in stats.items()}
         oldest_id = envelope_id(oldest) if oldest else None
         enqueued_at = id_time(oldest_id) if oldest_id else None
+        in_flight = sum(replies[8:])
+        drain, wanted = self._drain(length + in_flight, sum(per_second) / 60.0, len(names))
         return {
             "name": self.name,
             "kind": "messages",
             "length": length,
-            "in_flight": sum(replies[8:]),
+            "in_flight": in_flight,
             "enqueued": counters.get("enqueued", 0),
             "done": counters.get("done", 0),
             "failed": counters.get("failed", 0),
@@ -153,7 +156,23 @@ class QueueMonitor:
             "schedules": schedules,
             "periodic": counters.get("periodic", 0),
             "replayed": counters.get("replayed", 0),
+            "drain_seconds": drain,
+            "workers_wanted": wanted,
         }
+
+    def _drain(self, backlog: int, rate: float, workers: int) -> tuple[float | None, int]:
+        """Return how long the backlog takes at the last minute's rate (None: it is not draining), and how many
+        workers would drain it within DRAIN_TARGET_SECONDS at that rate per worker (at least one while there is one).
+
+        With no completions to go by (idle, paused, or every worker stuck) the answer keeps what runs, at
+        least one: a guess would be a number out of nothing.
+        """
+        if backlog == 0:
+            return 0.0, 0
+        if rate <= 0:
+            return None, max(1, workers)
+        per_worker = rate / max(1, workers)
+        return round(backlog / rate, 3), max(1, math.ceil(backlog / (per_worker * self.settings.drain_target_seconds)))
 
     def scheduled(self, limit: int, after: tuple[int, str] | None = None) -> tuple[list[dict[str, Any]],
                                                                                 tuple[int, str] | None]:

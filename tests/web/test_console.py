@@ -181,6 +181,9 @@ def test_scheduled_messages_periodic_schedules_and_a_stuck_worker_on_the_page(se
         expect(page.locator("#schedules-list tr")).to_have_count(1)
         expect(page.locator("#schedules-list")).to_contain_text("a cada 1 h")
         expect(page.locator("#workers")).to_contain_text("travado (", timeout=10_000)  # past its 300 ms
+        # One message in hand, nothing completing: the backlog never drains; keep the worker there is.
+        expect(page.locator("#drain")).to_have_text("nunca (nada termina)")
+        expect(page.locator("#wanted")).to_have_text("pede 1 worker(s)")
         page.locator("#schedules-list tr[data-name='limpeza'] button[data-action=remove]").click()
         expect(page.locator("#schedules-status")).to_have_text("limpeza removido")
         expect(page.locator("#schedules-list tr")).to_have_count(0)

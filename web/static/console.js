@@ -100,6 +100,9 @@ function render(data) {
   }
   document.getElementById("rate").textContent = number(q.rate_1m);
   document.getElementById("oldest").textContent = q.length ? seconds(q.oldest_age_s) : "–";
+  document.getElementById("drain").textContent =
+    q.drain_seconds === null ? t("never") : (q.drain_seconds ? seconds(q.drain_seconds) : "–");
+  document.getElementById("wanted").textContent = q.workers_wanted ? t("workers_wanted", { n: q.workers_wanted }) : "";
   renderState(q.paused);
   const memory = data.redis;
   const mb = (bytes) => (bytes / 1048576).toLocaleString(LOCALE, { maximumFractionDigits: 1 });
