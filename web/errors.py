@@ -37,6 +37,7 @@ CODES: dict[str, str] = {
                     "is not one fila can keep.",
     "bad_idempotency_key": "The Idempotency-Key header is not 1-255 visible ASCII characters.",
     "idempotency_key_reused": "The Idempotency-Key was used for another request within IDEMPOTENCY_TTL.",
+    "idempotency_in_progress": "Another request with this Idempotency-Key is being enqueued: retry in a moment.",
     "too_many_schedules": "The queue holds the most periodic schedules it may (1,000): remove one first.",
     "unknown_schedule": "No periodic schedule has this name.",
     "not_scheduled": "The message is not scheduled (it is queued, running, settled or unknown): only a "

@@ -13,16 +13,19 @@ from rq.job import Job, JobStatus
 from shared.core import keys
 from shared.jobs.fibonacci import N_MAX, Algorithm
 from shared.jobs.queue import summarise
+from shared.messages import idempotency
 from shared.messages.schedule import TIMEOUT_MS_MAX
 from web.access import Access, Limit, policy
 from web.errors import refuse
 from web.responses import reply
 from web.services import services
-from web.validation import json_object, json_whole, whole_number
+from web.validation import idempotency_key, json_object, json_whole, whole_number
 
 bp = Blueprint("jobs", __name__)
 log = logging.getLogger(__name__)
 
+#: Seconds two requests with one key are kept from enqueueing the job twice (the enqueue takes milliseconds).
+JOB_LOCK_SECONDS = 10
 _JOB_ID = re.compile(r"[0-9a-f]{32}|[0-9a-f-]{36}")
 
 
@@ -46,18 +49,50 @@ def checked_job(n: object, algorithm: object) -> tuple[int, Algorithm]:
     return n, chosen
 
 
-def submit(n: int, algorithm: Algorithm, delay_ms: int = 0,
-           timeout_ms: int | None = None) -> tuple[int, dict[str, Any], dict[str, str]]:
-    """Answer from the cache, or enqueue a job (delayed, with its own timeout); return (status, payload, headers)."""
+def submit(n: int, algorithm: Algorithm, delay_ms: int = 0, timeout_ms: int | None = None,
+           key: str | None = None) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """Answer from the cache, or enqueue a job (delayed, with its own timeout, under an Idempotency-Key);
+    return (status, payload, headers)."""
     cached = cast(str | None, services().redis.get(keys.fib(n)))
     log.info("redis GET %s -> %s", keys.fib(n), "hit" if cached is not None else "miss")
     if cached is not None:
         return 200, {"n": n, "source": "cache", **summarise(cached),
                      "result_url": url_for("jobs.cached_result", n=n)}, {}
-    job = services().jobs.enqueue(n, algorithm, delay_ms, timeout_ms)
+    if key is None:
+        job = services().jobs.enqueue(n, algorithm, delay_ms, timeout_ms)
+        replayed = False
+    else:
+        job, replayed = enqueue_once(key, n, algorithm, delay_ms, timeout_ms)
     location = url_for("jobs.job_status", job_id=job.id)
-    return 202, {"id": job.id, "n": n, "algorithm": algorithm.value, "status": job.get_status(refresh=False),
-                 "status_url": location}, {"Location": location}
+    headers = {"Location": location, **({"Idempotent-Replayed": "true"} if replayed else {})}
+    return 200 if replayed else 202, {"id": job.id, "n": n, "algorithm": algorithm.value,
+                                      "status": job.get_status(refresh=False), "status_url": location}, headers
+
+
+def enqueue_once(key: str, n: int, algorithm: Algorithm, delay_ms: int, timeout_ms: int | None) -> tuple[Job, bool]:
+    """Enqueue a job under an Idempotency-Key: its id comes from the key, so the job itself is the record.
+
+    The same key again finds the job (while RQ keeps it: JOB_RESULT_TTL once finished) and answers
+    with it when the request is the same (its digest is in the job's meta), 422 when not. A short
+    lock keeps two requests with one key, sent at once, from enqueueing it twice (409 for the second).
+    """
+    digest = idempotency.request_digest(request.method, request.path, request.query_string, request.mimetype,
+                                        request.get_data(cache=True))
+    job_id = idempotency.key_digest(key)[:32]
+    earlier = services().jobs.fetch(job_id)
+    if earlier is None:
+        lock = keys.idempotency(services().settings.job_queue_name, job_id)
+        if not services().redis.set(lock, digest, nx=True, ex=JOB_LOCK_SECONDS):
+            refuse(409, "idempotency_in_progress", "a request with this Idempotency-Key is being enqueued: "
+                                                   "retry in a moment", retry_after=1)
+        try:
+            return services().jobs.enqueue(n, algorithm, delay_ms, timeout_ms, job_id=job_id,
+                                           meta={"request_digest": digest}), False
+        finally:
+            services().redis.delete(lock)
+    if earlier.meta.get("request_digest") != digest:
+        refuse(422, "idempotency_key_reused", "this Idempotency-Key was used for another job request: use a new key")
+    return earlier, True
 
 
 @bp.post("/api/jobs/fib")
@@ -67,6 +102,14 @@ def create() -> Response:
 
     ---
     tags: [jobs]
+    parameters:
+    - name: Idempotency-Key
+      in: header
+      required: false
+      description: Send the request again with the same key and the job is not enqueued again; its id comes back
+        (200, `Idempotent-Replayed`) while RQ keeps the job (JOB_RESULT_TTL once finished). The same key with
+        another request is a 422; two at once, a 409 for the second.
+      schema: {type: string, minLength: 1, maxLength: 255, pattern: '^[\x21\x23-\x7e][\x20\x21\x23-\x7e]*$'}
     requestBody:
       required: true
       content:
@@ -94,10 +137,13 @@ def create() -> Response:
                   JOB_TIMEOUT otherwise.
     responses:
       '200':
-        description: From the cache.
+        description: From the cache; or, sent again with its Idempotency-Key, the job enqueued the first time.
         content:
           application/json:
-            schema: {$ref: '#/components/schemas/CachedFibonacci'}
+            schema:
+              oneOf:
+              - {$ref: '#/components/schemas/CachedFibonacci'}
+              - {$ref: '#/components/schemas/JobAccepted'}
       '202':
         description: Enqueued; follow Location.
         headers:
@@ -108,6 +154,8 @@ def create() -> Response:
           application/json:
             schema: {$ref: '#/components/schemas/JobAccepted'}
       '400': {$ref: '#/components/responses/BadRequest'}
+      '409': {$ref: '#/components/responses/BadRequest'}
+      '422': {$ref: '#/components/responses/BadRequest'}
       '503': {$ref: '#/components/responses/Unavailable'}
     """
     data = json_object('send a JSON object {"n": <int>, "algorithm": "naive" | "fast"}')
@@ -117,7 +165,7 @@ def create() -> Response:
                           code="bad_schedule") if "delay_ms" in data else 0
     timeout_ms = json_whole(data["timeout_ms"], "timeout_ms", 1, TIMEOUT_MS_MAX,
                             code="bad_schedule") if "timeout_ms" in data else None
-    status, payload, headers = submit(n, algorithm, delay_ms, timeout_ms)
+    status, payload, headers = submit(n, algorithm, delay_ms, timeout_ms, idempotency_key())
     response = jsonify(payload)
     response.status_code = status
     response.headers.update(headers)

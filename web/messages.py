@@ -18,7 +18,7 @@ from web.access import Access, Limit, policy
 from web.errors import refuse
 from web.i18n import language
 from web.services import services
-from web.validation import instant, json_whole, whole_number
+from web.validation import idempotency_key, instant, json_whole, whole_number
 from web.validation import message_id as valid_id
 
 bp = Blueprint("messages", __name__, url_prefix="/api")
@@ -30,9 +30,6 @@ NEWLINE = b"\n"
 _LINE = re.compile(rb"[^\n]*[^ \t\r\f\v\n][^\n]*")
 
 
-#: The header that makes a POST idempotent (the IETF httpapi draft's name).
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-IDEMPOTENCY_ENVIRON = "HTTP_" + IDEMPOTENCY_HEADER.upper().replace("-", "_")
 #: What a message may say about when and how often it runs (shared/messages/schedule.py).
 SCHEDULE_FIELDS = ("delay_ms", "not_before", "ttl_ms", "max_attempts", "retry_base_ms", "timeout_ms")
 #: Bounds of the options that have no setting of their own.
@@ -201,7 +198,7 @@ def produce() -> Response:
       '503': {$ref: '#/components/responses/Unavailable'}
     """
     settings = services().settings
-    key = request.environ.get(IDEMPOTENCY_ENVIRON)  # the WSGI name: 50 ns, where headers.get costs 1.3 us
+    key = idempotency_key()
     raw = request.get_data(cache=False)
     bodies, options = parse_bodies(raw, request.mimetype, settings.batch_max, settings.message_max_bytes, settings)
     replayed = False
@@ -225,14 +222,11 @@ def produce() -> Response:
 
 def enqueue_once(key: str, raw: bytes, bodies: list[str], options: list[Options] | None) -> tuple[list[str], bool]:
     """Enqueue under an Idempotency-Key; return the ids (the first request's, sent again) and whether it is a replay."""
-    found = idempotency.KEY.fullmatch(key)
-    if found is None:
-        refuse(400, "bad_idempotency_key", "Idempotency-Key is 1-255 visible ASCII characters")
     if len(bodies) > idempotency.ONCE_MAX:
         refuse(413, "batch_too_large", f"a request with an Idempotency-Key holds at most {idempotency.ONCE_MAX} "
                                        "messages (it is enqueued in one step): split the batch, a key each")
     digest = idempotency.request_digest(request.method, request.path, request.query_string, request.mimetype, raw)
-    ids, earlier = services().messages.enqueue_once(bodies, options, idempotency.key_digest(found[1]), digest)
+    ids, earlier = services().messages.enqueue_once(bodies, options, idempotency.key_digest(key), digest)
     if earlier is not None and earlier.digest != digest:
         refuse(422, "idempotency_key_reused", "this Idempotency-Key was used for another request (another body, "
                                               "type or query) within IDEMPOTENCY_TTL: use a new key")

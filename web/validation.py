@@ -19,6 +19,7 @@ from shared.core import keys
 from shared.core.codec import DEPTH_MAX, VALUES_MAX, loads
 from shared.core.ids import is_valid
 from shared.core.settings import Settings
+from shared.messages import idempotency
 from web.errors import refuse
 
 _NAME = re.compile(r"[\w.:\-]+")
@@ -193,3 +194,14 @@ def text_body() -> str:
 def safe_text(value: str) -> bool:
     """Tell whether text from a request may be echoed into a header or a log line (no control characters)."""
     return not any(ord(char) < 0x20 or ord(char) == 0x7f for char in value)
+
+
+def idempotency_key() -> str | None:
+    """Return the request's Idempotency-Key (unquoted), None without one, or refuse a malformed one (400)."""
+    key = request.environ.get(idempotency.ENVIRON)
+    if key is None:
+        return None
+    found = idempotency.KEY.fullmatch(key)
+    if found is None:
+        refuse(400, "bad_idempotency_key", "Idempotency-Key is 1-255 visible ASCII characters")
+    return found[1]

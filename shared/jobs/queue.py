@@ -54,7 +54,8 @@ class JobQueue:
         self.settings = settings
         self.rq = Queue(settings.job_queue_name, connection=connection, serializer=JSONSerializer)
 
-    def enqueue(self, n: int, algorithm: Algorithm, delay_ms: int = 0, timeout_ms: int | None = None) -> Job:
+    def enqueue(self, n: int, algorithm: Algorithm, delay_ms: int = 0, timeout_ms: int | None = None,
+                job_id: str | None = None, meta: dict[str, Any] | None = None) -> Job:
         """Enqueue F(n) with fila's timeouts, TTLs and retries (RQ's `Retry`, `job_timeout`).
 
         With `delay_ms` the job waits in RQ's scheduled registry (`enqueue_in`) until an RQ worker
@@ -71,7 +72,7 @@ class JobQueue:
             # No user text in the description: rq-dashboard renders it (stored XSS, rq-dashboard #526).
             "description": f"fib({n}, {algorithm.value})",
             "job_timeout": timeout, "result_ttl": settings.job_result_ttl,
-            "failure_ttl": settings.job_failure_ttl, "retry": retry}
+            "failure_ttl": settings.job_failure_ttl, "retry": retry, "job_id": job_id, "meta": meta}
         if delay_ms > 0:
             job = self.rq.enqueue_in(timedelta(milliseconds=delay_ms), fibonacci, **options)
         else:

@@ -13,6 +13,9 @@ import hashlib
 import re
 from typing import NamedTuple
 
+#: The header (the IETF httpapi draft's name), and its name in a WSGI environ (read there: 50 ns, not 1.3 us).
+HEADER = "Idempotency-Key"
+ENVIRON = "HTTP_" + HEADER.upper().replace("-", "_")
 #: What a key may be: 1-255 visible ASCII characters (optionally sent as a quoted string, as the draft does).
 KEY = re.compile(r'"?([\x21\x23-\x7e][\x20\x21\x23-\x7e]{0,254})"?')
 #: Most messages one idempotent request may carry: it is enqueued in one atomic call.

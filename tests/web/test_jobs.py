@@ -225,3 +225,24 @@ def test_bad_job_schedule_options_are_400_and_enqueue_nothing(client, rdb, extra
     reply = client.post("/api/jobs/fib", json={"n": 10, "algorithm": "fast", **extra})
     assert reply.status_code == 400 and reply.get_json()["error"] == "bad_schedule"
     assert rdb.keys("rq:*") == []
+
+
+def test_an_idempotency_key_enqueues_a_job_once(client, settings, rdb):
+    headers = {"Idempotency-Key": "fib-do-relatorio"}
+    first = client.post("/api/jobs/fib", json={"n": 33, "algorithm": "fast"}, headers=headers)
+    assert first.status_code == 202
+    again = client.post("/api/jobs/fib", json={"n": 33, "algorithm": "fast"}, headers=headers)
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json()["id"] == first.get_json()["id"]
+    assert rdb.llen(f"rq:queue:{settings.job_queue_name}") == 1  # one job on RQ's queue
+    other = client.post("/api/jobs/fib", json={"n": 34, "algorithm": "fast"}, headers=headers)
+    assert other.status_code == 422 and other.get_json()["error"] == "idempotency_key_reused"
+    assert rdb.llen(f"rq:queue:{settings.job_queue_name}") == 1
+    # Two at once: the second finds the first's lock (made here by hand) and is told to retry.
+    from shared.core import keys
+    from shared.messages.idempotency import key_digest
+
+    rdb.set(keys.idempotency(settings.job_queue_name, key_digest("outra")[:32]), "x", ex=10)
+    busy = client.post("/api/jobs/fib", json={"n": 35, "algorithm": "fast"}, headers={"Idempotency-Key": "outra"})
+    assert busy.status_code == 409 and busy.headers["Retry-After"] == "1"
+    assert client.get("/fib-job/36", headers=headers).status_code == 202  # the handout's route: no key there
