@@ -100,6 +100,10 @@ class FilaCollector(Collector):
             (gauge, "fila_periodic_schedules", "Periodic schedules of the queue.", figures["schedules"]),
             (counter, "fila_periodic_messages", "Messages sent by the periodic schedules (one per tick).",
              figures["periodic"]),
+            (gauge, "fila_queue_rate_limit", "QUEUE_RATE_LIMIT: messages a second the workers run at most (0: none).",
+             figures["rate_limit"]),
+            (counter, "fila_queue_throttled", "Times a worker waited for the rate limit's next token.",
+             figures["throttled"]),
             (gauge, "fila_queue_drain_seconds", "How long the backlog (waiting and in flight) takes at the last "
              "minute's completion rate; +Inf while nothing completes and something waits.",
              math.inf if figures["drain_seconds"] is None else figures["drain_seconds"]),

@@ -26,6 +26,7 @@ from worker.heartbeat import Heartbeat
 from worker.promoter import Promoter
 from worker.reaper import Reaper
 from worker.state import Running, WorkerState, default_name
+from worker.throttle import Throttle
 from worker.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class Consumer:
         self.heartbeat = Heartbeat(connection, self.state, self.timings)
         self.reaper = Reaper(connection, self.state, self.messages)
         self.promoter = Promoter(self.name, self.messages)
+        self.throttle = Throttle(connection, settings, self.stopping) if settings.queue_rate_limit > 0 else None
         self.watchdog = Watchdog(self.state, self.messages, self.stopping, beat=self.heartbeat.publish)
         self.handoff = Handoff(self.state, self.messages, self.stopping, on_crash=self.stop)
 
@@ -187,6 +189,8 @@ class Consumer:
         settled: list[Settled] = []
         first = 0
         batch_start = flush_start = time.perf_counter()
+        # Messages that may run before the next token request (QUEUE_RATE_LIMIT); without a limit, all.
+        allowed = len(entries) if self.throttle is None else 0
         for index, entry in enumerate(entries):
             if self.stopping.is_set() and index > 0:
                 self._submit(entries[first:index], settled, wait=True)
@@ -195,6 +199,9 @@ class Consumer:
                 log.info("%s stopping: gave %s unprocessed message(s) back to %s", self.name, given,
                          self.settings.queue_name)
                 break
+            if allowed == 0:
+                allowed = self.throttle.acquire(len(entries) - index)  # type: ignore[union-attr]
+            allowed -= 1
             settled.append(self._run_one(entry, now, fresh_ids))
             if self.watchdog.abandoned is not None and self.watchdog.taken_back():
                 # Its message was retried or dead-lettered, the rest of the batch given back: store nothing.
@@ -278,7 +285,8 @@ class Consumer:
         per_message = elapsed_ms / count
         self.avg_ms = per_message if self.avg_ms is None else 0.7 * self.avg_ms + 0.3 * per_message
         ideal = int(self.settings.worker_batch_target_ms / max(self.avg_ms, 0.001))
-        self.batch_size = max(1, min(self.settings.worker_batch_max, ideal, self.batch_size * 2))
+        most = self.settings.worker_batch_max if self.throttle is None else self.throttle.batch_max
+        self.batch_size = max(1, min(most, ideal, self.batch_size * 2))
 
 
 def redis_location(url: str) -> str:

@@ -102,6 +102,11 @@ def idempotency(queue: str, key_digest: str) -> str:
     return f"{PREFIX}idempotency:{queue}:{key_digest}"
 
 
+def bucket(queue: str) -> str:
+    """Name a queue's token bucket (QUEUE_RATE_LIMIT): a hash of the tokens left and when they were counted."""
+    return f"{PREFIX}bucket:{queue}"
+
+
 def schedules(queue: str) -> str:
     """Name the hash of a queue's periodic schedules (name -> definition, shared/messages/periodic.py)."""
     return f"{PREFIX}schedules:{queue}"

@@ -69,6 +69,9 @@ class Settings:
                                      "largest request body, however it is sent (413 beyond, nothing stored)",
                                      group="queue")
     result_ttl: int = setting(86400, "RESULT_TTL", "seconds a result record is kept", group="queue")
+    queue_rate_limit: float = setting(
+        0.0, "QUEUE_RATE_LIMIT", "messages a second the queue's workers run at most, all together (a token bucket "
+        "in Redis, a round trip per batch); 0: no limit", group="queue")
     drain_target_seconds: int = setting(
         60, "DRAIN_TARGET_SECONDS", "the backlog should drain within this: `fila_workers_wanted` (for KEDA) is the "
         "number of workers that would drain it so, at the recent rate per worker", group="queue")
@@ -204,6 +207,8 @@ class Settings:
 
     def validate(self) -> None:
         """Raise ValueError when settings contradict each other or are out of range."""
+        if self.queue_rate_limit < 0:
+            raise ValueError("QUEUE_RATE_LIMIT must be >= 0 (0: no limit)")
         if self.drain_target_seconds <= 0:
             raise ValueError("DRAIN_TARGET_SECONDS must be positive")
         if self.idempotency_ttl <= 0:

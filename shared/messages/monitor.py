@@ -156,6 +156,8 @@ class QueueMonitor:
             "schedules": schedules,
             "periodic": counters.get("periodic", 0),
             "replayed": counters.get("replayed", 0),
+            "rate_limit": self.settings.queue_rate_limit,
+            "throttled": counters.get("throttled", 0),
             "drain_seconds": drain,
             "workers_wanted": wanted,
         }

@@ -100,6 +100,7 @@ function render(data) {
   }
   document.getElementById("rate").textContent = number(q.rate_1m);
   document.getElementById("oldest").textContent = q.length ? seconds(q.oldest_age_s) : "–";
+  document.getElementById("rate-limit").textContent = q.rate_limit ? t("rate_limit", { n: number(q.rate_limit) }) : "";
   document.getElementById("drain").textContent =
     q.drain_seconds === null ? t("never") : (q.drain_seconds ? seconds(q.drain_seconds) : "–");
   document.getElementById("wanted").textContent = q.workers_wanted ? t("workers_wanted", { n: q.workers_wanted }) : "";
