@@ -10,17 +10,16 @@ simply be sent again (nothing is moved twice, nothing is lost).
 from __future__ import annotations
 
 import logging
-import re
 import time
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
 from shared.core.ids import is_valid
 from web.access import Access, policy
 from web.errors import refuse
 from web.services import services
-from web.validation import json_object, query_number
+from web.validation import json_object, page_cursor, query_number
 from web.validation import message_id as valid_id
 
 bp = Blueprint("dead_letters", __name__, url_prefix="/api")
@@ -32,8 +31,6 @@ PAGE_MAX = 1000
 STEP_MAX = 10_000
 #: The latest `until` a request may carry (seconds; the year 2286).
 UNTIL_MAX = 10**10
-#: A page's cursor: when the last letter died (ms) and its id.
-_CURSOR = re.compile(r"([0-9]{1,15}):([0-9A-HJKMNP-TV-Z]{26})")
 
 
 @bp.get("/dead")
@@ -44,15 +41,8 @@ def listing() -> Response:
     ---
     tags: [messages]
     parameters:
-    - name: limit
-      in: query
-      explode: false
-      schema: {type: integer, minimum: 1, maximum: 1000, default: 100}
-    - name: after
-      in: query
-      explode: false
-      description: The previous page's `next`, to continue from there.
-      schema: {type: string, pattern: '^[0-9]{1,15}:[0-9A-HJKMNP-TV-Z]{26}$'}
+    - {$ref: '#/components/parameters/PageLimit'}
+    - {$ref: '#/components/parameters/PageAfter'}
     responses:
       '200':
         description: The dead letters with their last error and a preview of the body.
@@ -73,11 +63,7 @@ def listing() -> Response:
       '503': {$ref: '#/components/responses/Unavailable'}
     """
     limit = query_number("limit", 1, PAGE_MAX, 100)
-    after = request.args.get("after")
-    cursor = _CURSOR.fullmatch(after) if after is not None else None
-    if after is not None and cursor is None:
-        refuse(400, "bad_limit", "after must be the `next` of the previous page")
-    dead = services().dead_letters.page(limit, (int(cursor[1]), cursor[2]) if cursor else None)
+    dead = services().dead_letters.page(limit, page_cursor())
     return jsonify({"queue": services().settings.queue_name, "dead": dead,
                     "next": dead[-1]["cursor"] if len(dead) == limit else None})
 

@@ -162,16 +162,7 @@ def produce() -> Response:
         description: Accepted; the ids in order.
         content:
           application/json:
-            schema:
-              type: object
-              required: [queue, count, ids, status_url]
-              properties:
-                queue: {type: string}
-                count: {type: integer, minimum: 1}
-                ids:
-                  type: array
-                  items: {$ref: '#/components/schemas/MessageId'}
-                status_url: {type: string}
+            schema: {$ref: '#/components/schemas/MessagesAccepted'}
       '200':
         description: The same Idempotency-Key and request were seen within IDEMPOTENCY_TTL; nothing was enqueued
           again. The first answer, its ids.
@@ -181,16 +172,7 @@ def produce() -> Response:
             schema: {const: 'true'}
         content:
           application/json:
-            schema:
-              type: object
-              required: [queue, count, ids, status_url]
-              properties:
-                queue: {type: string}
-                count: {type: integer, minimum: 1}
-                ids:
-                  type: array
-                  items: {$ref: '#/components/schemas/MessageId'}
-                status_url: {type: string}
+            schema: {$ref: '#/components/schemas/MessagesAccepted'}
       '400': {$ref: '#/components/responses/BadRequest'}
       '413': {$ref: '#/components/responses/TooLarge'}
       '415': {$ref: '#/components/responses/Unsupported'}

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import logging
-import re
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
 from web.access import Access, policy
 from web.errors import refuse
 from web.services import services
 from web.validation import message_id as valid_id
-from web.validation import query_number
+from web.validation import page_cursor, query_number
 
 bp = Blueprint("scheduled", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)
 
 PAGE_MAX = 1000
-#: A page's `next`: the due time (ms) and the id of its last message.
-_CURSOR = re.compile(r"([0-9]{1,15}):([0-9A-HJKMNP-TV-Z]{26})")
 
 
 @bp.get("/scheduled")
@@ -29,15 +26,8 @@ def listing() -> Response:
     ---
     tags: [messages]
     parameters:
-    - name: limit
-      in: query
-      explode: false
-      schema: {type: integer, minimum: 1, maximum: 1000, default: 100}
-    - name: after
-      in: query
-      explode: false
-      description: The previous page's `next`, to continue from there.
-      schema: {type: string, pattern: '^[0-9]{1,15}:[0-9A-HJKMNP-TV-Z]{26}$'}
+    - {$ref: '#/components/parameters/PageLimit'}
+    - {$ref: '#/components/parameters/PageAfter'}
     responses:
       '200':
         description: The scheduled messages, with when each is due.
@@ -65,11 +55,7 @@ def listing() -> Response:
       '503': {$ref: '#/components/responses/Unavailable'}
     """
     limit = query_number("limit", 1, PAGE_MAX, 100)
-    after = request.args.get("after")
-    cursor = _CURSOR.fullmatch(after) if after is not None else None
-    if after is not None and cursor is None:
-        refuse(400, "bad_limit", "after must be the `next` of the previous page")
-    page, following = services().monitor.scheduled(limit, (int(cursor[1]), cursor[2]) if cursor else None)
+    page, following = services().monitor.scheduled(limit, page_cursor())
     return jsonify({"queue": services().settings.queue_name, "scheduled": page,
                     "next": f"{following[0]}:{following[1]}" if following else None})
 

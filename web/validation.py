@@ -138,6 +138,21 @@ def query_number(name: str, low: int, high: int, default: int, *, code: str = "b
     return whole_number(request.args.get(name), name, low, high, code=code, default=default)
 
 
+#: A page's cursor (`?after=`): the score (ms) and the id of the last item of the previous page.
+_PAGE_CURSOR = re.compile(r"([0-9]{1,15}):([0-9A-HJKMNP-TV-Z]{26})")
+
+
+def page_cursor() -> tuple[int, str] | None:
+    """Read `?after=` (the previous page's `next`: `<ms>:<id>`), None when absent, or refuse it (400)."""
+    after = request.args.get("after")
+    if after is None:
+        return None
+    found = _PAGE_CURSOR.fullmatch(after)
+    if found is None:
+        refuse(400, "bad_limit", "after must be the `next` of the previous page")
+    return int(found[1]), found[2]
+
+
 def instant(raw: object, what: str, *, code: str) -> float:
     """Read an RFC 3339 date-time with its offset (`2026-12-07T10:00:00Z`, `...+01:00`) as epoch seconds, or 400."""
     if not isinstance(raw, str) or not 20 <= len(raw) <= 40 or not safe_text(raw):

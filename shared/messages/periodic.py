@@ -153,15 +153,15 @@ class Schedules:
         if not due:
             return 0
         definitions = cast(list[str | None], self.redis.hmget(keys.schedules(self.queue), [n for n, _ in due]))
-        sent = 0
-        for (name, tick), raw in zip(due, definitions, strict=True):
-            if raw is None:  # removed meanwhile (remove() took its tick out too)
-                continue
-            schedule = Schedule.load(raw)
-            message_id = new_id(now_ms / 1000)
-            sent += int(self._fire(
-                keys=[keys.schedules_next(self.queue), self.queue, keys.pending(self.queue), keys.stats(self.queue),
-                      keys.schedules_fired(self.queue)],
-                args=[name, int(tick), schedule.following(now_ms), message_id,
-                      encode(message_id, schedule.body, now_ms / 1000)]))
-        return sent
+        fire_keys = [keys.schedules_next(self.queue), self.queue, keys.pending(self.queue), keys.stats(self.queue),
+                     keys.schedules_fired(self.queue)]
+        with self.redis.pipeline(transaction=False) as pipe:  # one round trip for every tick due
+            for (name, tick), raw in zip(due, definitions, strict=True):
+                if raw is None:  # removed meanwhile (remove() took its tick out too)
+                    continue
+                schedule = Schedule.load(raw)
+                message_id = new_id(now_ms / 1000)
+                self._fire(keys=fire_keys, client=pipe,
+                           args=[name, int(tick), schedule.following(now_ms), message_id,
+                                 encode(message_id, schedule.body, now_ms / 1000)])
+            return sum(int(sent) for sent in pipe.execute())

@@ -54,6 +54,21 @@ class Settled(NamedTuple):
     due_ms: int = 0
 
 
+def _split(ids: Sequence[str], bodies_json: Sequence[str], options: Sequence[Options],
+           now: float) -> tuple[list[str | int], list[str | int]]:
+    """Encode a batch sent with options: (id, envelope) pairs due now, (id, due ms, envelope) triples delayed."""
+    now_ms = int(now * 1000)
+    at_once: list[str | int] = []
+    later: list[str | int] = []
+    for message_id, body, given in zip(ids, bodies_json, options, strict=True):
+        envelope = encode(message_id, body, now, opts_json=given.carried())
+        if given.due_ms is not None and given.due_ms > now_ms:
+            later += (message_id, given.due_ms, envelope)
+        else:
+            at_once += (message_id, envelope)
+    return at_once, later
+
+
 def _by_minute(settled: Sequence[Settled]) -> list[tuple[int, str, str]]:
     """Return (bucket minute, id, record) of the messages done, by minute (ids made in one millisecond share it)."""
     minutes: dict[str, int] = {}
@@ -137,17 +152,8 @@ class MessageQueue:
         its digest is the request's). A redis-py retry of this very call finds its own ids: not a replay.
         """
         now = time.time()
-        now_ms = int(now * 1000)
         ids = new_ids(len(bodies_json), now)
-        at_once: list[str | int] = []
-        later: list[str | int] = []
-        for index, (message_id, body) in enumerate(zip(ids, bodies_json, strict=True)):
-            given = options[index] if options is not None else Options()
-            envelope = encode(message_id, body, now, opts_json=given.carried())
-            if given.due_ms is not None and given.due_ms > now_ms:
-                later += (message_id, given.due_ms, envelope)
-            else:
-                at_once += (message_id, envelope)
+        at_once, later = _split(ids, bodies_json, options or [Options()] * len(ids), now)
         once_keys = [self.name, keys.stats(self.name), keys.pending(self.name), keys.scheduled(self.name),
                      keys.scheduled_envelopes(self.name), keys.idempotency(self.name, key_digest)]
         args = [Kept(digest, ids).dump(), self.settings.idempotency_ttl, len(at_once) // 2, *at_once, *later]
@@ -177,15 +183,7 @@ class MessageQueue:
     def _calls_with_options(self, ids: list[str], bodies_json: Sequence[str], options: Sequence[Options],
                             now: float) -> list[tuple[Any, list[str | int]]]:
         """Split a batch sent with options into ENQUEUE calls (due now) and SCHEDULE calls (delayed)."""
-        now_ms = int(now * 1000)
-        at_once: list[str | int] = []
-        later: list[str | int] = []
-        for message_id, body, given in zip(ids, bodies_json, options, strict=True):
-            envelope = encode(message_id, body, now, opts_json=given.carried())
-            if given.due_ms is not None and given.due_ms > now_ms:
-                later += (message_id, given.due_ms, envelope)
-            else:
-                at_once += (message_id, envelope)
+        at_once, later = _split(ids, bodies_json, options, now)
         calls: list[tuple[Any, list[str | int]]] = []
         for start in range(0, len(at_once), 2 * CHUNK):
             calls.append((self._enqueue, at_once[start:start + 2 * CHUNK]))

@@ -150,6 +150,35 @@ function renderState(isPaused) {
   button.disabled = false;
 }
 
+function actionButton(action, label, className = "secondary") {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = `small ${className}`;
+  button.dataset.action = action;
+  button.textContent = label;
+  return button;
+}
+
+// A row's button of `action` in the table `listId` runs `act(key)` (the row's data-`field`): disabled meanwhile,
+// its row gone and `done(key)` said in `statusId` after, the error said when it fails.
+function onRowAction(listId, action, field, statusId, act, done) {
+  document.getElementById(listId).addEventListener("click", async (event) => {
+    const button = event.target.closest(`button[data-action=${action}]`);
+    if (!button) return;
+    const key = button.closest("tr").dataset[field];
+    button.disabled = true;
+    const status = document.getElementById(statusId);
+    try {
+      await act(key);
+      status.textContent = done(key);
+      button.closest("tr").remove();
+    } catch (error) {
+      status.textContent = t("error", { error: error.message });
+      button.disabled = false;
+    }
+  });
+}
+
 function renderDead(letters, total) {
   document.getElementById("dead-count").textContent =
     total > letters.length ? t("dead_some", { shown: letters.length, total }) : `(${total})`;
@@ -179,12 +208,7 @@ function renderDead(letters, total) {
     cell(tr, short(d.preview, 80));
     const actions = cell(tr, "");
     for (const [action, label, className] of [["requeue", t("requeue"), "secondary"], ["delete", t("delete"), "danger"]]) {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = `small ${className}`;
-      button.dataset.action = action;
-      button.textContent = label;
-      actions.appendChild(button);
+      actions.appendChild(actionButton(action, label, className));
     }
     return tr;
   });
@@ -204,12 +228,7 @@ function renderScheduled(items, q) {
     cell(tr, when(m.due_at));
     cell(tr, m.attempts, "num");
     cell(tr, short(m.preview, 80));
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "small secondary";
-    button.dataset.action = "cancel";
-    button.textContent = t("cancel_one");
-    cell(tr, "").appendChild(button);
+    cell(tr, "").appendChild(actionButton("cancel", t("cancel_one")));
     return tr;
   });
   document.getElementById("scheduled-list").replaceChildren(...rows);
@@ -225,48 +244,16 @@ function renderSchedules(items) {
     cell(tr, when(s.next_at));
     cell(tr, s.fired, "num");
     cell(tr, short(JSON.stringify(s.body), 80));
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "small secondary";
-    button.dataset.action = "remove";
-    button.textContent = t("remove_schedule");
-    cell(tr, "").appendChild(button);
+    cell(tr, "").appendChild(actionButton("remove", t("remove_schedule")));
     return tr;
   });
   document.getElementById("schedules-list").replaceChildren(...rows);
 }
 
-document.getElementById("schedules-list").addEventListener("click", async (event) => {
-  const button = event.target.closest("button[data-action=remove]");
-  if (!button) return;
-  const name = button.closest("tr").dataset.name;
-  button.disabled = true;
-  const status = document.getElementById("schedules-status");
-  try {
-    await api("DELETE", `/api/schedules/${encodeURIComponent(name)}`);
-    status.textContent = t("schedule_removed", { name });
-    button.closest("tr").remove();
-  } catch (error) {
-    status.textContent = t("error", { error: error.message });
-    button.disabled = false;
-  }
-});
-
-document.getElementById("scheduled-list").addEventListener("click", async (event) => {
-  const button = event.target.closest("button[data-action=cancel]");
-  if (!button) return;
-  const id = button.closest("tr").dataset.id;
-  button.disabled = true;
-  const status = document.getElementById("scheduled-status");
-  try {
-    await api("DELETE", `/api/scheduled/${id}`);
-    status.textContent = t("cancelled_one", { id });
-    button.closest("tr").remove();
-  } catch (error) {
-    status.textContent = t("error", { error: error.message });
-    button.disabled = false;
-  }
-});
+onRowAction("schedules-list", "remove", "name", "schedules-status",
+  (name) => api("DELETE", `/api/schedules/${encodeURIComponent(name)}`), (name) => t("schedule_removed", { name }));
+onRowAction("scheduled-list", "cancel", "id", "scheduled-status",
+  (id) => api("DELETE", `/api/scheduled/${id}`), (id) => t("cancelled_one", { id }));
 
 async function refresh() {
   try {

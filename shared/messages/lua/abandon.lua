@@ -31,25 +31,14 @@ if ARGV[4] == '1' then
 elseif redis.call('HEXISTS', KEYS[3], id) == 0 then
   return 0
 end
-local now, due = tonumber(ARGV[3]), tonumber(ARGV[10])
-local results = ARGV[1] .. ARGV[5]
-if ARGV[9] == 'dead' then
-  redis.call('HSET', KEYS[6], id, ARGV[7])
-  redis.call('ZADD', KEYS[5], now, id)
-  redis.call('HDEL', results, id)
+local dead = ARGV[9] == 'dead'
+route_failure({queue = KEYS[2], dead_index = KEYS[5], dead = KEYS[6], pending = KEYS[3], scheduled = KEYS[7],
+               envelopes = KEYS[8]}, ARGV[1] .. ARGV[5], tonumber(ARGV[2]), tonumber(ARGV[3]), id, ARGV[7], ARGV[8],
+              dead, ARGV[10])
+if dead then
   redis.call('HDEL', KEYS[3], id)
   redis.call('HINCRBY', KEYS[4], 'dead', 1)
 else
-  redis.call('HSET', results, id, ARGV[7])
-  redis.call('EXPIRE', results, tonumber(ARGV[2]))
-  if due > now then
-    redis.call('ZADD', KEYS[7], due, id)
-    redis.call('HSET', KEYS[8], id, ARGV[8])
-    redis.call('HSET', KEYS[3], id, '@' .. ARGV[10])
-  else
-    redis.call('LPUSH', KEYS[2], ARGV[8])
-    redis.call('HSET', KEYS[3], id, '')
-  end
   redis.call('HINCRBY', KEYS[4], 'retried', 1)
 end
 redis.call('HINCRBY', KEYS[4], 'failed', 1)

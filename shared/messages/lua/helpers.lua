@@ -54,6 +54,30 @@ local function without_ttl(entry)
   return head .. string.sub(entry, body)
 end
 
+-- Route one failed run (SETTLE, ABANDON): a dead letter (its record, the envelope inside, into the
+-- dead letters; its results entry gone), or a retry (its record in `results`; the envelope back on
+-- the queue, or in the scheduled set until `due` ms, its pending entry saying which). `k` names the
+-- keys: queue, dead_index, dead, pending, scheduled, envelopes. A dead letter's pending entry is
+-- the caller's to release (SETTLE releases a batch's at once).
+local function route_failure(k, results, ttl, now, id, record, envelope, dead, due)
+  if dead then
+    redis.call('HSET', k.dead, id, record)
+    redis.call('ZADD', k.dead_index, now, id)
+    redis.call('HDEL', results, id)
+    return
+  end
+  redis.call('HSET', results, id, record)
+  redis.call('EXPIRE', results, ttl)
+  if tonumber(due) > now then
+    redis.call('ZADD', k.scheduled, due, id)
+    redis.call('HSET', k.envelopes, id, envelope)
+    redis.call('HSET', k.pending, id, '@' .. due)
+  else
+    redis.call('LPUSH', k.queue, envelope)
+    redis.call('HSET', k.pending, id, '')
+  end
+end
+
 local function wrap(id, enqueued_at, body)
   return ENVELOPE_HEAD .. id .. ENVELOPE_ATTEMPTS .. '0' .. ENVELOPE_ENQUEUED_AT .. enqueued_at
     .. ENVELOPE_BODY .. cjson.encode(body) .. '}'

@@ -47,26 +47,16 @@ for i = 11, last_ok, 3 do
 end
 flush()
 local retried, died, expired = 0, 0, 0
+local routes = {queue = KEYS[2], dead_index = KEYS[3], dead = KEYS[4], pending = KEYS[9], scheduled = KEYS[11],
+                envelopes = KEYS[12]}
 for i = last_ok + 1, #ARGV, 6 do
-  local key, id, record, envelope = prefix .. ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  local action, due = ARGV[i + 4], tonumber(ARGV[i + 5])
-  if action == 'dead' or action == 'expired' then
-    redis.call('HSET', KEYS[4], id, record)
-    redis.call('ZADD', KEYS[3], now, id)
-    redis.call('HDEL', key, id)
+  local id, action = ARGV[i + 1], ARGV[i + 4]
+  local dead = action == 'dead' or action == 'expired'
+  route_failure(routes, prefix .. ARGV[i], ttl, now, id, ARGV[i + 2], ARGV[i + 3], dead, ARGV[i + 5])
+  if dead then
     released[#released + 1] = id
     if action == 'expired' then expired = expired + 1 else died = died + 1 end
   else
-    redis.call('HSET', key, id, record)
-    redis.call('EXPIRE', key, ttl)
-    if due > now then
-      redis.call('ZADD', KEYS[11], due, id)
-      redis.call('HSET', KEYS[12], id, envelope)
-      redis.call('HSET', KEYS[9], id, '@' .. ARGV[i + 5])
-    else
-      redis.call('LPUSH', KEYS[2], envelope)
-      redis.call('HSET', KEYS[9], id, '')
-    end
     retried = retried + 1
   end
 end
