@@ -163,7 +163,7 @@ def run(client: redis.Redis, settings: Settings, size: int, workers: int, held: 
     done_id = settled[0].id
     http("GET /api/messages/<id>, done", lambda: web.get(f"/api/messages/{done_id}"))
 
-    reaper = Reaper(client, WorkerState("bench-reaper", settings), queue)
+    reaper = Reaper(client, WorkerState("bench-reaper", settings), [queue])
     reaper.connected_since = time.monotonic() - settings.heartbeat_ttl - 1
     with scale.watch(f"reap a dead worker holding {held}", size):
         reaped = reaper.reap()

@@ -70,6 +70,8 @@ COMPOSE_VARIABLES = (
     Variable("WEB_BIND", "127.0.0.1", "the address the web's ports bind to (`0.0.0.0` exposes them)",
              pt="onde as portas da web escutam (`0.0.0.0` as expõe à rede: só com as senhas trocadas)"),
     Variable("RQ_WORKERS", "1", "RQ workers", pt="quantos workers do RQ"),
+    Variable("ALTA_WORKERS", "1", "workers of the priority queue `alta` (the `worker-alta` service)",
+             pt="quantos workers da fila prioritária `alta` (o serviço `worker-alta`)"),
     Variable("PROMETHEUS_PORT", "9090", "Prometheus (`--profile monitoring`), on 127.0.0.1",
              pt="o Prometheus (`--profile monitoring`), em 127.0.0.1"),
     Variable("GRAFANA_PORT", "3000", "Grafana (`--profile grafana`), on 127.0.0.1",

@@ -147,6 +147,8 @@ def procfile(settings: Settings, redis_port: int | None, redis_url: str, command
     lines["web"] = f"{wait} {granian(settings, settings.web_port, settings.web_workers, watched)}"
     lines["web8500"] = f"{wait} {granian(settings, settings.web_alt_port, 1, watched)}"
     lines["worker"] = f"exec {python} -m worker"
+    if len(settings.queue_names) > 1 and not settings.worker_queues:  # QUEUES=fila,alta make run: serve them all
+        lines["worker"] += f" --queues {shlex.quote(','.join(settings.queue_names))}"
     if dev:  # the handout's loop, run again whenever the student saves a file of the lab
         folder = lab_dir(settings)
         target = shlex.quote(f"{sys.executable} {folder / 'worker.py'}")

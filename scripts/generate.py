@@ -53,7 +53,7 @@ HA_VARIABLES = (
     Variable("REDIS_SENTINELS", "", "the Sentinels a restarting Redis asks for the current primary"),
 )
 #: Settings the Kubernetes ConfigMap sets otherwise than their default.
-KUBERNETES_VALUES = {"TRUSTED_PROXIES": "1"}
+KUBERNETES_VALUES = {"TRUSTED_PROXIES": "1", "QUEUES": "fila,alta"}
 #: Setting groups that only `make run` reads (the ConfigMap leaves them out).
 RUN_ONLY = {"run"}
 GROUP_TITLES = {"redis": "Redis", "queue": "The message queue", "worker": "Message workers",
@@ -173,7 +173,7 @@ def compose_names() -> set[str]:
 #: secrets), built from a port (the consoles' links), read by `make run` only, or never for containers
 #: (development mode shows a failing route's source; the lab's folder is a path on the host).
 NOT_PASSED = {"REDIS_URL", "ADMIN_PASSWORD", "SECRET_KEY", "DASHBOARD_URL", "COMMANDER_URL", "RQ_DASHBOARD_USERNAME",
-              "RQ_DASHBOARD_PASSWORD", "WORKER_NAME", "FILA_DEV", "LAB_DIR"}
+              "RQ_DASHBOARD_PASSWORD", "WORKER_NAME", "FILA_DEV", "LAB_DIR", "QUEUE_<NAME>_<OPTION>", "QUEUES"}
 BEGIN, END = "  # GENERATED from shared/core/settings.py", "  # END GENERATED"
 
 
@@ -200,12 +200,14 @@ def _comment_lines(block: str) -> str:
 def render_config_map() -> str:
     """Return the ConfigMap of fila's settings (their defaults; passwords are in the fila-secrets Secret)."""
     data = {name: KUBERNETES_VALUES.get(name, _value(default)) for name, default, _, secret, group in _settings()
-            if not secret and group not in RUN_ONLY and name not in {"REDIS_URL", "WORKER_NAME"}}
+            if not secret and group not in RUN_ONLY
+            and name not in {"REDIS_URL", "WORKER_NAME", "QUEUE_<NAME>_<OPTION>"}}
     config_map = {"apiVersion": "v1", "kind": "ConfigMap",
                   "metadata": {"name": "fila-config", "namespace": "fila"}, "data": data}
     return ("# GENERATED from shared/core/settings.py by `python scripts/generate.py` (make generated): fila's\n"
             "# settings at their defaults (TRUSTED_PROXIES=1: one ingress controller in front of the web; its\n"
-            "# client's address is the last hop it adds). Passwords are in the fila-secrets Secret.\n"
+            "# client's address is the last hop it adds; QUEUES=fila,alta: worker-alta.yaml serves `alta`).\n"
+            "# Passwords are in the fila-secrets Secret.\n"
             + yaml.dump(config_map, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=120))
 
 

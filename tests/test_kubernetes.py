@@ -110,12 +110,12 @@ def test_probes_use_fila_s_own_checks():
     app = create_app({"SETTINGS": Settings(redis_url="redis://127.0.0.1:1/0"), "TESTING": True})
     routes = {rule.rule for rule in app.url_map.iter_rules()}
     assert {"/readyz", "/healthz", "/metrics"} <= routes
-    for name, kind in (("worker", "worker"), ("rq-worker", "rq")):
+    for name, kind in (("worker", "worker"), ("worker-alta", "worker"), ("rq-worker", "rq")):
         probe = deployments[name]["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]
         assert probe["exec"]["command"] == ["fila", "health", kind]
     # The same commands as compose.yaml runs.
     spec = compose.load()
-    for name in ("web", "worker", "rq-worker", "dashboard"):
+    for name in ("web", "worker", "worker-alta", "rq-worker", "dashboard"):
         assert deployments[name]["spec"]["template"]["spec"]["containers"][0]["command"] == \
             spec["services"][name]["command"], name
 
@@ -143,9 +143,20 @@ def test_settings_and_secrets_are_fila_s():
     assert {"REDIS_PASSWORD", "REDIS_WEB_PASSWORD", "REDIS_WORKER_PASSWORD", "REDIS_RQ_PASSWORD"} <= given
     # Each workload logs in as its own user.
     deployments = by_kind("Deployment")
-    for name, user in (("web", "web"), ("worker", "worker"), ("rq-worker", "rq")):
+    for name, user in (("web", "web"), ("worker", "worker"), ("worker-alta", "worker"), ("rq-worker", "rq")):
         env = {v["name"]: v.get("value") for v in deployments[name]["spec"]["template"]["spec"]["containers"][0]["env"]}
         assert env["REDIS_URL"].startswith(f"redis://{user}:"), name
+
+
+def test_the_priority_queue_has_its_own_workers_and_redis_lets_them_take_it():
+    config = by_kind("ConfigMap")["fila-config"]["data"]
+    queues = Settings.from_env({"QUEUES": config["QUEUES"]}).queue_names
+    alta = by_kind("Deployment")["worker-alta"]["spec"]["template"]["spec"]["containers"][0]
+    wanted = {v["name"]: v.get("value") for v in alta["env"]}["WORKER_QUEUES"]
+    assert wanted in queues and wanted != queues[0]
+    redis = by_kind("StatefulSet")["redis"]["spec"]["template"]["spec"]["containers"][0]
+    given = {v["name"]: v.get("valueFrom") for v in redis["env"]}
+    assert given["QUEUES"] == {"configMapKeyRef": {"name": "fila-config", "key": "QUEUES"}}
 
 
 def test_keda_scales_each_worker_on_its_own_queue():

@@ -66,7 +66,8 @@ def reference() -> Response:
                 operation = item[method]
                 entry = {"method": method.upper(), "path": path, "op": operation,
                          "parameters": [_resolve(spec, p) for p in [*shared, *operation.get("parameters", [])]],
-                         "responses": {status: _resolve(spec, r) for status, r in operation["responses"].items()}}
+                         "responses": {status: _resolve(spec, r) for status, r in operation["responses"].items()},
+                         "body": _resolve(spec, operation["requestBody"]) if "requestBody" in operation else None}
                 groups.setdefault(operation.get("tags", ["other"])[0], []).append(entry)
     g.language = "en"  # the reference is written in English: the whole page is
     response = make_response(render_template("api.html", spec=spec, groups=groups, codes=CODES))

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, current_app, jsonify, make_response, rend
 from shared.messages.handlers import explain
 from web.access import Access, policy
 from web.i18n import language
-from web.services import services
+from web.services import asked_queue, services
 
 bp = Blueprint("console", __name__)
 
@@ -24,20 +24,24 @@ SCHEDULED_SHOWN = 20
 @bp.route("/painel")
 @policy(Access.ADMIN)
 def page() -> Response:
-    """Render the page (its script polls /api/painel).
+    """Render the page (its script polls /api/painel); `?queue=` chooses the queue it shows (a tab each).
 
     ---
     tags: [watch]
+    parameters:
+    - {$ref: '#/components/parameters/Queue'}
     responses:
       '200':
         description: The page.
         content:
           text/html:
             schema: {type: string}
+      '404': {$ref: '#/components/responses/NotFound'}
     """
     settings = services().settings
     response = make_response(render_template(
-        "console.html", queue=settings.queue_name, dashboard_url=settings.dashboard_url,
+        "console.html", queue=asked_queue().messages.name, queues=settings.queue_names,
+        dashboard_url=settings.dashboard_url,
         commander_url=settings.commander_url, chart_seconds=CHART_SECONDS, user=session.get("user"),
         lab_problem=current_app.extensions.get("fila_lab_problem")))
     return response
@@ -46,10 +50,12 @@ def page() -> Response:
 @bp.get("/api/painel")
 @policy(Access.ADMIN)
 def snapshot() -> Response:
-    """Return everything the page shows, in one answer.
+    """Return everything the page shows, in one answer: for the queue `?queue=` names (the default without one).
 
     ---
     tags: [watch]
+    parameters:
+    - {$ref: '#/components/parameters/Queue'}
     responses:
       '200':
         description: The snapshot.
@@ -57,8 +63,19 @@ def snapshot() -> Response:
           application/json:
             schema:
               type: object
-              required: [messages, queue, throughput, workers, results, rq, jobs, dead, scheduled, schedules, redis]
+              required: [messages, queue, queues, throughput, workers, results, rq, jobs, dead, scheduled, schedules,
+                         redis]
               properties:
+                queues:
+                  type: array
+                  description: Every named queue's name, waiting messages and pause state (the page's tabs).
+                  items:
+                    type: object
+                    required: [name, length, paused]
+                    properties:
+                      name: {type: string}
+                      length: {type: integer, minimum: 0}
+                      paused: {type: boolean}
                 messages: {$ref: '#/components/schemas/QueueFigures'}
                 queue: {$ref: '#/components/schemas/QueueFigures', deprecated: true, description: The former name of
                     `messages` (a queue's name is a string everywhere else); it goes in the next release.}
@@ -87,20 +104,23 @@ def snapshot() -> Response:
                   description: The periodic schedules (as GET /api/schedules).
                   items: {$ref: '#/components/schemas/Schedule'}
                 redis: {$ref: '#/components/schemas/RedisMemory'}
+      '404': {$ref: '#/components/responses/NotFound'}
       '503': {$ref: '#/components/responses/Unavailable'}
     """
-    monitor = services().monitor
+    queue = asked_queue()
+    monitor = queue.monitor
     figures = monitor.figures()
     return jsonify({
         "messages": figures,
+        "queues": [each.monitor.glance() for each in services().queues.values()],
         "queue": figures,  # the former name of "messages", kept for one release
         "throughput": monitor.throughput(CHART_SECONDS),
         "workers": monitor.workers(),
         "results": [{**result, "summary": explain(result["result"], language())} for result in monitor.recent(10)],
         "rq": services().jobs.figures(),
         "jobs": services().jobs.recent(JOBS_SHOWN),
-        "dead": services().dead_letters.page(DEAD_SHOWN),
+        "dead": queue.dead_letters.page(DEAD_SHOWN),
         "scheduled": monitor.scheduled(SCHEDULED_SHOWN)[0],
-        "schedules": services().schedules.listing(),
+        "schedules": queue.schedules.listing(),
         "redis": monitor.memory(),
     })

@@ -18,7 +18,7 @@ from flask import Blueprint, Response, jsonify
 from shared.core.ids import is_valid
 from web.access import Access, policy
 from web.errors import refuse
-from web.services import services
+from web.services import asked_queue
 from web.validation import json_object, page_cursor, query_number
 from web.validation import message_id as valid_id
 
@@ -41,6 +41,7 @@ def listing() -> Response:
     ---
     tags: [messages]
     parameters:
+    - {$ref: '#/components/parameters/Queue'}
     - {$ref: '#/components/parameters/PageLimit'}
     - {$ref: '#/components/parameters/PageAfter'}
     responses:
@@ -60,11 +61,12 @@ def listing() -> Response:
                   type: [string, 'null']
                   description: The `after` of the next page; null on the last.
       '400': {$ref: '#/components/responses/BadRequest'}
+      '404': {$ref: '#/components/responses/NotFound'}
       '503': {$ref: '#/components/responses/Unavailable'}
     """
     limit = query_number("limit", 1, PAGE_MAX, 100)
-    dead = services().dead_letters.page(limit, page_cursor())
-    return jsonify({"queue": services().settings.queue_name, "dead": dead,
+    dead = asked_queue().dead_letters.page(limit, page_cursor())
+    return jsonify({"queue": asked_queue().messages.name, "dead": dead,
                     "next": dead[-1]["cursor"] if len(dead) == limit else None})
 
 
@@ -76,6 +78,7 @@ def one(message_id: str) -> Response:
     ---
     tags: [messages]
     parameters:
+    - {$ref: '#/components/parameters/Queue'}
     - name: message_id
       in: path
       required: true
@@ -90,7 +93,7 @@ def one(message_id: str) -> Response:
       '404': {$ref: '#/components/responses/NotFound'}
       '503': {$ref: '#/components/responses/Unavailable'}
     """
-    letter = services().dead_letters.one(valid_id(message_id))
+    letter = asked_queue().dead_letters.one(valid_id(message_id))
     if letter is None:
         refuse(404, "unknown_message", f"no dead letter has the id {message_id}", id=message_id)
     return jsonify(letter)
@@ -104,6 +107,7 @@ def delete(message_id: str) -> Response:
     ---
     tags: [messages]
     parameters:
+    - {$ref: '#/components/parameters/Queue'}
     - name: message_id
       in: path
       required: true
@@ -122,9 +126,9 @@ def delete(message_id: str) -> Response:
       '404': {$ref: '#/components/responses/NotFound'}
       '503': {$ref: '#/components/responses/Unavailable'}
     """
-    if not services().dead_letters.delete(valid_id(message_id)):
+    if not asked_queue().dead_letters.delete(valid_id(message_id)):
         refuse(404, "unknown_message", f"no dead letter has the id {message_id}", id=message_id)
-    log.info("deleted dead letter %s of %s", message_id, services().settings.queue_name)
+    log.info("deleted dead letter %s of %s", message_id, asked_queue().messages.name)
     return jsonify({"deleted": 1})
 
 
@@ -140,8 +144,8 @@ def until_ms(data: dict[str, Any]) -> int:
 
 def step(action: str, count: int, until: int) -> Response:
     """Answer a step of an "all" action: how many it did, how many are left, and the `until` to send back."""
-    left = services().dead_letters.count(until)
-    log.info("%s %s dead letter(s) of %s; %s remaining", action, count, services().settings.queue_name, left)
+    left = asked_queue().dead_letters.count(until)
+    log.info("%s %s dead letter(s) of %s; %s remaining", action, count, asked_queue().messages.name, left)
     return jsonify({action: count, "remaining": left, "until": until / 1000})
 
 
@@ -152,6 +156,8 @@ def requeue() -> Response:
 
     ---
     tags: [messages]
+    parameters:
+    - {$ref: '#/components/parameters/Queue'}
     description: '`{"all": true}` requeues up to 10,000 of the letters dead at the time of the first request and
 
       answers how many are `remaining`; send `{"all": true, "until": <the until it answered>}` again
@@ -195,6 +201,7 @@ def requeue() -> Response:
                 remaining: {type: integer, minimum: 0}
                 until: {type: number}
       '400': {$ref: '#/components/responses/BadRequest'}
+      '404': {$ref: '#/components/responses/NotFound'}
       '503': {$ref: '#/components/responses/Unavailable'}
     """
     usage = 'send either {"all": true} or {"ids": ["<id>", ...]}'
@@ -204,12 +211,12 @@ def requeue() -> Response:
         refuse(400, "bad_body", usage)
     if data.get("all") is True:
         until = until_ms(data)
-        return step("requeued", services().dead_letters.requeue_all(until, STEP_MAX), until)
+        return step("requeued", asked_queue().dead_letters.requeue_all(until, STEP_MAX), until)
     ids = data["ids"]
     if not ids or len(ids) > PAGE_MAX or not all(isinstance(i, str) and is_valid(i) for i in ids):
         refuse(400, "bad_ids", f"ids must be a list of 1 to {PAGE_MAX} message ids")
-    count = services().dead_letters.requeue(ids)
-    log.info("requeued %s dead letter(s) on %s", count, services().settings.queue_name)
+    count = asked_queue().dead_letters.requeue(ids)
+    log.info("requeued %s dead letter(s) on %s", count, asked_queue().messages.name)
     return jsonify({"requeued": count})
 
 
@@ -220,6 +227,8 @@ def purge() -> Response:
 
     ---
     tags: [messages]
+    parameters:
+    - {$ref: '#/components/parameters/Queue'}
     description: Like requeueing all; send `until` back until none are `remaining`.
     requestBody:
       required: true
@@ -244,6 +253,7 @@ def purge() -> Response:
                 remaining: {type: integer, minimum: 0}
                 until: {type: number}
       '400': {$ref: '#/components/responses/BadRequest'}
+      '404': {$ref: '#/components/responses/NotFound'}
       '503': {$ref: '#/components/responses/Unavailable'}
     """
     usage = 'purging deletes dead letters for good: send {"confirm": true}'
@@ -251,4 +261,4 @@ def purge() -> Response:
     if data.get("confirm") is not True:
         refuse(400, "bad_body", usage)
     until = until_ms(data)
-    return step("purged", services().dead_letters.purge(until, STEP_MAX), until)
+    return step("purged", asked_queue().dead_letters.purge(until, STEP_MAX), until)

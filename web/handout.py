@@ -254,7 +254,7 @@ def push(lista: str, valor: str) -> Response:
     settings = services().settings
     user_key(lista, settings, kind="list", writing=True, allow_queue=True)
     user_value(valor, settings)
-    if lista == settings.queue_name and valor.startswith(HEAD):
+    if lista in settings.queue_names and valor.startswith(HEAD):
         refuse(400, "bad_value", f"values starting with {HEAD} are fila's own envelopes, which only fila makes: "
                                  "send the body with POST /api/messages instead",
                pt=f"valores que começam com {HEAD} são envelopes do próprio fila: envie o corpo com "
@@ -297,8 +297,8 @@ def pop(lista: str) -> Response:
     if value is None:
         refuse(404, "list_empty", f"list '{lista}' is empty or does not exist: add to it with /push/{lista}/<valor>",
                text=f"Lista {lista} está vazia ou não existe", list=lista)
-    if lista == services().settings.queue_name:
-        services().messages.forget(value)  # taken by hand: no worker will settle it
+    if lista in services().queues:
+        services().queues[lista].messages.forget(value)  # taken by hand: no worker will settle it
     return reply(f"Valor retirado da lista {lista}: {value}", {"list": lista, "value": value})
 
 

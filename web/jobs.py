@@ -103,13 +103,7 @@ def create() -> Response:
     ---
     tags: [jobs]
     parameters:
-    - name: Idempotency-Key
-      in: header
-      required: false
-      description: Send the request again with the same key and the job is not enqueued again; its id comes back
-        (200, `Idempotent-Replayed`) while RQ keeps the job (JOB_RESULT_TTL once finished). The same key with
-        another request is a 422; two at once, a 409 for the second.
-      schema: {type: string, minLength: 1, maxLength: 255, pattern: '^[\x21\x23-\x7e][\x20\x21\x23-\x7e]*$'}
+    - {$ref: '#/components/parameters/IdempotencyKey'}
     requestBody:
       required: true
       content:

@@ -13,6 +13,7 @@ from shared.core.codec import DEPTH_MAX, VALUES_MAX, dumps, loads
 from shared.core.settings import Settings
 from shared.messages import idempotency
 from shared.messages.handlers import explain
+from shared.messages.queue import MessageQueue
 from shared.messages.schedule import TIMEOUT_MS_MAX, Options
 from web.access import Access, Limit, policy
 from web.errors import refuse
@@ -31,7 +32,9 @@ _LINE = re.compile(rb"[^\n]*[^ \t\r\f\v\n][^\n]*")
 
 
 #: What a message may say about when and how often it runs (shared/messages/schedule.py).
-SCHEDULE_FIELDS = ("delay_ms", "not_before", "ttl_ms", "max_attempts", "retry_base_ms", "timeout_ms")
+SCHEDULE_FIELDS = ("delay_ms", "not_before", "ttl_ms", "max_attempts", "retry_base_ms", "timeout_ms", "priority")
+#: What `priority` may say (`normal` is the same as none).
+PRIORITIES = ("high", "normal", "low")
 #: Bounds of the options that have no setting of their own.
 TTL_MS_MAX = 30 * 86400 * 1000
 ATTEMPTS_MAX = 100
@@ -57,7 +60,11 @@ def read_options(given: dict[str, Any], batch: dict[str, Any], now: float, setti
     def bounded(name: str, low: int, high: int) -> int | None:
         return json_whole(fields[name], name, low, high, code="bad_schedule") if name in fields else None
 
+    priority = fields.get("priority")
+    if priority is not None and priority not in PRIORITIES:
+        refuse(400, "bad_priority", "priority is one of high, normal, low")
     return Options(due_ms=due_ms, ttl_ms=bounded("ttl_ms", 1, TTL_MS_MAX),
+                   priority=None if priority in (None, "normal") else priority,
                    max_attempts=bounded("max_attempts", 1, ATTEMPTS_MAX),
                    retry_base_ms=bounded("retry_base_ms", 0, RETRY_BASE_MS_MAX),
                    timeout_ms=bounded("timeout_ms", 1, TIMEOUT_MS_MAX))
@@ -69,13 +76,17 @@ def batch_options() -> dict[str, Any]:
     for name in SCHEDULE_FIELDS:
         raw = request.args.get(name)
         if raw is not None:
-            found[name] = raw if name == "not_before" else whole_number(raw, name, 0, 2**53, code="bad_schedule")
+            found[name] = raw if name in ("not_before", "priority") else whole_number(raw, name, 0, 2**53,
+                                                                                       code="bad_schedule")
     return found
 
 
 def parse_bodies(raw: bytes, mimetype: str, batch_max: int, max_bytes: int,
-                 settings: Settings | None = None) -> tuple[list[str], list[Options] | None]:
-    """Turn a request body into JSON-encoded message bodies and their options, or refuse it (400, 413, 415).
+                 settings: Settings | None = None) -> tuple[list[str], list[Options] | None, str | None]:
+    """Turn a request body into JSON-encoded message bodies, their options and the queue they name (or refuse it).
+
+    Refusals are 400, 413 and 415; the queue is what the messages' `"queue"` says (one for the
+    whole request), or None.
 
     Nothing is built for more than `batch_max` messages: a body of a million lines is refused
     after reading `batch_max` + 1 of them, and a JSON document's values are counted before it is
@@ -88,6 +99,7 @@ def parse_bodies(raw: bytes, mimetype: str, batch_max: int, max_bytes: int,
     now = time.time()
     batch = batch_options() if settings is not None and request.args else {}
     options: list[Options | None] = []
+    named: str | None = None
     if mimetype == "text/plain":
         for match in _LINE.finditer(raw):
             if len(bodies) == batch_max:
@@ -112,6 +124,8 @@ def parse_bodies(raw: bytes, mimetype: str, batch_max: int, max_bytes: int,
                 where = f" (item {index})" if isinstance(data, list) else ""
                 refuse(400, "bad_message", f'each message is an object {{"body": <any JSON>}}{where}')
             bodies.append(dumps(item["body"]))
+            if "queue" in item:
+                named = item_queue(item["queue"], named, index)
             if settings is not None and (batch or any(name in item for name in SCHEDULE_FIELDS)):
                 options.append(read_options(item, batch, now, settings))
             else:
@@ -125,75 +139,92 @@ def parse_bodies(raw: bytes, mimetype: str, batch_max: int, max_bytes: int,
         if len(body) > max_bytes and len(body.encode("utf-8")) > max_bytes:
             refuse(413, "message_too_large", f"message {index} is larger than {max_bytes} bytes")
     if not any(options):
-        return bodies, None
-    return bodies, [given or Options() for given in options]
+        return bodies, None, named
+    return bodies, [given or Options() for given in options], named
+
+
+def item_queue(given: object, named: str | None, index: int) -> str:
+    """Return the queue a message names, refusing another type or a second queue in the same request (400)."""
+    if not isinstance(given, str) or not given or len(given) > 64:
+        refuse(400, "bad_queue", f"message {index}: queue is a queue's name (a string)")
+    if named is not None and given != named:
+        refuse(400, "mixed_queues", "every message of a request goes to the same queue: send one request a queue")
+    return given
 
 
 @bp.post("/messages")
 @policy(Access.PRODUCER, Limit.API)
 def produce() -> Response:
-    """Enqueue one message, a JSON batch, or text/plain lines; answer 202 with the ids.
+    """Enqueue one message, a JSON batch, or text/plain lines (on the default queue, or the one named); answer 202.
 
     ---
     tags: [messages]
     parameters:
-    - name: Idempotency-Key
-      in: header
-      required: false
-      description: Send the request again with the same key (within IDEMPOTENCY_TTL) and it is not enqueued
-        again; the first answer comes back (200, `Idempotent-Replayed`). The same key with another request is a
-        422. At most 1,000 messages in a request with a key.
-      schema: {type: string, minLength: 1, maxLength: 255, pattern: '^[\x21\x23-\x7e][\x20\x21\x23-\x7e]*$'}
-    requestBody:
-      required: true
-      content:
-        application/json:
-          schema:
-            oneOf:
-            - {$ref: '#/components/schemas/NewMessage'}
-            - type: array
-              minItems: 1
-              description: At most BATCH_MAX (10,000) messages; more is a 413.
-              items: {$ref: '#/components/schemas/NewMessage'}
-        text/plain:
-          schema: {type: string, description: One message per non-empty line.}
+    - {$ref: '#/components/parameters/IdempotencyKey'}
+    - {$ref: '#/components/parameters/Queue'}
+    requestBody: {$ref: '#/components/requestBodies/NewMessages'}
     responses:
-      '202':
-        description: Accepted; the ids in order.
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/MessagesAccepted'}
-      '200':
-        description: The same Idempotency-Key and request were seen within IDEMPOTENCY_TTL; nothing was enqueued
-          again. The first answer, its ids.
-        headers:
-          Idempotent-Replayed:
-            required: true
-            schema: {const: 'true'}
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/MessagesAccepted'}
+      '202': {$ref: '#/components/responses/Accepted'}
+      '200': {$ref: '#/components/responses/Replayed'}
       '400': {$ref: '#/components/responses/BadRequest'}
+      '413': {$ref: '#/components/responses/TooLarge'}
+      '415': {$ref: '#/components/responses/Unsupported'}
+      '422': {$ref: '#/components/responses/BadRequest'}
+      '404': {$ref: '#/components/responses/NotFound'}
+      '503': {$ref: '#/components/responses/Unavailable'}
+    """
+    return accept(None)
+
+
+@bp.post("/queues/<name>/messages")
+@policy(Access.PRODUCER, Limit.API)
+def produce_to(name: str) -> Response:
+    """Enqueue on a named queue (QUEUES): one message, a JSON batch, or text/plain lines; answer 202 with the ids.
+
+    ---
+    tags: [messages]
+    parameters:
+    - {$ref: '#/components/parameters/QueueName'}
+    - {$ref: '#/components/parameters/IdempotencyKey'}
+    requestBody: {$ref: '#/components/requestBodies/NewMessages'}
+    responses:
+      '202': {$ref: '#/components/responses/Accepted'}
+      '200': {$ref: '#/components/responses/Replayed'}
+      '400': {$ref: '#/components/responses/BadRequest'}
+      '404': {$ref: '#/components/responses/NotFound'}
       '413': {$ref: '#/components/responses/TooLarge'}
       '415': {$ref: '#/components/responses/Unsupported'}
       '422': {$ref: '#/components/responses/BadRequest'}
       '503': {$ref: '#/components/responses/Unavailable'}
     """
+    return accept(name)
+
+
+def accept(path_queue: str | None) -> Response:
+    """Enqueue the request's messages on the queue the path, the messages or `?queue=` name (the default else)."""
     settings = services().settings
     key = idempotency_key()
     raw = request.get_data(cache=False)
-    bodies, options = parse_bodies(raw, request.mimetype, settings.batch_max, settings.message_max_bytes, settings)
+    bodies, options, named = parse_bodies(raw, request.mimetype, settings.batch_max, settings.message_max_bytes,
+                                          settings)
+    asked = request.args.get("queue")
+    for other in (named, asked):
+        if path_queue is not None and other is not None and other != path_queue:
+            refuse(400, "mixed_queues", f"the path names queue {path_queue!r}, the request {other[:64]!r}")
+    if named is not None and asked is not None and named != asked:
+        refuse(400, "mixed_queues", "the messages and ?queue= name different queues")
+    queue = services().queue(path_queue or named or asked)
     replayed = False
     if key is None:
-        ids = services().messages.enqueue(bodies, options)
+        ids = queue.messages.enqueue(bodies, options)
     else:
-        ids, replayed = enqueue_once(key, raw, bodies, options)
+        ids, replayed = enqueue_once(queue.messages, key, raw, bodies, options)
     # DEBUG, not INFO: on this hot route a line per request cost 10% of the throughput (make bench);
     # the workers log every message.
-    log.debug("redis LPUSH %s: %s message(s)", settings.queue_name, len(ids))
+    log.debug("redis LPUSH %s: %s message(s)", queue.messages.name, len(ids))
     base = f"{request.script_root}{bp.url_prefix}/messages/"
     location = base + (ids[0] if len(ids) == 1 else "<id>")
-    payload = {"queue": settings.queue_name, "count": len(ids), "ids": ids, "status_url": location}
+    payload = {"queue": queue.messages.name, "count": len(ids), "ids": ids, "status_url": location}
     response = Response(dumps(payload), status=200 if replayed else 202, mimetype="application/json")
     if len(ids) == 1:
         response.headers["Location"] = location
@@ -202,13 +233,14 @@ def produce() -> Response:
     return response
 
 
-def enqueue_once(key: str, raw: bytes, bodies: list[str], options: list[Options] | None) -> tuple[list[str], bool]:
+def enqueue_once(messages: MessageQueue, key: str, raw: bytes, bodies: list[str],
+                 options: list[Options] | None) -> tuple[list[str], bool]:
     """Enqueue under an Idempotency-Key; return the ids (the first request's, sent again) and whether it is a replay."""
     if len(bodies) > idempotency.ONCE_MAX:
         refuse(413, "batch_too_large", f"a request with an Idempotency-Key holds at most {idempotency.ONCE_MAX} "
                                        "messages (it is enqueued in one step): split the batch, a key each")
     digest = idempotency.request_digest(request.method, request.path, request.query_string, request.mimetype, raw)
-    ids, earlier = services().messages.enqueue_once(bodies, options, idempotency.key_digest(key), digest)
+    ids, earlier = messages.enqueue_once(bodies, options, idempotency.key_digest(key), digest)
     if earlier is not None and earlier.digest != digest:
         refuse(422, "idempotency_key_reused", "this Idempotency-Key was used for another request (another body, "
                                               "type or query) within IDEMPOTENCY_TTL: use a new key")
@@ -237,7 +269,13 @@ def status(message_id: str) -> Response:
       '404': {$ref: '#/components/responses/NotFound'}
       '503': {$ref: '#/components/responses/Unavailable'}
     """
-    info = services().monitor.message(valid_id(message_id))
+    wanted = valid_id(message_id)
+    info = None
+    for queue in services().queues.values():
+        info = queue.monitor.message(wanted)
+        if info is not None:
+            info["queue"] = queue.messages.name
+            break
     if info is None:
         refuse(404, "unknown_message", "unknown message id (or its result has expired)", id=message_id)
     return jsonify({**info, "summary": explain(info["result"], language())})

@@ -11,6 +11,7 @@ import platform
 import time
 from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -72,10 +73,52 @@ class FilaCollector(Collector):
         return [routes, loaded]
 
     def _figures(self) -> Iterator[Metric]:
-        figures = self.services.monitor.figures()
-        name = figures["name"]
+        every = [queue.monitor.figures() for queue in self.services.queues.values()]
+        families = [self._families(figures) for figures in every]
+        for index, (kind, metric, doc, _value) in enumerate(families[0]):
+            family = kind(metric, doc, labels=["queue"])
+            for figures, values in zip(every, families, strict=True):
+                family.add_metric([figures["name"]], values[index][3])
+            yield family
+        workers = self.services.monitor.workers()
+        for state, doc, counted in (
+                ("live", "heartbeat fresh (the stuck ones included)", ("alive", "stuck")),
+                ("lost", "heartbeat stopped, not reaped yet", ("lost",)),
+                ("stuck", "a handler past its timeout, its message taken back; restarting if it stays so",
+                 ("stuck",))):
+            family = GaugeMetricFamily(f"fila_workers_{state}", f"Message workers {state} ({doc}).", labels=["queue"])
+            for figures in every:
+                family.add_metric([figures["name"]], sum(1 for worker in workers if worker["state"] in counted
+                                                         and figures["name"] in worker["queues"]))
+            yield family
+        memory = self.services.monitor.memory()
+        for metric, doc, value in (
+                ("fila_redis_memory_used_bytes", "Memory Redis uses.", memory["used_bytes"]),
+                ("fila_redis_memory_max_bytes", "Redis' maxmemory (0: no limit).", memory["max_bytes"]),
+                ("fila_redis_full", "1 while Redis is full: it refuses writes (507) until memory is freed.",
+                 int(memory["full"]))):
+            plain = GaugeMetricFamily(metric, doc)
+            plain.add_metric([], value)
+            yield plain
+        histogram = HistogramMetricFamily("fila_processing_seconds", "Handler time per message.", labels=["queue"])
+        for figures in every:
+            buckets, total, _count = timings.read(self.services.redis, figures["name"])
+            histogram.add_metric([figures["name"]], buckets, total)
+        yield histogram
+        rq = self.services.jobs.figures()
+        jobs = GaugeMetricFamily("fila_rq_jobs", "RQ jobs per state (registry sizes).", labels=["queue", "state"])
+        for state in ("queued", "started", "finished", "failed", "deferred", "scheduled"):
+            jobs.add_metric([rq["name"], state], rq["length" if state == "queued" else state])
+        yield jobs
+        rq_workers = GaugeMetricFamily("fila_rq_workers", "RQ workers listening.", labels=["queue"])
+        rq_workers.add_metric([rq["name"]], rq["workers"])
+        yield rq_workers
+
+    @staticmethod
+    def _families(figures: dict[str, Any]) -> list[tuple[Any, str, str, float]]:
+        """Return (kind, metric, help, value) of every per-queue figure of one queue."""
         gauge, counter = GaugeMetricFamily, CounterMetricFamily
-        families = (
+        return [
             (gauge, "fila_queue_length", "Messages waiting on the queue list.", figures["length"]),
             (gauge, "fila_queue_in_flight", "Messages held by workers (their processing lists).", figures["in_flight"]),
             (gauge, "fila_queue_oldest_age_seconds", "Age of the oldest waiting message (0 when none waits).",
@@ -111,41 +154,9 @@ class FilaCollector(Collector):
              "last minute's rate per worker (KEDA's Prometheus scaler reads it).", figures["workers_wanted"]),
             (counter, "fila_idempotent_replays", "Requests sent again with their Idempotency-Key: answered, not "
              "enqueued again.", figures["replayed"]),
-        )
-        for kind, metric, doc, value in families:
-            family = kind(metric, doc, labels=["queue"])
-            family.add_metric([name], value)
-            yield family
-        states = [worker["state"] for worker in self.services.monitor.workers()]
-        for state, doc, count in (
-                ("live", "heartbeat fresh (the stuck ones included)", states.count("alive") + states.count("stuck")),
-                ("lost", "heartbeat stopped, not reaped yet", states.count("lost")),
-                ("stuck", "a handler past its timeout, its message taken back; restarting if it stays so",
-                 states.count("stuck"))):
-            workers = GaugeMetricFamily(f"fila_workers_{state}", f"Message workers {state} ({doc}).", labels=["queue"])
-            workers.add_metric([name], count)
-            yield workers
-        memory = self.services.monitor.memory()
-        for metric, doc, value in (
-                ("fila_redis_memory_used_bytes", "Memory Redis uses.", memory["used_bytes"]),
-                ("fila_redis_memory_max_bytes", "Redis' maxmemory (0: no limit).", memory["max_bytes"]),
-                ("fila_redis_full", "1 while Redis is full: it refuses writes (507) until memory is freed.",
-                 int(memory["full"]))):
-            family = GaugeMetricFamily(metric, doc)
-            family.add_metric([], value)
-            yield family
-        buckets, total, _count = timings.read(self.services.redis, name)
-        histogram = HistogramMetricFamily("fila_processing_seconds", "Handler time per message.", labels=["queue"])
-        histogram.add_metric([name], buckets, total)
-        yield histogram
-        rq = self.services.jobs.figures()
-        jobs = GaugeMetricFamily("fila_rq_jobs", "RQ jobs per state (registry sizes).", labels=["queue", "state"])
-        for state in ("queued", "started", "finished", "failed", "deferred", "scheduled"):
-            jobs.add_metric([rq["name"], state], rq["length" if state == "queued" else state])
-        yield jobs
-        rq_workers = GaugeMetricFamily("fila_rq_workers", "RQ workers listening.", labels=["queue"])
-        rq_workers.add_metric([rq["name"]], rq["workers"])
-        yield rq_workers
+            (gauge, "fila_queue_priority_length", "Messages waiting with priority high plus those with low (each in "
+             "its own list; fila_queue_length counts them too).", figures["high"] + figures["low"]),
+        ]
 
 
 def init_app(app: Flask, services: Services) -> None:

@@ -7,8 +7,7 @@ import logging
 from flask import Blueprint, Response, jsonify
 
 from web.access import Access, policy
-from web.errors import refuse
-from web.services import services
+from web.services import asked_queue, services
 from web.validation import query_number
 
 bp = Blueprint("queues", __name__, url_prefix="/api")
@@ -36,7 +35,7 @@ def queues() -> Response:
               properties:
                 queues:
                   type: array
-                  description: The message queue first, then the RQ queue.
+                  description: The message queues (QUEUES, the default first), then the RQ queue.
                   items:
                     oneOf:
                     - {$ref: '#/components/schemas/QueueFigures'}
@@ -44,8 +43,8 @@ def queues() -> Response:
                 redis: {$ref: '#/components/schemas/RedisMemory'}
       '503': {$ref: '#/components/responses/Unavailable'}
     """
-    return jsonify({"queues": [services().monitor.figures(), services().jobs.figures()],
-                    "redis": services().monitor.memory()})
+    figures = [queue.monitor.figures() for queue in services().queues.values()]
+    return jsonify({"queues": [*figures, services().jobs.figures()], "redis": services().monitor.memory()})
 
 
 @bp.get("/workers")
@@ -80,6 +79,7 @@ def history() -> Response:
     ---
     tags: [watch]
     parameters:
+    - {$ref: '#/components/parameters/Queue'}
     - name: minutes
       in: query
       explode: false
@@ -105,17 +105,12 @@ def history() -> Response:
                       failed: {type: integer, minimum: 0}
                       dead: {type: integer, minimum: 0}
       '400': {$ref: '#/components/responses/BadRequest'}
+      '404': {$ref: '#/components/responses/NotFound'}
       '503': {$ref: '#/components/responses/Unavailable'}
     """
     minutes = query_number("minutes", 1, HISTORY_MAX, 60)
-    return jsonify({"queue": services().settings.queue_name, "history": services().monitor.history(minutes)})
-
-
-def this_queue(name: str) -> None:
-    """Refuse (404) a queue other than fila's message queue."""
-    if name != services().settings.queue_name:
-        refuse(404, "unknown_queue", f"no message queue is named {name!r}: this fila's is "
-                                     f"{services().settings.queue_name!r}", queue=name)
+    queue = asked_queue()
+    return jsonify({"queue": queue.messages.name, "history": queue.monitor.history(minutes)})
 
 
 @bp.post("/queues/<name>/pause")
@@ -126,17 +121,13 @@ def pause(name: str) -> Response:
     ---
     tags: [messages]
     parameters:
-    - name: name
-      in: path
-      required: true
-      schema: {type: string}
+    - {$ref: '#/components/parameters/QueueName'}
     responses:
       '200': {$ref: '#/components/responses/PauseState'}
       '404': {$ref: '#/components/responses/NotFound'}
       '503': {$ref: '#/components/responses/Unavailable'}
     """
-    this_queue(name)
-    services().messages.pause()
+    services().queue(name).messages.pause()
     log.warning("queue %s paused", name)
     return jsonify({"queue": name, "paused": True})
 
@@ -149,16 +140,12 @@ def resume(name: str) -> Response:
     ---
     tags: [messages]
     parameters:
-    - name: name
-      in: path
-      required: true
-      schema: {type: string}
+    - {$ref: '#/components/parameters/QueueName'}
     responses:
       '200': {$ref: '#/components/responses/PauseState'}
       '404': {$ref: '#/components/responses/NotFound'}
       '503': {$ref: '#/components/responses/Unavailable'}
     """
-    this_queue(name)
-    services().messages.resume()
+    services().queue(name).messages.resume()
     log.warning("queue %s resumed", name)
     return jsonify({"queue": name, "paused": False})

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, jsonify
 
 from web.access import Access, policy
 from web.errors import refuse
-from web.services import services
+from web.services import asked_queue
 from web.validation import message_id as valid_id
 from web.validation import page_cursor, query_number
 
@@ -26,6 +26,7 @@ def listing() -> Response:
     ---
     tags: [messages]
     parameters:
+    - {$ref: '#/components/parameters/Queue'}
     - {$ref: '#/components/parameters/PageLimit'}
     - {$ref: '#/components/parameters/PageAfter'}
     responses:
@@ -52,11 +53,12 @@ def listing() -> Response:
                   type: [string, 'null']
                   description: The `after` of the next page; null on the last.
       '400': {$ref: '#/components/responses/BadRequest'}
+      '404': {$ref: '#/components/responses/NotFound'}
       '503': {$ref: '#/components/responses/Unavailable'}
     """
     limit = query_number("limit", 1, PAGE_MAX, 100)
-    page, following = services().monitor.scheduled(limit, page_cursor())
-    return jsonify({"queue": services().settings.queue_name, "scheduled": page,
+    page, following = asked_queue().monitor.scheduled(limit, page_cursor())
+    return jsonify({"queue": asked_queue().messages.name, "scheduled": page,
                     "next": f"{following[0]}:{following[1]}" if following else None})
 
 
@@ -68,6 +70,7 @@ def cancel(message_id: str) -> Response:
     ---
     tags: [messages]
     parameters:
+    - {$ref: '#/components/parameters/Queue'}
     - name: message_id
       in: path
       required: true
@@ -78,7 +81,7 @@ def cancel(message_id: str) -> Response:
       '404': {$ref: '#/components/responses/NotFound'}
       '503': {$ref: '#/components/responses/Unavailable'}
     """
-    if not services().messages.cancel(valid_id(message_id)):
+    if not asked_queue().messages.cancel(valid_id(message_id)):
         refuse(404, "not_scheduled", "that message is not scheduled (queued, running, settled or unknown)",
                id=message_id)
     log.warning("scheduled message %s cancelled", message_id)

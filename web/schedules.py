@@ -11,7 +11,7 @@ from shared.core.codec import dumps
 from shared.messages.periodic import NAME, BadSchedule, Schedule, parse_every
 from web.access import Access, policy
 from web.errors import refuse
-from web.services import services
+from web.services import asked_queue, services
 from web.validation import json_object
 
 bp = Blueprint("schedules", __name__, url_prefix="/api")
@@ -25,6 +25,8 @@ def listing() -> Response:
 
     ---
     tags: [messages]
+    parameters:
+    - {$ref: '#/components/parameters/Queue'}
     responses:
       '200':
         description: The schedules (at most 1,000 a queue), each with its next tick and the messages it sent.
@@ -38,9 +40,10 @@ def listing() -> Response:
                 schedules:
                   type: array
                   items: {$ref: '#/components/schemas/Schedule'}
+      '404': {$ref: '#/components/responses/NotFound'}
       '503': {$ref: '#/components/responses/Unavailable'}
     """
-    return jsonify({"queue": services().settings.queue_name, "schedules": services().schedules.listing()})
+    return jsonify({"queue": asked_queue().messages.name, "schedules": asked_queue().schedules.listing()})
 
 
 @bp.post("/schedules")
@@ -50,6 +53,8 @@ def add() -> Response:
 
     ---
     tags: [messages]
+    parameters:
+    - {$ref: '#/components/parameters/Queue'}
     requestBody:
       required: true
       content:
@@ -70,6 +75,7 @@ def add() -> Response:
       '400': {$ref: '#/components/responses/BadRequest'}
       '409': {$ref: '#/components/responses/BadRequest'}
       '413': {$ref: '#/components/responses/TooLarge'}
+      '404': {$ref: '#/components/responses/NotFound'}
       '503': {$ref: '#/components/responses/Unavailable'}
     """
     data = json_object('send {"name": ..., "every": "30s" or "cron": "*/5 * * * *", "body": ...}')
@@ -90,7 +96,7 @@ def add() -> Response:
     except BadSchedule as exc:
         refuse(400, "bad_schedule", str(exc))
     try:
-        created = services().schedules.add(schedule)
+        created = asked_queue().schedules.add(schedule)
     except BadSchedule as exc:
         refuse(409, "too_many_schedules", str(exc))
     log.warning("schedule %s %s", name, "added" if created else "replaced")
@@ -108,6 +114,7 @@ def remove(name: str) -> Response:
     ---
     tags: [messages]
     parameters:
+    - {$ref: '#/components/parameters/Queue'}
     - name: name
       in: path
       required: true
@@ -117,7 +124,7 @@ def remove(name: str) -> Response:
       '404': {$ref: '#/components/responses/NotFound'}
       '503': {$ref: '#/components/responses/Unavailable'}
     """
-    if len(name) > 64 or not services().schedules.remove(name):
+    if len(name) > 64 or not asked_queue().schedules.remove(name):
         refuse(404, "unknown_schedule", "no schedule has this name", name=name[:64])
     log.warning("schedule %s removed", name)
     return Response(status=204)

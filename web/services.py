@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from redis import Redis
 from redis.commands.core import Script
 
@@ -16,6 +16,24 @@ from shared.messages.dead_letters import DeadLetters
 from shared.messages.monitor import QueueMonitor
 from shared.messages.periodic import Schedules
 from shared.messages.queue import MessageQueue
+from web.errors import refuse
+
+
+@dataclass(frozen=True)
+class QueueServices:
+    """What works on one named message queue: its settings, its list, its dead letters, its figures, its schedules."""
+
+    settings: Settings
+    messages: MessageQueue
+    dead_letters: DeadLetters
+    monitor: QueueMonitor
+    schedules: Schedules
+
+    @classmethod
+    def build(cls, client: Redis, settings: Settings) -> QueueServices:
+        """Build the objects of one queue (its settings already those of the queue)."""
+        return cls(settings, MessageQueue(client, settings), DeadLetters(client, settings),
+                   QueueMonitor(client, settings), Schedules(client, settings))
 
 
 @dataclass
@@ -36,20 +54,38 @@ class Services:
     schedules: Schedules
     #: The bulk loader's SET-unless-another-type script (shared/messages/lua/bulk_set.lua).
     bulk_set: Script
+    #: Every named queue (QUEUES), the default first; the fields above are the default queue's.
+    queues: dict[str, QueueServices]
+
+    def queue(self, name: str | None) -> QueueServices:
+        """Return a named queue's services (None: the default queue); 404 for a name QUEUES does not declare."""
+        if name is None:
+            return next(iter(self.queues.values()))
+        found = self.queues.get(name)
+        if found is None:
+            refuse(404, "unknown_queue", f"no message queue is named {name[:100]!r}: this fila's are "
+                                         f"{', '.join(self.queues)}", queue=name[:100])
+        return found
 
 
 def init_app(app: Flask, settings: Settings) -> Services:
     """Create the clients (they connect lazily) and attach them to the app."""
     client = connect(settings, name="fila-web", encoding_errors="replace")
     rq_client = connect(settings, decode=False, name="fila-web-rq")
+    queues = {name: QueueServices.build(client, settings.for_queue(name)) for name in settings.queue_names}
+    default = queues[settings.default_queue]
     built = Services(settings=settings, redis=client, rq_redis=rq_client,
                      sessions_redis=connect(settings, decode=False, name="fila-web-sessions"),
-                     messages=MessageQueue(client, settings), dead_letters=DeadLetters(client, settings),
-                     monitor=QueueMonitor(client, settings),
-                     jobs=JobQueue(rq_client, settings), schedules=Schedules(client, settings),
-                     bulk_set=client.register_script(lua.BULK_SET))
+                     messages=default.messages, dead_letters=default.dead_letters, monitor=default.monitor,
+                     jobs=JobQueue(rq_client, settings), schedules=default.schedules,
+                     bulk_set=client.register_script(lua.BULK_SET), queues=queues)
     app.extensions["fila"] = built
     return built
+
+
+def asked_queue() -> QueueServices:
+    """Return the queue the request's `?queue=` names (the default queue without one; 404 for an unknown name)."""
+    return services().queue(request.args.get("queue"))
 
 
 def services() -> Services:

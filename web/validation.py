@@ -40,8 +40,8 @@ class Problem(NamedTuple):
     pt: str
 
 
-def _reserved(name: str, owner: str, queue: str) -> Problem:
-    if owner == queue:
+def _reserved(name: str, owner: str, queues: tuple[str, ...]) -> Problem:
+    if owner in queues:
         return Problem("reserved_name", f"'{name}' is fila's message queue: add to it with /push/{name}/<valor>",
                        f"'{name}' é a fila de mensagens do fila: adicione a ela com /push/{name}/<valor>")
     if owner == keys.HITS:
@@ -64,8 +64,8 @@ def name_problem(name: str, settings: Settings, *, writing: bool = False,
     if not _NAME.fullmatch(name):
         return Problem("bad_name", "a name may only hold letters, digits and _ . : - (for example minha_chave)",
                        "um nome só pode ter letras, números e _ . : - (por exemplo minha_chave)")
-    owner = keys.reserved_owner(name, settings.queue_name, allow_queue=allow_queue) if writing else None
-    return _reserved(name, owner, settings.queue_name) if owner else None
+    owner = keys.reserved_owner(name, settings.queue_names, allow_queue=allow_queue) if writing else None
+    return _reserved(name, owner, settings.queue_names) if owner else None
 
 
 def value_problem(value: str, settings: Settings) -> Problem | None:
@@ -84,7 +84,7 @@ def value_problem(value: str, settings: Settings) -> Problem | None:
 
 def fila_owns(name: str, settings: Settings) -> bool:
     """Tell whether a key is fila's own (its queue list, or under fila:* or rq:*): not a student's key."""
-    return name == settings.queue_name or name.startswith((keys.PREFIX, keys.RQ_PREFIX))
+    return name in settings.queue_names or name.startswith((keys.PREFIX, keys.RQ_PREFIX))
 
 
 def user_key(name: str, settings: Settings, *, kind: str, writing: bool = False, allow_queue: bool = False) -> str:

@@ -10,7 +10,7 @@ import sys
 from shared.core import logs, run_file
 from shared.core.connection import connect
 from shared.core.settings import Delivery
-from shared.messages.handlers import load
+from worker import served
 from worker.consumer import Consumer
 
 
@@ -22,6 +22,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--name", help="worker name (default: host-pid)")
     parser.add_argument("--handler", help="module:function that processes a body")
     parser.add_argument("--queue", help="queue list name (default: fila)")
+    parser.add_argument("--queues", help="serve several named queues (QUEUES): alta,fila in strict priority order, "
+                                         "or alta:5,fila:1 by weight (WORKER_QUEUES)")
     parser.add_argument("--batch-max", type=int, help="most messages taken in one round trip")
     return parser.parse_args(argv)
 
@@ -31,12 +33,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     settings = run_file.settings_for_tool()
     overrides = {"worker_delivery": Delivery(args.delivery) if args.delivery else None, "worker_name": args.name,
-                 "handler": args.handler, "queue_name": args.queue, "worker_batch_max": args.batch_max}
+                 "handler": args.handler, "queue_name": args.queue, "worker_batch_max": args.batch_max,
+                 "worker_queues": args.queues}
     settings = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
     logs.configure(settings.log_level)
     connection = connect(settings, block_timeout=settings.worker_block_timeout, name="fila-worker",
                          encoding_errors="surrogateescape")
-    consumer = Consumer(connection, settings, load(settings.handler))
+    try:
+        consumer = Consumer(connection, settings, queues=served.parse(settings.worker_queues, settings)
+                            if settings.worker_queues else None)
+    except ValueError as exc:
+        print(f"fila worker: {exc}", file=sys.stderr)
+        return 2
 
     def stop_warm(signum: int, _frame: object) -> None:
         # Later signals are ignored: a second one (honcho sends SIGINT then SIGTERM) must not

@@ -16,17 +16,17 @@ from shared.core.settings import Settings
 from shared.messages import failure, record
 from shared.messages.envelope import Envelope, decode, excerpt
 from shared.messages.handlers import Handler
-from shared.messages.queue import MessageQueue, Settled
+from shared.messages.queue import MessageQueue, Settled, take_from, wait_for_ring
 from shared.messages.schedule import expired, timeout_of
 from shared.messages.status import MessageStatus, Outcome
-from shared.messages.timings import Timings
+from worker import served
 from worker.backoff import Backoff
 from worker.handoff import Handoff
 from worker.heartbeat import Heartbeat
 from worker.promoter import Promoter
 from worker.reaper import Reaper
+from worker.served import Served
 from worker.state import Running, WorkerState, default_name
-from worker.throttle import Throttle
 from worker.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
@@ -38,30 +38,42 @@ PAUSE_POLL_SECONDS = 0.25
 
 
 class Consumer:
-    """Consume one queue with BRPOP (at most once) or BLMOVE (reliable, at least once)."""
+    """Consume one queue with BRPOP (at most once) or BLMOVE (reliable, at least once), or several queues (TAKE)."""
 
-    def __init__(self, connection: redis.Redis, settings: Settings, handler: Handler, name: str | None = None):
+    def __init__(self, connection: redis.Redis, settings: Settings, handler: Handler | None = None,
+                 name: str | None = None, queues: list[tuple[str, int]] | None = None):
         self.settings = settings
-        self.handler = handler
-        self.state = WorkerState(name or settings.worker_name or default_name(), settings)
+        self.stopping = threading.Event()
+        spec = queues or [(settings.queue_name if settings.queue_name in settings.queue_names
+                           else settings.default_queue, 0)]
+        self.served = served.build(connection, settings, spec, self.stopping)
+        if handler is not None:
+            self.served[0].handler = handler
+        self.order = served.Order(self.served)
+        #: The queue of the batch in hand (the only one, for a worker of one queue).
+        self.batch = self.served[0]
+        self.state = WorkerState(name or settings.worker_name or default_name(), settings,
+                                 tuple(each.name for each in self.served))
         self.name = self.state.name
         self.reliable = self.state.reliable
-        self.messages = MessageQueue(connection, settings)
-        self.stopping = threading.Event()
+        if len(self.served) > 1 and not self.reliable:
+            raise ValueError("a worker of several queues takes them reliably (WORKER_DELIVERY=reliable)")
+        self.messages = self.served[0].messages
         self.batch_size = 1
         self.avg_ms: float | None = None
-        self.timings = Timings()
         self.log_messages = settings.log_messages and message_log.isEnabledFor(logging.INFO)
         self.lines: list[str] = []
         self.name_json = dumps(self.name)
         #: When the worker found the queue paused (monotonic), while it is.
         self.paused_since: float | None = None
-        self.heartbeat = Heartbeat(connection, self.state, self.timings)
-        self.reaper = Reaper(connection, self.state, self.messages)
-        self.promoter = Promoter(self.name, self.messages)
-        self.throttle = Throttle(connection, settings, self.stopping) if settings.queue_rate_limit > 0 else None
-        self.watchdog = Watchdog(self.state, self.messages, self.stopping, beat=self.heartbeat.publish)
-        self.handoff = Handoff(self.state, self.messages, self.stopping, on_crash=self.stop)
+        self.heartbeat = Heartbeat(connection, self.state, {each.name: each.timings for each in self.served},
+                                   [each.messages for each in self.served])
+        self.reaper = Reaper(connection, self.state, [MessageQueue(connection, settings.for_queue(queue))
+                                                      for queue in settings.queue_names])
+        self.promoter = Promoter(self.name, [each.messages for each in self.served])
+        self.watchdog = Watchdog(self.state, {each.name: each.messages for each in self.served}, self.stopping,
+                                 beat=self.heartbeat.publish)
+        self.handoff = Handoff(self.state, self.stopping, on_crash=self.stop)
 
     def stop(self, *_args: object) -> None:
         """Ask the loop to stop after the message in hand (safe from a signal handler)."""
@@ -70,7 +82,9 @@ class Consumer:
     def run(self) -> int:
         """Consume until stopped; return the process exit code."""
         log.info("%s starting: queue=%s delivery=%s handler=%s batch_max=%s block=%ss heartbeat_ttl=%ss redis=%s",
-                 self.name, self.settings.queue_name, self.settings.worker_delivery.value, self.settings.handler,
+                 self.name, ",".join(f"{each.name}:{each.weight}" if each.weight else each.name
+                                     for each in self.served),
+                 self.settings.worker_delivery.value, ",".join(each.settings.handler for each in self.served),
                  self.settings.worker_batch_max, self.settings.worker_block_timeout, self.settings.heartbeat_ttl,
                  redis_location(self.settings.redis_url))
         backoff = Backoff()
@@ -101,10 +115,11 @@ class Consumer:
     def _start(self) -> None:
         self.heartbeat.beat()
         if self.reliable:
-            requeued, died = self.messages.reclaim(self.name, f"worker {self.name} restarted")
-            if requeued or died:
-                log.warning("%s recovered its own in-flight messages: %s requeued, %s dead-lettered",
-                            self.name, requeued, died)
+            for each in self.served:
+                requeued, died = each.messages.reclaim(self.name, f"worker {self.name} restarted")
+                if requeued or died:
+                    log.warning("%s recovered its own in-flight messages of %s: %s requeued, %s dead-lettered",
+                                self.name, each.name, requeued, died)
         self.heartbeat.start()
         self.reaper.start()
         self.promoter.start()
@@ -123,10 +138,12 @@ class Consumer:
         self.handoff.drain()
         if not self.reliable:
             return
-        orphans = self.messages.holding(self.name)
-        if orphans:
-            given = self.messages.give_back(self.name, orphans, reliable=True)
-            log.warning("%s gave back %s message(s) its processing list held unknown to it", self.name, given)
+        for each in self.served:
+            orphans = each.messages.holding(self.name)
+            if orphans:
+                given = each.messages.give_back(self.name, orphans, reliable=True)
+                log.warning("%s gave back %s message(s) its processing list of %s held unknown to it", self.name,
+                            given, each.name)
 
     def _finish(self, started: bool) -> None:
         if not started:
@@ -148,6 +165,8 @@ class Consumer:
         wait for it. Taking first lets Redis store batch i while Python runs batch i + 1.
         """
         count = self.batch_size
+        if len(self.served) > 1:
+            return self._take_any(count)
         if self.reliable:
             taken = self.messages.take(self.name, count)
         else:
@@ -157,7 +176,7 @@ class Consumer:
             self._wait_while_paused()
             return []
         if self.paused_since is not None:
-            log.info("%s queue %s resumed after %.1fs; taking again", self.name, self.settings.queue_name,
+            log.info("%s queue %s resumed after %.1fs; taking again", self.name, self.messages.name,
                      time.monotonic() - self.paused_since)
             self.paused_since = None
         if taken:
@@ -168,11 +187,34 @@ class Consumer:
             entry = self.messages.pop_blocking(self.name, self.settings.worker_block_timeout)
         return [entry] if entry is not None else []
 
+    def _take_any(self, count: int) -> list[str]:
+        """Take a batch from one of several queues (the order's first that holds any); when none does, wait for a ring.
+
+        The wait blocks on the queues' bells (BLMPOP): an enqueue rings its queue's bell, so an idle
+        worker of several queues wakes at once; a push that rings none (redis-cli's LPUSH) is
+        found by the next TAKE, at most WORKER_BLOCK_TIMEOUT later.
+        """
+        order = self.order.next()
+        found = take_from([each.messages for each in order], self.name, count)
+        self.handoff.release()
+        if found is None:
+            self._wait_while_paused()
+            return []
+        self.paused_since = None
+        queue, taken = found
+        if queue is None:
+            wait_for_ring([each.messages for each in self.served], self.settings.worker_block_timeout)
+            return []
+        self.batch = next(each for each in order if each.messages is queue)
+        self.order.took(self.batch, len(taken))
+        return taken
+
     def _wait_while_paused(self) -> None:
         """Take nothing while the queue is paused (the first time, say so); look again soon."""
         if self.paused_since is None:
             self.paused_since = time.monotonic()
-            log.info("%s queue %s is paused: taking nothing until it is resumed", self.name, self.settings.queue_name)
+            log.info("%s queue %s is paused: taking nothing until it is resumed", self.name,
+                     ",".join(self.state.queues))
         self.stopping.wait(PAUSE_POLL_SECONDS)
 
     def _process(self, entries: list[str]) -> None:
@@ -186,23 +228,23 @@ class Consumer:
         now = time.time()
         fresh_ids = IdSupply(len(entries), now)
         target_ms = self.settings.worker_batch_target_ms
+        batch = self.batch
         settled: list[Settled] = []
         first = 0
         batch_start = flush_start = time.perf_counter()
         # Messages that may run before the next token request (QUEUE_RATE_LIMIT); without a limit, all.
-        allowed = len(entries) if self.throttle is None else 0
+        allowed = len(entries) if batch.throttle is None else 0
         for index, entry in enumerate(entries):
             if self.stopping.is_set() and index > 0:
                 self._submit(entries[first:index], settled, wait=True)
                 settled = []
-                given = self.messages.give_back(self.name, entries[index:], reliable=self.reliable)
-                log.info("%s stopping: gave %s unprocessed message(s) back to %s", self.name, given,
-                         self.settings.queue_name)
+                given = batch.messages.give_back(self.name, entries[index:], reliable=self.reliable)
+                log.info("%s stopping: gave %s unprocessed message(s) back to %s", self.name, given, batch.name)
                 break
             if allowed == 0:
-                allowed = self.throttle.acquire(len(entries) - index)  # type: ignore[union-attr]
+                allowed = batch.throttle.acquire(len(entries) - index)  # type: ignore[union-attr]
             allowed -= 1
-            settled.append(self._run_one(entry, now, fresh_ids))
+            settled.append(self._run_one(batch, entry, now, fresh_ids))
             if self.watchdog.abandoned is not None and self.watchdog.taken_back():
                 # Its message was retried or dead-lettered, the rest of the batch given back: store nothing.
                 log.warning("%s %s returned after its timeout: its result and its batch's unstored %s are dropped",
@@ -217,7 +259,7 @@ class Consumer:
                 flush_start = time.perf_counter()
         else:
             if len(entries) > 1 and self.reliable:
-                self.handoff.hold(entries[first:], settled)
+                self.handoff.hold(batch.messages, entries[first:], settled)
                 self._log_lines()
             else:
                 self._submit(entries[first:], settled, wait=True)
@@ -230,7 +272,7 @@ class Consumer:
         With `wait`, and always in brpop mode, they are stored before going on: popped messages
         exist nowhere else, so a crash loses only the message in hand, as the handout's loop does.
         """
-        self.handoff.submit(entries, settled, wait=wait or not self.reliable)
+        self.handoff.submit(self.batch.messages, entries, settled, wait=wait or not self.reliable)
         self._log_lines()
 
     def _log_lines(self) -> None:
@@ -240,33 +282,33 @@ class Consumer:
             message_log.info("%s%s", prefix, f"\n{prefix}".join(self.lines))
             self.lines = []
 
-    def _run_one(self, entry: str, now: float, fresh_ids: IdSupply) -> Settled:
+    def _run_one(self, batch: Served, entry: str, now: float, fresh_ids: IdSupply) -> Settled:
         envelope = decode(entry, now, fresh_ids)
         self.state.current = envelope.id
         if envelope.opts and expired(envelope, now):
             return self._expired(envelope, now)
         since = time.time()
-        limit = timeout_of(envelope, self.settings) if envelope.opts else self.settings.handler_timeout_ms
-        self.state.running = Running(envelope.id, entry, since, since + limit / 1000 if limit else None)
+        limit = timeout_of(envelope, batch.settings) if envelope.opts else batch.settings.handler_timeout_ms
+        self.state.running = Running(envelope.id, entry, since, since + limit / 1000 if limit else None, batch.name)
         start = time.perf_counter()
         try:
-            payload = dumps(self.handler(envelope.body, self.settings))
+            payload = dumps(batch.handler(envelope.body, batch.settings))
         except Exception as exc:
-            return self._failed(entry, envelope, f"{type(exc).__name__}: {exc}", start)
+            return self._failed(batch, envelope, f"{type(exc).__name__}: {exc}", start)
         finally:
             self.state.running = None
         ms = (time.perf_counter() - start) * 1000
-        self.timings.observe(ms)
+        batch.timings.observe(ms)
         attempts = envelope.attempts + 1
         if self.log_messages:
             self.lines.append(f"{self.name} {envelope.id} done attempts={attempts} {ms:.3f}ms body={excerpt(envelope)}")
         done = record.done(self.name_json, attempts, envelope.enqueued_at, time.time(), ms, payload)
         return Settled(envelope.id, Outcome.OK, done)
 
-    def _failed(self, entry: str, envelope: Envelope, error: str, start: float) -> Settled:
+    def _failed(self, batch: Served, envelope: Envelope, error: str, start: float) -> Settled:
         ms = (time.perf_counter() - start) * 1000
-        self.timings.observe(ms)
-        settled, wait_ms = failure.route(envelope, error, self.name, ms, self.settings, time.time())
+        batch.timings.observe(ms)
+        settled, wait_ms = failure.route(envelope, error, self.name, ms, batch.settings, time.time())
         log.warning("%s %s failed attempts=%s %.3fms error=%s -> %s body=%s", self.name, envelope.id,
                     envelope.attempts + 1, ms, error, "dead letter" if wait_ms < 0 else f"retry in {wait_ms} ms",
                     excerpt(envelope))
@@ -285,7 +327,8 @@ class Consumer:
         per_message = elapsed_ms / count
         self.avg_ms = per_message if self.avg_ms is None else 0.7 * self.avg_ms + 0.3 * per_message
         ideal = int(self.settings.worker_batch_target_ms / max(self.avg_ms, 0.001))
-        most = self.settings.worker_batch_max if self.throttle is None else self.throttle.batch_max
+        throttle = self.batch.throttle
+        most = self.settings.worker_batch_max if throttle is None else throttle.batch_max
         self.batch_size = max(1, min(most, ideal, self.batch_size * 2))
 
 

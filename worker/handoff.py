@@ -25,11 +25,10 @@ from worker.state import WorkerState
 class Handoff:
     """Own the settler thread, the held group and the resync flag of one worker."""
 
-    def __init__(self, state: WorkerState, messages: MessageQueue, stopping: threading.Event,
-                 on_crash: Callable[[], None]):
+    def __init__(self, state: WorkerState, stopping: threading.Event, on_crash: Callable[[], None]):
         self.resync = threading.Event()
-        self._held: tuple[list[str], list[Settled]] | None = None
-        self._settler = Settler(state, messages, stopping, self.resync, on_crash)
+        self._held: tuple[MessageQueue, list[str], list[Settled]] | None = None
+        self._settler = Settler(state, stopping, self.resync, on_crash)
 
     @property
     def crashed(self) -> bool:
@@ -40,15 +39,16 @@ class Handoff:
         """Start the settler thread."""
         self._settler.start()
 
-    def submit(self, entries: list[str], settled: list[Settled], *, wait: bool = False) -> None:
-        """Hand a group over to be stored (waits while the previous one is being stored); `wait`: until it is."""
-        self._settler.submit(entries, settled)
+    def submit(self, messages: MessageQueue, entries: list[str], settled: list[Settled], *,
+               wait: bool = False) -> None:
+        """Hand a group of a queue over to be stored (waits while the previous one is); `wait`: until it is."""
+        self._settler.submit(messages, entries, settled)
         if wait:
             self._settler.drain()
 
-    def hold(self, entries: list[str], settled: list[Settled]) -> None:
+    def hold(self, messages: MessageQueue, entries: list[str], settled: list[Settled]) -> None:
         """Keep a group back until `release` (the last group of a fast batch)."""
-        self._held = (entries, settled) if settled else None
+        self._held = (messages, entries, settled) if settled else None
 
     def release(self) -> None:
         """Hand the held group over, if any."""

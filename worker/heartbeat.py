@@ -13,6 +13,7 @@ import redis
 
 from shared.core import keys
 from shared.messages import lua
+from shared.messages.queue import MessageQueue
 from shared.messages.timings import Timings
 from worker.periodic import Periodic
 from worker.state import WorkerState
@@ -23,11 +24,14 @@ log = logging.getLogger(__name__)
 class Heartbeat(Periodic):
     """Every HEARTBEAT_TTL / 3: refresh the heartbeat (a TTL), the worker's hash and registration; add its timings."""
 
-    def __init__(self, connection: redis.Redis, state: WorkerState, timings: Timings):
+    def __init__(self, connection: redis.Redis, state: WorkerState, timings: dict[str, Timings],
+                 queues: list[MessageQueue]):
         super().__init__(f"heartbeat-{state.name}", interval(state.settings.heartbeat_ttl))
         self.redis = connection
         self.state = state
+        #: Each served queue's handler timings, by queue.
         self.timings = timings
+        self.queues = queues
         self.settings = state.settings
         self._beat = connection.register_script(lua.BEAT)
 
@@ -42,7 +46,7 @@ class Heartbeat(Periodic):
         waits for room, its counts kept.
         """
         self._pulse()
-        self.timings.flush(self.redis, self.settings.queue_name)
+        self._flush()
 
     def _pulse(self) -> None:
         """Run BEAT: the heartbeat key, the worker's hash (what it runs, whether it is stuck), its registration."""
@@ -56,6 +60,11 @@ class Heartbeat(Periodic):
                    args=[int(self.settings.heartbeat_ttl * 1000), f"{now:.3f}", name,
                          *(item for pair in pulse.items() for item in pair)])
 
+    def _flush(self) -> None:
+        """Add each queue's timings to its histogram."""
+        for queue, timings in self.timings.items():
+            timings.flush(self.redis, queue)
+
     def publish(self) -> None:
         """Refresh the heartbeat and the worker's hash only (the watchdog's thread: the timings stay the beat's)."""
         self._pulse()
@@ -63,11 +72,12 @@ class Heartbeat(Periodic):
     def deregister(self) -> None:
         """Leave the registry on a clean stop; with messages still in flight, stop beating so a reaper takes them."""
         name = self.state.name
-        self.timings.flush(self.redis, self.settings.queue_name)
+        self._flush()
         with self.redis.pipeline(transaction=False) as pipe:
             pipe.delete(keys.heartbeat(name))
-            pipe.llen(keys.processing(name))
-            _, in_flight = pipe.execute()
+            for queue in self.queues:
+                pipe.llen(queue.processing_of(name))
+            in_flight = sum(pipe.execute()[1:])
         if in_flight == 0:
             with self.redis.pipeline(transaction=True) as pipe:
                 pipe.delete(keys.worker(name))

@@ -27,18 +27,20 @@ class Promoter(Periodic):
     the workers blocked in BLMOVE/BRPOP, so a delayed message is not later for an idle fila.
     """
 
-    def __init__(self, name: str, messages: MessageQueue):
+    def __init__(self, name: str, queues: list[MessageQueue]):
         super().__init__(f"promoter-{name}", PROMOTE_INTERVAL)
-        self.messages = messages
-        self.schedules = Schedules(messages.redis, messages.settings)
+        self.queues = queues
+        self.schedules = [Schedules(queue.redis, queue.settings) for queue in queues]
         #: Messages this worker moved onto the queue since it started.
         self.promoted = 0
 
     def tick(self) -> None:
         """Send the periodic messages that are due; promote what is due, step by step, while whole steps come out."""
-        self.schedules.fire_due()
-        for _ in range(STEPS_MAX):
-            moved, _next_due = self.messages.promote()
-            self.promoted += moved
-            if moved < PROMOTE_STEP:
-                return
+        for schedules in self.schedules:
+            schedules.fire_due()
+        for queue in self.queues:
+            for _ in range(STEPS_MAX):
+                moved, _next_due = queue.promote()
+                self.promoted += moved
+                if moved < PROMOTE_STEP:
+                    break

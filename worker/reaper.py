@@ -19,11 +19,12 @@ log = logging.getLogger(__name__)
 class Reaper(Periodic):
     """Every HEARTBEAT_TTL / 3, reclaim what dead workers held (at most one reaper a round across all workers)."""
 
-    def __init__(self, connection: redis.Redis, state: WorkerState, messages: MessageQueue):
+    def __init__(self, connection: redis.Redis, state: WorkerState, queues: list[MessageQueue]):
         super().__init__(f"reaper-{state.name}", interval(state.settings.heartbeat_ttl))
         self.redis = connection
         self.state = state
-        self.messages = messages
+        #: Every named queue: a dead worker may have held messages of any of them.
+        self.queues = queues
         #: Since when this reaper has reached Redis without a break (monotonic); None after a failure.
         self.connected_since: float | None = None
 
@@ -61,7 +62,10 @@ class Reaper(Periodic):
         for name, is_alive in zip(names, alive, strict=True):
             if is_alive:
                 continue
-            requeued, died = self.messages.reclaim(name, f"worker {name} died while processing")
+            requeued = died = 0
+            for queue in self.queues:
+                back, dead = queue.reclaim(name, f"worker {name} died while processing")
+                requeued, died = requeued + back, died + dead
             with self.redis.pipeline(transaction=True) as pipe:
                 pipe.delete(keys.worker(name))
                 pipe.srem(keys.WORKERS, name)

@@ -27,22 +27,21 @@ STOPPING_TRIES = 3
 class Settler(threading.Thread):
     """One thread that settles each submitted batch on the message queue, in order, retrying on Redis errors."""
 
-    def __init__(self, state: WorkerState, messages: MessageQueue, stopping: threading.Event,
-                 resync: threading.Event, on_crash: Callable[[], None]):
+    def __init__(self, state: WorkerState, stopping: threading.Event, resync: threading.Event,
+                 on_crash: Callable[[], None]):
         super().__init__(name=f"settler-{state.name}", daemon=True)
         self.state = state
-        self.messages = messages
         self.stopping = stopping
         self.on_crash = on_crash
         self.crashed = False
         #: The hand-off's: set when storing meets a Redis error or a processing list that disagrees.
         self.resync = resync
-        self._mailbox: Queue[tuple[list[str], list[Settled]] | None] = Queue(maxsize=1)
+        self._mailbox: Queue[tuple[MessageQueue, list[str], list[Settled]] | None] = Queue(maxsize=1)
 
-    def submit(self, entries: list[str], settled: list[Settled]) -> None:
-        """Hand a batch over (waits while the previous one is still being stored)."""
+    def submit(self, messages: MessageQueue, entries: list[str], settled: list[Settled]) -> None:
+        """Hand a batch of a queue over (waits while the previous one is still being stored)."""
         if settled:
-            self._mailbox.put((entries, settled))
+            self._mailbox.put((messages, entries, settled))
 
     def drain(self) -> None:
         """Wait until every submitted batch is stored."""
@@ -69,13 +68,13 @@ class Settler(threading.Thread):
             finally:
                 self._mailbox.task_done()
 
-    def store(self, entries: list[str], settled: list[Settled]) -> None:
+    def store(self, messages: MessageQueue, entries: list[str], settled: list[Settled]) -> None:
         """Settle one batch; while Redis is down keep trying (with backoff) unless the worker is stopping."""
         name, reliable = self.state.name, self.state.reliable
         backoff = Backoff()
         while True:
             try:
-                done, _retried, died = self.messages.settle(name, entries, settled, reliable=reliable)
+                done, _retried, died = messages.settle(name, entries, settled, reliable=reliable)
             except TRANSIENT as exc:
                 self.resync.set()
                 if self.stopping.is_set() and backoff.failures >= STOPPING_TRIES:
@@ -96,5 +95,5 @@ class Settler(threading.Thread):
                 self.state.processed += done
                 if died:
                     log.warning("%s dead-lettered %s message(s) after %s attempts", name, died,
-                                self.state.settings.max_attempts)
+                                messages.settings.max_attempts)
             return

@@ -24,6 +24,8 @@ class Running(NamedTuple):
     #: When its run started (seconds since the epoch), and when it must end (None: no limit).
     since: float
     deadline: float | None
+    #: The queue it came from.
+    queue: str = ""
 
 
 @dataclass
@@ -32,6 +34,8 @@ class WorkerState:
 
     name: str
     settings: Settings
+    #: The queues it serves, in the order it names them.
+    queues: tuple[str, ...] = ()
     started_at: float = field(default_factory=time.time)
     #: The id of the message the handler is running, if any.
     current: str | None = None
@@ -50,5 +54,6 @@ class WorkerState:
     def identity(self) -> dict[str, str]:
         """Return what the heartbeat publishes about this worker besides its pulse."""
         return {"host": socket.gethostname(), "pid": str(os.getpid()),
-                "delivery": self.settings.worker_delivery.value, "queue": self.settings.queue_name,
+                "delivery": self.settings.worker_delivery.value,
+                "queue": ",".join(self.queues or (self.settings.queue_name,)),
                 "started_at": f"{self.started_at:.3f}"}

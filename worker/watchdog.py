@@ -45,11 +45,12 @@ def restart() -> None:
 class Watchdog(Periodic):
     """Every WATCH_INTERVAL, check the run in progress against its deadline."""
 
-    def __init__(self, state: WorkerState, messages: MessageQueue, stopping: threading.Event,
+    def __init__(self, state: WorkerState, queues: dict[str, MessageQueue], stopping: threading.Event,
                  beat: Callable[[], None] | None = None, on_stuck: Callable[[], None] = restart):
         super().__init__(f"watchdog-{state.name}", WATCH_INTERVAL)
         self.state = state
-        self.messages = messages
+        #: The served queues, by name (a run names its queue).
+        self.queues = queues
         self.stopping = stopping
         #: Publish the worker's state now (its heartbeat's beat): `stuck` shows at once, not at the next beat.
         self.beat = beat
@@ -78,8 +79,9 @@ class Watchdog(Periodic):
             return
         envelope = decode(running.entry, now)
         ms = (now - running.since) * 1000
-        settled, wait_ms = failure.route(envelope, TIMEOUT_ERROR, self.state.name, ms, self.state.settings, now)
-        taken = self.messages.abandon(self.state.name, settled, reliable=self.state.reliable)
+        queue = self.queues.get(running.queue) or next(iter(self.queues.values()))
+        settled, wait_ms = failure.route(envelope, TIMEOUT_ERROR, self.state.name, ms, queue.settings, now)
+        taken = queue.abandon(self.state.name, settled, reliable=self.state.reliable)
         self.abandoned = (running.id, running.since)
         self.state.stuck_since = running.deadline
         if self.beat is not None:

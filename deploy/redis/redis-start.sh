@@ -17,14 +17,15 @@
 #
 # Settings (environment): REDIS_PASSWORD, REDIS_WEB_PASSWORD, REDIS_WORKER_PASSWORD,
 # REDIS_RQ_PASSWORD (required), REDIS_DASHBOARD_PASSWORD, REDIS_COMMANDER_PASSWORD;
-# QUEUE_NAME (fila), REDIS_MAXMEMORY (800mb: Redis refuses writes past it instead of being killed
+# QUEUES or QUEUE_NAME (fila: the lists the worker user may take from), REDIS_MAXMEMORY (800mb: Redis refuses writes past it instead of being killed
 # at its container's 1 GiB), REDIS_DATA_DIR (/data), REDIS_APPENDFSYNC (everysec);
 # high availability only: REDIS_ANNOUNCE_HOST, REDIS_REPLICA_OF, REDIS_SENTINELS, SENTINEL_PASSWORD.
 set -eu
 umask 077
 
 : "${REDIS_PASSWORD:?}" "${REDIS_WEB_PASSWORD:?}" "${REDIS_WORKER_PASSWORD:?}" "${REDIS_RQ_PASSWORD:?}"
-queue="${QUEUE_NAME:-fila}"
+queues=""
+for name in $(printf '%s' "${QUEUES:-${QUEUE_NAME:-fila}}" | tr ',' ' '); do queues="$queues ~$name"; done
 conf="${REDIS_CONF_DIR:-/tmp}"
 
 # What no user but default may do, beyond the dangerous category.
@@ -35,7 +36,7 @@ hello="+info +client|setname +client|getname +client|id +client|info"
 cat > "$conf/users.acl" <<ACL
 user default on >$REDIS_PASSWORD ~* &* +@all
 user web on >$REDIS_WEB_PASSWORD ~* &* +@all $forbidden $hello
-user worker on >$REDIS_WORKER_PASSWORD ~fila:* ~$queue resetchannels +@all $forbidden $hello
+user worker on >$REDIS_WORKER_PASSWORD ~fila:*$queues resetchannels +@all $forbidden $hello
 user rq on >$REDIS_RQ_PASSWORD ~rq:* ~fib:* &rq:* +@all $forbidden $hello
 ACL
 [ -z "${REDIS_DASHBOARD_PASSWORD:-}" ] ||

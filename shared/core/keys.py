@@ -62,9 +62,25 @@ def heartbeat(name: str) -> str:
     return f"{PREFIX}heartbeat:{name}"
 
 
-def processing(name: str) -> str:
-    """Name a worker's in-flight list (reliable delivery)."""
-    return f"{PREFIX}processing:{name}"
+def processing(name: str, queue: str = "") -> str:
+    """Name a worker's in-flight list (reliable delivery): for the default queue, or for another named one."""
+    return f"{PREFIX}processing:{name}" if not queue else f"{PREFIX}processing:{name}:{queue}"
+
+
+def high(queue: str) -> str:
+    """Name a queue's list of `"priority": "high"` messages (served before the queue list)."""
+    return f"{PREFIX}priority:{queue}:high"
+
+
+def low(queue: str) -> str:
+    """Name a queue's list of `"priority": "low"` messages (served once the queue list is empty)."""
+    return f"{PREFIX}priority:{queue}:low"
+
+
+def bell(queue: str) -> str:
+    """Name a queue's bell: a list of at most one ring, pushed when messages arrive; workers of several queues
+    wait on their queues' bells (BLMPOP), then TAKE."""
+    return f"{PREFIX}bell:{queue}"
 
 
 def dead_index(queue: str) -> str:
@@ -154,14 +170,14 @@ def timings(queue: str) -> str:
 RESERVED_PREFIXES = (PREFIX, RQ_PREFIX, FIB_PREFIX, LIMIT_DEMO_PREFIX)
 
 
-def reserved_owner(name: str, queue: str, *, allow_queue: bool = False) -> str | None:
+def reserved_owner(name: str, queue: str | tuple[str, ...], *, allow_queue: bool = False) -> str | None:
     """Return what owns `name` when a user may not write it (the queue, `hits`, or a reserved prefix), else None.
 
     The message queue list itself is allowed when `allow_queue` is set: it is how
     the handout's `/push/fila/<valor>` feeds the workers.
     """
-    if name == queue:
-        return None if allow_queue else queue
+    if name == queue or (isinstance(queue, tuple) and name in queue):
+        return None if allow_queue else name
     if name == HITS:
         return HITS
     return next((prefix for prefix in RESERVED_PREFIXES if name.startswith(prefix)), None)

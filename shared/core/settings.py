@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from enum import Enum, StrEnum
-from typing import Any
+from typing import Any, cast
 
 
 class Delivery(StrEnum):
@@ -27,6 +28,24 @@ def _parse_bool(raw: str) -> bool:
 
 def _parse_floats(raw: str) -> tuple[float, ...]:
     return tuple(float(part) for part in raw.split(",") if part.strip())
+
+
+def _parse_names(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+#: A queue's name: what `QUEUES` may hold (a Redis list's name, and a part of a metric label and a URL).
+QUEUE_NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
+#: Most named queues: each is a few keys and a line in every figure.
+QUEUES_MAX = 32
+#: What a queue may set for itself, `QUEUE_<NAME>_<OPTION>`: the option and the setting it overrides.
+QUEUE_OPTIONS = {"HANDLER": "handler", "MAX_ATTEMPTS": "max_attempts", "RETRY_BASE_MS": "retry_base_ms",
+                 "TIMEOUT_MS": "handler_timeout_ms", "RATE_LIMIT": "queue_rate_limit"}
+
+
+def queue_variable(queue: str, option: str) -> str:
+    """Name the variable of one queue's option: `QUEUE_ALTA_HANDLER` (the name upper-cased, `-` and `.` as `_`)."""
+    return f"QUEUE_{re.sub(r'[^A-Za-z0-9]', '_', queue).upper()}_{option}"
 
 
 def setting(default: Any, env: str, help: str, *, secret: bool = False, group: str = "fila") -> Any:
@@ -61,7 +80,15 @@ class Settings:
         "do not acknowledge in time (docs/deploy.md)", group="redis")
     redis_wait_timeout_ms: int = setting(500, "REDIS_WAIT_TIMEOUT_MS", "how long that `WAIT` waits", group="redis")
 
-    queue_name: str = setting("fila", "QUEUE_NAME", "the message queue list", group="queue")
+    queue_name: str = setting("fila", "QUEUE_NAME", "the message queue list (with `QUEUES`, its first name)",
+                              group="queue")
+    queues: tuple[str, ...] = setting(
+        (), "QUEUES", "the named message queues, comma-separated (`fila,alta,baixa`): the first is the default; each "
+        "may set `QUEUE_<NAME>_HANDLER`, `_MAX_ATTEMPTS`, `_RETRY_BASE_MS`, `_TIMEOUT_MS`, `_RATE_LIMIT` "
+        "(docs/queues.md); empty: `QUEUE_NAME` alone", group="queue")
+    queue_options: tuple[tuple[str, str, str], ...] = setting(
+        (), "QUEUE_<NAME>_<OPTION>", "one queue's own handler, max attempts, retry base, timeout or rate limit "
+        "(`QUEUE_ALTA_MAX_ATTEMPTS=3`); unset, the queue uses the setting of all", group="queue")
     max_attempts: int = setting(5, "MAX_ATTEMPTS", "runs before a message goes to the dead letters", group="queue")
     message_max_bytes: int = setting(65536, "MESSAGE_MAX_BYTES", "largest message body (413 beyond)", group="queue")
     batch_max: int = setting(10000, "BATCH_MAX", "most messages in one POST (413 beyond)", group="queue")
@@ -85,6 +112,9 @@ class Settings:
     retry_max_ms: int = setting(300_000, "RETRY_MAX_MS", "the longest wait before a retry", group="queue")
 
     worker_name: str = setting("", "WORKER_NAME", "a worker's name (empty: host-pid)", group="worker")
+    worker_queues: str = setting(
+        "", "WORKER_QUEUES", "the queues a worker serves: `alta,fila` in strict priority order, or `alta:5,fila:1` by "
+        "weight (docs/queues.md); empty: the default queue", group="worker")
     worker_delivery: Delivery = setting(Delivery.RELIABLE, "WORKER_DELIVERY",  # noqa: RUF009 (a field)
                                         "`reliable` (BLMOVE) or `brpop` (the handout's loop)", group="worker")
     worker_block_timeout: float = setting(1.0, "WORKER_BLOCK_TIMEOUT", "seconds a worker blocks waiting for a message",
@@ -192,6 +222,9 @@ class Settings:
         values: dict[str, object] = {}
         for spec in fields(cls):
             name = spec.metadata["env"]
+            if spec.name == "queue_options":
+                values[spec.name] = _queue_options(env, values)
+                continue
             if name not in env:
                 continue
             raw = env[name]
@@ -199,6 +232,8 @@ class Settings:
                 values[spec.name] = _convert(str(spec.type), raw)
             except ValueError as exc:
                 raise ValueError(f"{name}={raw!r}: {exc}") from None
+        if values.get("queues") and "QUEUE_NAME" not in env:
+            values["queue_name"] = cast(tuple[str, ...], values["queues"])[0]
         if not values.get("language"):
             values["language"] = "en" if env.get("LANG", "").lower().startswith("en") else "pt-BR"
         settings = cls(**values)  # type: ignore[arg-type]
@@ -229,6 +264,8 @@ class Settings:
             raise ValueError("Redis timeouts must be positive")
         if not self.queue_name or not self.job_queue_name:
             raise ValueError("queue names must not be empty")
+        if self.queues:
+            self._validate_queues()
         if self.redis_appendfsync not in {"everysec", "always"}:
             raise ValueError("redis_appendfsync must be everysec or always")
         if self.language not in {"pt-BR", "en", ""}:
@@ -236,9 +273,52 @@ class Settings:
         if self.trusted_proxies < 0 or self.redis_wait_replicas < 0 or self.redis_wait_timeout_ms <= 0:
             raise ValueError("trusted_proxies, redis_wait_replicas must be >= 0; redis_wait_timeout_ms > 0")
 
+    @property
+    def queue_names(self) -> tuple[str, ...]:
+        """Return every message queue's name, the default first."""
+        return self.queues or (self.queue_name,)
+
+    @property
+    def default_queue(self) -> str:
+        """Return the default queue's name (the handout's `fila` unless configured otherwise)."""
+        return self.queue_names[0]
+
+    def for_queue(self, name: str) -> Settings:
+        """Return the settings one queue runs with: its name, and its own options over the shared ones."""
+        if name not in self.queue_names:
+            raise KeyError(name)
+        own = {QUEUE_OPTIONS[option]: _convert(_KINDS[QUEUE_OPTIONS[option]], raw)
+               for queue, option, raw in self.queue_options if queue == name}
+        return replace(self, queue_name=name, **own)  # type: ignore[arg-type]
+
+    def _validate_queues(self) -> None:
+        """Raise ValueError for a bad `QUEUES`: a name fila cannot use, a repeated one, too many."""
+        if len(self.queues) > QUEUES_MAX:
+            raise ValueError(f"QUEUES holds at most {QUEUES_MAX} queues")
+        if len(set(self.queues)) != len(self.queues):
+            raise ValueError("QUEUES names a queue twice")
+        for name in self.queues:
+            if not QUEUE_NAME_PATTERN.fullmatch(name) or name.startswith(("fila:", "rq:", "fib:")):
+                raise ValueError(f"QUEUES: {name!r} is not a queue name (letters, digits, `_`, `-`, `.`; at most 64)")
+        if self.queue_name != self.queues[0]:
+            raise ValueError(f"QUEUE_NAME={self.queue_name!r} but QUEUES starts with {self.queues[0]!r}: set one")
+        for name in self.queues:
+            self.for_queue(name).validate_queue()
+
+    def validate_queue(self) -> None:
+        """Raise ValueError when a queue's own options are out of range."""
+        if self.max_attempts <= 0 or self.retry_base_ms < 0 or self.retry_max_ms < self.retry_base_ms:
+            raise ValueError(f"queue {self.queue_name}: max attempts must be positive, retry base in "
+                             "[0, RETRY_MAX_MS]")
+        if self.handler_timeout_ms < 0 or self.queue_rate_limit < 0:
+            raise ValueError(f"queue {self.queue_name}: timeout and rate limit must be >= 0")
+
     def env(self) -> dict[str, str]:
         """Render these settings as environment variables (for child processes)."""
-        return {spec.metadata["env"]: self.env_value(getattr(self, spec.name)) for spec in fields(self)}
+        rendered = {spec.metadata["env"]: self.env_value(getattr(self, spec.name)) for spec in fields(self)
+                    if spec.name != "queue_options"}
+        rendered.update({queue_variable(queue, option): raw for queue, option, raw in self.queue_options})
+        return rendered
 
     @staticmethod
     def env_value(value: object) -> str:
@@ -253,14 +333,38 @@ class Settings:
 
     @staticmethod
     def provided(environ: Mapping[str, str] | None = None) -> set[str]:
-        """Return the names of fila's variables that the environment sets."""
+        """Return the names of fila's variables that the environment sets (a queue's own options included)."""
         env = os.environ if environ is None else environ
-        return {spec.metadata["env"] for spec in fields(Settings) if spec.metadata["env"] in env}
+        names = {spec.metadata["env"] for spec in fields(Settings) if spec.metadata["env"] in env}
+        return names | {name for name in env if _QUEUE_VARIABLE.fullmatch(name)}
 
     @staticmethod
     def variables() -> list[tuple[str, str, object]]:
         """List (env var, field name, default) for documentation and tests."""
         return [(spec.metadata["env"], spec.name, spec.default) for spec in fields(Settings)]
+
+
+#: A queue's own option: `QUEUE_<NAME>_<OPTION>`.
+_QUEUE_VARIABLE = re.compile(rf"QUEUE_([A-Z0-9_]+)_({'|'.join(QUEUE_OPTIONS)})")
+_KINDS = {"handler": "str", "max_attempts": "int", "retry_base_ms": "int", "handler_timeout_ms": "int",
+          "queue_rate_limit": "float"}
+
+
+def _queue_options(env: Mapping[str, str], values: Mapping[str, object]) -> tuple[tuple[str, str, str], ...]:
+    """Read each named queue's own options (`QUEUE_ALTA_MAX_ATTEMPTS=3`), checking their values."""
+    names = values.get("queues") or (values.get("queue_name", "fila"),)
+    found = []
+    for queue in cast(tuple[str, ...], names):
+        for option, field_name in QUEUE_OPTIONS.items():
+            variable = queue_variable(queue, option)
+            if variable in env:
+                raw = env[variable].strip()
+                try:
+                    _convert(_KINDS[field_name], raw)
+                except ValueError as exc:
+                    raise ValueError(f"{variable}={raw!r}: {exc}") from None
+                found.append((queue, option, raw))
+    return tuple(found)
 
 
 def _convert(kind: str, raw: str) -> object:
@@ -271,5 +375,6 @@ def _convert(kind: str, raw: str) -> object:
         "bool": _parse_bool,
         "Delivery": Delivery,
         "tuple[float, ...]": _parse_floats,
+        "tuple[str, ...]": _parse_names,
     }
     return converters[kind](raw.strip() if kind != "str" else raw)

@@ -22,6 +22,8 @@ ENQUEUED_AT = ',"enqueued_at":'
 OPTS = ',"opts":'
 #: The option a requeued dead letter loses (it was dead for having waited too long: now it runs).
 TTL_OPTION = "ttl_ms"
+#: The option that puts a message ahead of (`high`) or behind (`low`) the queue's others.
+PRIORITY_OPTION = "priority"
 BODY = ',"body":'
 _DIGITS = frozenset("0123456789")
 

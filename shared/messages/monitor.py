@@ -17,6 +17,7 @@ from shared.core import keys
 from shared.core.ids import id_minute, id_time, is_valid
 from shared.core.settings import Settings
 from shared.messages.envelope import decode, envelope_id, excerpt
+from shared.messages.queue import processing_key
 from shared.messages.record import Record
 from shared.messages.status import MessageStatus
 
@@ -73,12 +74,18 @@ class QueueMonitor:
             for name in names:
                 pipe.hgetall(keys.worker(name))
                 pipe.exists(keys.heartbeat(name))
-                pipe.llen(keys.processing(name))
             replies = pipe.execute()
+        served = [self._served(data) for data in replies[::2]]
+        with self.redis.pipeline(transaction=False) as pipe:
+            for name, queues in zip(names, served, strict=True):
+                for queue in queues:
+                    pipe.llen(processing_key(self.settings.for_queue(queue), name))
+            lengths = iter(pipe.execute())
         now = time.time()
         out = []
         for i, name in enumerate(names):
-            data, alive, in_flight = replies[3 * i], replies[3 * i + 1], replies[3 * i + 2]
+            data, alive = replies[2 * i], replies[2 * i + 1]
+            in_flight = sum(next(lengths) for _ in served[i])
             if not data and not in_flight:
                 continue  # left between SMEMBERS and the reads
             beat = _number(data.get("heartbeat_at")) or 0.0
@@ -90,6 +97,7 @@ class QueueMonitor:
                 "host": data.get("host"),
                 "pid": int(data.get("pid", 0) or 0),
                 "delivery": data.get("delivery"),
+                "queues": served[i],
                 "processed": int(data.get("processed", 0) or 0),
                 "failed": int(data.get("failed", 0) or 0),
                 "current": data.get("current") or None,
@@ -101,6 +109,11 @@ class QueueMonitor:
             })
         return out
 
+    def _served(self, data: dict[str, str]) -> list[str]:
+        """Return the queues a worker's hash says it serves (known ones; the default for a worker that says none)."""
+        named = [queue for queue in (data.get("queue") or "").split(",") if queue in self.settings.queue_names]
+        return named or [self.settings.default_queue]
+
     def throughput(self, seconds: int = 60) -> list[int]:
         """Return messages done per second over the last `seconds`, oldest first."""
         now = int(time.time())
@@ -111,6 +124,15 @@ class QueueMonitor:
                 pipe.hmget(keys.rate(self.name, minute), [str(s) for s in span if s // 60 == minute])
             replies = pipe.execute()
         return [int(v or 0) for values in replies for v in values]
+
+    def glance(self) -> dict[str, Any]:
+        """Return the queue's name, how many messages wait (every priority) and whether it is paused: one round trip."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for name in (self.name, keys.high(self.name), keys.low(self.name)):
+                pipe.llen(name)
+            pipe.exists(keys.paused(self.name))
+            *lengths, paused = pipe.execute()
+        return {"name": self.name, "length": sum(lengths), "paused": bool(paused)}
 
     def figures(self) -> dict[str, Any]:
         """Return the queue's length, in flight, counters, dead letters, rate, the oldest message's age, paused."""
@@ -124,20 +146,25 @@ class QueueMonitor:
             pipe.zcard(keys.scheduled(self.name))
             pipe.zrange(keys.scheduled(self.name), 0, 0, withscores=True)
             pipe.zcard(keys.schedules_next(self.name))
+            pipe.llen(keys.high(self.name))
+            pipe.llen(keys.low(self.name))
             for name in names:
-                pipe.llen(keys.processing(name))
+                pipe.llen(processing_key(self.settings, name))
             replies = pipe.execute()
-        length, dead, stats, oldest, paused, scheduled, first_due, schedules = replies[:8]
+        length, dead, stats, oldest, paused, scheduled, first_due, schedules, high, low = replies[:10]
+        length += high + low
         per_second = self.throughput(60)
         counters = {k: int(v) for k, v in stats.items()}
         oldest_id = envelope_id(oldest) if oldest else None
         enqueued_at = id_time(oldest_id) if oldest_id else None
-        in_flight = sum(replies[8:])
+        in_flight = sum(replies[10:])
         drain, wanted = self._drain(length + in_flight, sum(per_second) / 60.0, len(names))
         return {
             "name": self.name,
             "kind": "messages",
             "length": length,
+            "high": high,
+            "low": low,
             "in_flight": in_flight,
             "enqueued": counters.get("enqueued", 0),
             "done": counters.get("done", 0),

@@ -55,18 +55,24 @@ class Settled(NamedTuple):
 
 
 def _split(ids: Sequence[str], bodies_json: Sequence[str], options: Sequence[Options],
-           now: float) -> tuple[list[str | int], list[str | int]]:
-    """Encode a batch sent with options: (id, envelope) pairs due now, (id, due ms, envelope) triples delayed."""
+           now: float) -> tuple[dict[str, list[str | int]], list[str | int]]:
+    """Encode a batch sent with options: (id, envelope) pairs due now by priority ("" normal), (id, due ms,
+    envelope) triples delayed."""
     now_ms = int(now * 1000)
-    at_once: list[str | int] = []
+    at_once: dict[str, list[str | int]] = {}
     later: list[str | int] = []
     for message_id, body, given in zip(ids, bodies_json, options, strict=True):
         envelope = encode(message_id, body, now, opts_json=given.carried())
         if given.due_ms is not None and given.due_ms > now_ms:
             later += (message_id, given.due_ms, envelope)
         else:
-            at_once += (message_id, envelope)
+            at_once.setdefault(given.priority or "", []).extend((message_id, envelope))
     return at_once, later
+
+
+def processing_key(settings: Settings, worker: str) -> str:
+    """Name a worker's processing list for the queue of `settings` (the default queue's keeps its first name)."""
+    return keys.processing(worker, "" if settings.queue_name == settings.default_queue else settings.queue_name)
 
 
 def _by_minute(settled: Sequence[Settled]) -> list[tuple[int, str, str]]:
@@ -91,6 +97,10 @@ class MessageQueue:
         self.redis = connection
         self.settings = settings
         self.name = settings.queue_name
+        #: The lists a message may wait in, by priority ("" normal).
+        self.lists = {"": self.name, "high": keys.high(self.name), "low": keys.low(self.name)}
+        self._enqueue_keys = [self.name, keys.stats(self.name), keys.pending(self.name), keys.bell(self.name),
+                              self.name, self.lists["high"]]
         self._enqueue = connection.register_script(lua.ENQUEUE)
         self._schedule = connection.register_script(lua.SCHEDULE)
         self._promote = connection.register_script(lua.PROMOTE)
@@ -117,23 +127,23 @@ class MessageQueue:
             return []
         now = time.time()
         ids = new_ids(len(bodies_json), now)
-        calls: list[tuple[Any, list[str | int]]] = []
+        calls: list[tuple[Any, list[str], list[str | int]]] = []
         if options is None:  # the hot path: no options, every message due now
             for start in range(0, len(ids), CHUNK):
                 args: list[str | int] = []
                 for message_id, body in zip(ids[start:start + CHUNK], bodies_json[start:start + CHUNK], strict=True):
                     args += (message_id, encode(message_id, body, now))
-                calls.append((self._enqueue, args))
+                calls.append((self._enqueue, self._enqueue_keys, args))
         else:
             calls = self._calls_with_options(ids, bodies_json, options, now)
         wait = self.settings.redis_wait_replicas
         if len(calls) == 1 and not wait:  # the common case, one message or a small batch: no pipeline to build
-            script, args = calls[0]
-            script(keys=self._keys_of(script), args=args)
+            script, call_keys, args = calls[0]
+            script(keys=call_keys, args=args)
             return ids
         with self.redis.pipeline(transaction=False) as pipe:
-            for script, args in calls:
-                script(keys=self._keys_of(script), args=args, client=pipe)
+            for script, call_keys, args in calls:
+                script(keys=call_keys, args=args, client=pipe)
             if wait:
                 pipe.wait(wait, self.settings.redis_wait_timeout_ms)
             replies = pipe.execute()
@@ -153,9 +163,11 @@ class MessageQueue:
         """
         now = time.time()
         ids = new_ids(len(bodies_json), now)
-        at_once, later = _split(ids, bodies_json, options or [Options()] * len(ids), now)
+        by_priority, later = _split(ids, bodies_json, options or [Options()] * len(ids), now)
+        at_once = [item for group in by_priority.values() for item in group]
         once_keys = [self.name, keys.stats(self.name), keys.pending(self.name), keys.scheduled(self.name),
-                     keys.scheduled_envelopes(self.name), keys.idempotency(self.name, key_digest)]
+                     keys.scheduled_envelopes(self.name), keys.idempotency(self.name, key_digest),
+                     self.lists["high"], self.lists["low"], keys.bell(self.name)]
         args = [Kept(digest, ids).dump(), self.settings.idempotency_ttl, len(at_once) // 2, *at_once, *later]
         wait = self.settings.redis_wait_replicas
         if not wait:
@@ -173,28 +185,30 @@ class MessageQueue:
         earlier = Kept.parse(str(kept))
         return (ids, None) if earlier.ids == ids else (earlier.ids, earlier)
 
-    def _keys_of(self, script: Any) -> list[str]:
-        """Return the keys ENQUEUE or SCHEDULE works on."""
-        if script is self._schedule:
-            return [keys.scheduled(self.name), keys.stats(self.name), keys.pending(self.name),
-                    keys.scheduled_envelopes(self.name)]
-        return [self.name, keys.stats(self.name), keys.pending(self.name)]
+    def processing_of(self, worker: str) -> str:
+        """Name the worker's processing list for this queue."""
+        return processing_key(self.settings, worker)
 
     def _calls_with_options(self, ids: list[str], bodies_json: Sequence[str], options: Sequence[Options],
-                            now: float) -> list[tuple[Any, list[str | int]]]:
-        """Split a batch sent with options into ENQUEUE calls (due now) and SCHEDULE calls (delayed)."""
-        at_once, later = _split(ids, bodies_json, options, now)
-        calls: list[tuple[Any, list[str | int]]] = []
-        for start in range(0, len(at_once), 2 * CHUNK):
-            calls.append((self._enqueue, at_once[start:start + 2 * CHUNK]))
+                            now: float) -> list[tuple[Any, list[str], list[str | int]]]:
+        """Split a batch sent with options into ENQUEUE calls (due now, one list per priority) and SCHEDULE calls."""
+        by_priority, later = _split(ids, bodies_json, options, now)
+        calls: list[tuple[Any, list[str], list[str | int]]] = []
+        for priority, at_once in by_priority.items():
+            call_keys = [self.lists[priority], *self._enqueue_keys[1:]]
+            for start in range(0, len(at_once), 2 * CHUNK):
+                calls.append((self._enqueue, call_keys, at_once[start:start + 2 * CHUNK]))
+        schedule_keys = [keys.scheduled(self.name), keys.stats(self.name), keys.pending(self.name),
+                         keys.scheduled_envelopes(self.name)]
         for start in range(0, len(later), 3 * SCHEDULE_CHUNK):
-            calls.append((self._schedule, later[start:start + 3 * SCHEDULE_CHUNK]))
+            calls.append((self._schedule, schedule_keys, later[start:start + 3 * SCHEDULE_CHUNK]))
         return calls
 
     def promote(self, now: float | None = None, step: int = PROMOTE_STEP) -> tuple[int, float | None]:
         """Move up to `step` due messages onto the queue; return how many, and when the next one is due (s)."""
         moved, next_due = self._promote(keys=[keys.scheduled(self.name), self.name, keys.pending(self.name),
-                                              keys.scheduled_envelopes(self.name)],
+                                              keys.scheduled_envelopes(self.name), self.lists["high"],
+                                              self.lists["low"], keys.bell(self.name)],
                                         args=[int((time.time() if now is None else now) * 1000), step])
         return int(moved), (None if int(next_due) < 0 else int(next_due) / 1000)
 
@@ -211,7 +225,7 @@ class MessageQueue:
         """
         now = time.time()
         return bool(self._abandon(
-            keys=[keys.processing(worker), self.name, keys.pending(self.name), keys.stats(self.name),
+            keys=[self.processing_of(worker), self.name, keys.pending(self.name), keys.stats(self.name),
                   keys.dead_index(self.name), keys.dead_letters(self.name), keys.scheduled(self.name),
                   keys.scheduled_envelopes(self.name)],
             args=[keys.results_prefix(self.name), self.settings.result_ttl, int(now * 1000), 1 if reliable else 0,
@@ -224,9 +238,13 @@ class MessageQueue:
         The entries are claimed for the worker (see shared/messages/lua/helpers.lua): one that only looks
         like an envelope comes back wrapped, under a new id.
         """
-        taken = self._take(keys=[self.name, keys.processing(worker), keys.pending(self.name), keys.paused(self.name),
-                                 keys.stats(self.name)], args=[count, worker, f"{time.time():.6f}"])
-        return None if taken is None else cast(list[str], taken)
+        found = take_from([self], worker, count)
+        return None if found is None else found[1]
+
+    def take_keys(self, worker: str) -> list[str]:
+        """Return the keys TAKE works on for this queue (lua/take.lua: 8 a queue)."""
+        return [self.name, self.lists["high"], self.lists["low"], self.processing_of(worker), keys.pending(self.name),
+                keys.paused(self.name), keys.stats(self.name), keys.bell(self.name)]
 
     def take_blocking(self, worker: str, timeout: float) -> str | None:
         """BLMOVE one entry to the tail of the worker's processing list, waiting up to `timeout` seconds.
@@ -234,11 +252,11 @@ class MessageQueue:
         The tail, like TAKE: entries are settled from the head, in the order they were taken.
         The entry is claimed right after (one more round trip, on the idle path only).
         """
-        entry = cast(str | None, self.redis.blmove(self.name, keys.processing(worker), timeout,  # type: ignore[arg-type]
+        entry = cast(str | None, self.redis.blmove(self.name, self.processing_of(worker), timeout,  # type: ignore[arg-type]
                                                    "RIGHT", "RIGHT"))
         if entry is None or self._returned_while_paused(worker, entry, reliable=True):
             return None
-        return self._claim_one(worker, entry, keys.processing(worker))
+        return self._claim_one(worker, entry, self.processing_of(worker))
 
     def _returned_while_paused(self, worker: str, entry: str, *, reliable: bool) -> bool:
         """Give back an entry a blocking take got after the queue was paused; tell whether it did.
@@ -255,7 +273,7 @@ class MessageQueue:
         """Claim an entry taken by BLMOVE (into `processing`) or BRPOP (None)."""
         if envelope_id(entry) is None:
             return entry  # raw: the worker wraps it
-        claimed: str = self._claim(keys=[keys.pending(self.name), keys.stats(self.name), keys.processing(worker)],
+        claimed: str = self._claim(keys=[keys.pending(self.name), keys.stats(self.name), self.processing_of(worker)],
                                    args=[worker, f"{time.time():.6f}", entry, 0 if processing is None else 1])
         return claimed
 
@@ -267,11 +285,12 @@ class MessageQueue:
 
     def holding(self, worker: str) -> list[str]:
         """Return what the worker's processing list holds, head (oldest) first (at most a batch or two)."""
-        return cast(list[str], self.redis.lrange(keys.processing(worker), 0, -1))
+        return cast(list[str], self.redis.lrange(self.processing_of(worker), 0, -1))
 
     def pop(self, worker: str, count: int) -> list[str] | None:
         """RPOP up to `count` entries (at-most-once delivery), without blocking, claimed; None while paused."""
-        popped = self._pop(keys=[self.name, keys.pending(self.name), keys.stats(self.name), keys.paused(self.name)],
+        popped = self._pop(keys=[self.name, keys.pending(self.name), keys.stats(self.name), keys.paused(self.name),
+                                 self.lists["high"], self.lists["low"]],
                            args=[count, worker, f"{time.time():.6f}"])
         return None if popped is None else cast(list[str], popped)
 
@@ -299,7 +318,7 @@ class MessageQueue:
         for item in settled:
             if item.outcome is not Outcome.OK:
                 args += (id_minute(item.id), item.id, item.record, item.envelope, item.outcome.value, item.due_ms)
-        settle_keys = [keys.processing(worker), self.name, keys.dead_index(self.name),
+        settle_keys = [self.processing_of(worker), self.name, keys.dead_index(self.name),
                        keys.dead_letters(self.name), keys.stats(self.name), keys.worker(worker),
                        keys.rate(self.name, int(now) // 60), keys.RECENT, keys.pending(self.name),
                        keys.history(self.name, int(now) // 3600), keys.scheduled(self.name),
@@ -323,7 +342,7 @@ class MessageQueue:
         """Put entries taken but not processed back at the consumer end of the queue."""
         if not entries:
             return 0
-        given: int = self._give_back(keys=[keys.processing(worker), self.name,
+        given: int = self._give_back(keys=[self.processing_of(worker), self.name,
                                            keys.pending(self.name)],
                                      args=[1 if reliable else 0, *entries])
         return given
@@ -332,11 +351,18 @@ class MessageQueue:
         """Move a dead worker's in-flight entries back (attempts + 1) or to the dead letters."""
         now = time.time()
         requeued, died = self._reclaim(
-            keys=[keys.processing(worker), self.name, keys.dead_index(self.name), keys.dead_letters(self.name),
+            keys=[self.processing_of(worker), self.name, keys.dead_index(self.name), keys.dead_letters(self.name),
                   keys.stats(self.name), keys.pending(self.name), keys.history(self.name, int(now) // 3600)],
             args=[keys.results_prefix(self.name), self.settings.max_attempts, f"{now:.6f}", self.settings.result_ttl,
                   record.reclaimed_template(reason, now), record.dead_template(reason, now), HISTORY_TTL])
         return requeued, died
+
+    def waiting(self) -> int:
+        """Return how many messages wait in the queue's lists (high, normal and low)."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for name in self.lists.values():
+                pipe.llen(name)
+            return sum(pipe.execute())
 
     def pause(self) -> None:
         """Pause the queue: workers finish what they hold and take nothing more (enqueueing goes on)."""
@@ -345,3 +371,25 @@ class MessageQueue:
     def resume(self) -> None:
         """Let workers take again."""
         self.redis.delete(keys.paused(self.name))
+
+
+def take_from(queues: Sequence[MessageQueue], worker: str, count: int) -> tuple[MessageQueue | None, list[str]] | None:
+    """TAKE up to `count` entries from the first of `queues`, in that order, that is not paused and holds any.
+
+    One atomic call (lua/take.lua) over every queue: a message is never taken twice, and the step
+    is bounded by `count`. Returns the queue and its entries, (None, []) when none waits, None when
+    every queue is paused. With several queues, a queue that still holds entries rings its bell.
+    """
+    first = queues[0]
+    found = first._take(keys=[name for queue in queues for name in queue.take_keys(worker)],
+                        args=[count, worker, f"{time.time():.6f}", 1 if len(queues) > 1 else 0])
+    if found is None:
+        return None
+    position, entries = int(found[0]), cast(list[str], found[1])
+    return (queues[position - 1] if position else None), entries
+
+
+def wait_for_ring(queues: Sequence[MessageQueue], timeout: float) -> bool:
+    """Block until one of the queues' bells rings (BLMPOP, up to `timeout` s); tell whether one did."""
+    rung = queues[0].redis.blmpop(timeout, len(queues), *(keys.bell(q.name) for q in queues), direction="RIGHT")
+    return rung is not None

@@ -17,7 +17,7 @@ from shared.core.settings import Settings
 from shared.messages.envelope import Envelope
 
 #: The options an envelope may carry (a delayed message's `due_ms` too: its expiry counts from then).
-CARRIED = ("due_ms", "max_attempts", "retry_base_ms", "timeout_ms", "ttl_ms")
+CARRIED = ("due_ms", "max_attempts", "retry_base_ms", "timeout_ms", "ttl_ms", "priority")
 #: Due messages moved onto the queue in one step: one short Lua call (0.7 ms at 1M scheduled; 500 took 3.5).
 PROMOTE_STEP = 200
 #: The longest `timeout_ms` a message or a job may ask for (a day).
@@ -38,6 +38,8 @@ class Options:
     retry_base_ms: int | None = None
     #: The longest its handler may run (HANDLER_TIMEOUT_MS otherwise).
     timeout_ms: int | None = None
+    #: `high` (served before the queue's other messages) or `low` (after them); None: normal.
+    priority: str | None = None
 
     def carried(self) -> str:
         """Return the options the envelope carries, as JSON ("" when there is none)."""

@@ -218,3 +218,26 @@ def test_ctrl_c_ends_make_run_with_0(tmp_path):
     assert os.waitstatus_to_exitcode(status) == 0, text[-2000:]
     assert "Error" not in text.split("Ctrl-C here stops everything")[-1] and "Interrupt" not in text
     assert not served(ports["WEB_PORT"])
+
+
+def test_named_queues_on_make_run_are_all_served(tmp_path):
+    """QUEUES=fila,alta,baixa make run: one worker serves every queue; each message ends done in its own queue."""
+    ports = free_ports()
+    proc = fila_run(tmp_path, {**ports, "QUEUES": "fila,alta,baixa", "QUEUE_BAIXA_MAX_ATTEMPTS": "1"})
+    try:
+        wait_for(lambda: served(ports["WEB_PORT"]), timeout=60, message="the web answers")
+        url = f"http://127.0.0.1:{ports['WEB_PORT']}"
+        sent = {queue: requests.post(f"{url}/api/queues/{queue}/messages", json={"body": queue}, timeout=5).json()
+                for queue in ("fila", "alta", "baixa")}
+        assert [answer["queue"] for answer in sent.values()] == ["fila", "alta", "baixa"]
+
+        def finished() -> bool:
+            return all(requests.get(f"{url}/api/messages/{answer['ids'][0]}", timeout=5).json()["status"] == "done"
+                       for answer in sent.values())
+        wait_for(finished, timeout=30, message="a message of each queue done")
+        (worker,) = requests.get(f"{url}/api/workers", timeout=5).json()["workers"]
+        assert worker["queues"] == ["fila", "alta", "baixa"]
+        assert [q["name"] for q in requests.get(f"{url}/api/queues", timeout=5).json()["queues"]] == \
+            ["fila", "alta", "baixa", "fib"]
+    finally:
+        stop(proc)

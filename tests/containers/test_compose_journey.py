@@ -22,7 +22,7 @@ from tests.support.project import Project, env_file
 # The first test waits for the engine, the base images and the build when they are cold.
 pytestmark = [pytest.mark.containers, pytest.mark.slow, pytest.mark.timeout(1200)]
 
-SERVICES = ("redis", "web", "worker", "rq-worker", "dashboard", "redis-commander")
+SERVICES = ("redis", "web", "worker", "worker-alta", "rq-worker", "dashboard", "redis-commander")
 
 
 @pytest.fixture(scope="module")
@@ -186,6 +186,30 @@ def test_messages_end_done_and_each_has_a_log_line(project):
         assert len(re.findall(rf"{message_id} done attempts=1 ", logs)) == 1, message_id
 
 
+def test_two_named_queues_each_served_by_its_own_workers(project):
+    """QUEUES=fila,alta (compose's default): `alta` is served by worker-alta, whatever waits on `fila`."""
+    url = project.url()
+    project.compose("stop", "worker", timeout=120)  # fila's workers away: a backlog builds there
+    try:
+        backlog = post_messages(url, [{"i": i} for i in range(200)])
+        reply = requests.post(f"{url}/api/queues/alta/messages", json=[{"body": {"alta": i}} for i in range(20)],
+                              timeout=30)
+        assert reply.status_code == 202 and reply.json()["queue"] == "alta", reply.text
+        urgent = reply.json()["ids"]
+        wait_for(lambda: set(statuses(url, urgent).values()) == {"done"}, timeout=60, interval=0.2,
+                 message="alta's messages done by worker-alta")
+        assert set(statuses(url, backlog[:20]).values()) == {"queued"}  # fila's still wait: nobody serves them
+        named = {q["name"]: q for q in requests.get(f"{url}/api/queues", timeout=10).json()["queues"]}
+        assert named["alta"]["done"] == 20 and named["fila"]["length"] == 200
+        logs = project.compose("logs", "--no-color", "worker-alta").stdout
+        assert all(f"{message_id} done attempts=1 " in logs for message_id in urgent)
+        metrics = requests.get(f"{url}/metrics", timeout=10).text
+        assert 'fila_messages_processed_total{queue="alta"} 20.0' in metrics
+    finally:
+        project.compose("start", "worker", timeout=120)
+    wait_for(lambda: all_done(url, backlog), timeout=60, interval=0.2, message="fila's backlog after its workers")
+
+
 def test_four_workers_share_a_backlog_and_survive_a_kill(project):
     url = project.url()
     began = time.monotonic()
@@ -262,22 +286,26 @@ def test_the_monitoring_profile_adds_a_prometheus_that_scrapes_fila(project):
     began = time.monotonic()
     project.compose("--profile", "monitoring", "up", "-d", "--wait", "prometheus", timeout=300)
     TIMINGS["journey: --profile monitoring up (prometheus healthy)"] = time.monotonic() - began
-    prometheus = project.url("PROMETHEUS_PORT")
+    try:
+        prometheus = project.url("PROMETHEUS_PORT")
 
-    def query(expr: str) -> float | None:
-        result = requests.get(f"{prometheus}/api/v1/query", params={"query": expr}, timeout=5).json()["data"]["result"]
-        return float(result[0]["value"][1]) if result else None
+        def query(expr: str) -> float | None:
+            answer = requests.get(f"{prometheus}/api/v1/query", params={"query": expr}, timeout=5).json()
+            result = answer["data"]["result"]
+            return float(result[0]["value"][1]) if result else None
 
-    wait_for(lambda: query('up{job="fila"}') == 1.0, timeout=60, interval=1, message="Prometheus scraped web:5000")
-    rules = requests.get(f"{prometheus}/api/v1/rules", timeout=5).json()["data"]["groups"]
-    assert {rule["name"] for group in rules for rule in group["rules"]} >= {
-        "FilaDown", "FilaRedisDown", "FilaBacklogGrowing", "FilaOldestMessageTooOld", "FilaNoLiveWorkers",
-        "FilaDeadLettersRising"}
-    figures = requests.get(f"{project.url()}/api/queues", timeout=5).json()["queues"][0]
-    wait_for(lambda: query("fila_messages_enqueued_total") == figures["enqueued"], timeout=30, interval=1,
-             message="Prometheus reads what /api/queues says")
-    assert query("fila_redis_up") == 1.0 and query("fila_workers_live") >= 1
-    project.compose("--profile", "monitoring", "rm", "--stop", "--force", "prometheus", timeout=120)
+        wait_for(lambda: query('up{job="fila"}') == 1.0, timeout=60, interval=1, message="Prometheus scraped web:5000")
+        rules = requests.get(f"{prometheus}/api/v1/rules", timeout=5).json()["data"]["groups"]
+        assert {rule["name"] for group in rules for rule in group["rules"]} >= {
+            "FilaDown", "FilaRedisDown", "FilaBacklogGrowing", "FilaOldestMessageTooOld", "FilaNoLiveWorkers",
+            "FilaDeadLettersRising"}
+        figures = requests.get(f"{project.url()}/api/queues", timeout=5).json()["queues"][0]
+        wait_for(lambda: query('fila_messages_enqueued_total{queue="fila"}') == figures["enqueued"], timeout=30,
+                 interval=1, message="Prometheus reads what /api/queues says")
+        assert query("fila_redis_up") == 1.0 and query('fila_workers_live{queue="fila"}') >= 1
+        assert query('fila_workers_live{queue="alta"}') >= 1  # worker-alta, a series of its own
+    finally:  # down, in the last step, removes no container of a profile it is not given
+        project.compose("--profile", "monitoring", "rm", "--stop", "--force", "prometheus", timeout=120)
 
 
 def test_stopping_the_workers_is_warm_and_loses_nothing(project):

@@ -110,8 +110,8 @@ def swarm(fila_images, tmp_path_factory):
 
 def test_stack_deploys_converges_scales_and_loses_nothing(swarm):
     replicas = swarm.replicas()
-    assert set(replicas) == {f"{swarm.name}_{s}" for s in
-                             ("redis", "web", "worker", "rq-worker", "dashboard", "redis-commander")}, replicas
+    services = ("redis", "web", "worker", "worker-alta", "rq-worker", "dashboard", "redis-commander")
+    assert set(replicas) == {f"{swarm.name}_{s}" for s in services}, replicas
     began = time.monotonic()
     swarm.docker("service", "scale", "--detach=false", f"{swarm.name}_worker=3", timeout=180)
     wait_for(lambda: len(swarm.containers("worker")) == 3, timeout=60, message="three worker tasks")

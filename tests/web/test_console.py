@@ -320,3 +320,30 @@ def test_the_console_speaks_one_language_at_a_time(system, browser, settings, rd
                and len(text) > 3 and text in shown]
     assert foreign == [], f"text of {other} on the {language} page"
     assert no_horizontal_scroll(page) and errors == [], errors
+
+
+def test_a_tab_per_named_queue_each_showing_and_feeding_its_own_queue(settings, browser, rdb):
+    """QUEUES=fila,alta: the page shows a tab per queue; alta's tab counts alta, pushes to alta, pauses alta."""
+    from shared.core.settings import Settings
+
+    named = Settings.from_env({**settings.env(), "QUEUES": "fila,alta"})
+    port = free_port()
+    web = start_granian(named, port, workers=1, threads=4)
+    try:
+        page, errors = open_page(browser, f"http://127.0.0.1:{port}")
+        expect(page.locator("#queue-tabs a")).to_have_count(2)
+        page.click("#queue-tabs a[data-queue=alta]")
+        expect(page.locator("#queue-tabs a[aria-current=page]")).to_have_attribute("data-queue", "alta")
+        expect(page.locator("#updated")).to_contain_text("atualizado", timeout=10_000)
+        page.fill("#push-form input[name=count]", "7")
+        page.click("#push-form button")
+        expect(page.locator("#length")).to_have_text("7", timeout=10_000)
+        expect(page.locator("#queue-tabs a[data-queue=alta] [data-length]")).to_have_text("7")
+        expect(page.locator("#queue-tabs a[data-queue=fila] [data-length]")).to_have_text("0")
+        page.click("#pause-button")
+        expect(page.locator("#queue-state")).to_have_text("pausada")
+        assert errors == []
+    finally:
+        web.stop()
+    assert rdb.llen("alta") == 7 and rdb.llen("fila") == 0
+    assert rdb.exists(keys.paused("alta")) and not rdb.exists(keys.paused("fila"))

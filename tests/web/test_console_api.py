@@ -99,7 +99,7 @@ def test_a_worker_whose_heartbeat_stopped_is_lost_until_reaped(client, settings,
     queue = MessageQueue(rdb, settings)
     queue.enqueue(['"x"'] * 3)
     state = WorkerState("w-lost", settings)
-    heartbeat = Heartbeat(rdb, state, Timings())
+    heartbeat = Heartbeat(rdb, state, {settings.queue_name: Timings()}, [queue])
     heartbeat.beat()
     queue.take("w-lost", 3)
     (alive,) = client.get("/api/workers").get_json()["workers"]
@@ -108,7 +108,7 @@ def test_a_worker_whose_heartbeat_stopped_is_lost_until_reaped(client, settings,
     (lost,) = client.get("/api/workers").get_json()["workers"]
     assert lost["state"] == "lost" and lost["in_flight"] == 3 and lost["host"] == alive["host"]
     other = WorkerState("reaper", settings)
-    reaper = Reaper(rdb, other, queue)
+    reaper = Reaper(rdb, other, [queue])
     reaper.connected_since = time.monotonic() - settings.heartbeat_ttl - 1
     assert reaper.reap() == 1
     assert client.get("/api/workers").get_json()["workers"] == []

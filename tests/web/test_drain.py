@@ -11,9 +11,12 @@ from shared.messages.queue import MessageQueue
 
 
 def completions(rdb, per_second: int) -> None:
-    """Record `per_second` done messages for each of the last 60 seconds, as SETTLE counts them."""
+    """Record `per_second` done messages for each of the last 60 seconds, as SETTLE counts them.
+
+    And for the next few: a read that starts in a later second than this write still sees 60 of them.
+    """
     now = int(time.time())
-    for second in range(now - 59, now + 1):
+    for second in range(now - 59, now + 5):
         rdb.hset(keys.rate("fila", second // 60), str(second), per_second)
 
 

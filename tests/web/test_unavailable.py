@@ -16,7 +16,9 @@ SAMPLES = {"chave": "curso", "valor": "Redis", "lista": "minhaLista", "nome": "M
            "message_id": "01M8AKS6Q7JGTGH5J7BPCXBTED", "job_id": "0123456789abcdef0123456789abcdef",
            "token_id": "0123456789abcdef", "name": "fila", "filename": "fila.css"}
 #: A valid body for each route that reads one.
-BODIES = {("POST", "/api/messages"): {"json": {"body": 1}}, ("POST", "/api/jobs/fib"): {"json": {"n": 10}},
+BODIES = {("POST", "/api/messages"): {"json": {"body": 1}},
+          ("POST", "/api/queues/<name>/messages"): {"json": {"body": 1}},
+          ("POST", "/api/jobs/fib"): {"json": {"n": 10}},
           ("POST", "/api/dead/requeue"): {"json": {"all": True}},
           ("POST", "/api/dead/purge"): {"json": {"confirm": True}}, ("PUT", "/api/kv/<key>"): {"json": {"value": "v"}},
           ("POST", "/api/bulk"): {"data": b"a,b", "content_type": "text/csv"},

@@ -10,6 +10,7 @@ import pytest
 
 from shared.core import keys
 from shared.core.settings import Settings
+from shared.messages.queue import MessageQueue
 from shared.messages.timings import Timings
 from worker.heartbeat import Heartbeat
 from worker.reaper import Reaper
@@ -35,7 +36,8 @@ def client():
 def beating(client, name: str, ttl: float = 10.0) -> tuple[Heartbeat, Reaper, Reclaims]:
     state = WorkerState(name, dataclasses.replace(Settings(), heartbeat_ttl=ttl))
     reclaims = Reclaims()
-    return Heartbeat(client, state, Timings()), Reaper(client, state, reclaims), reclaims
+    return (Heartbeat(client, state, {state.settings.queue_name: Timings()}, [MessageQueue(client, state.settings)]),
+            Reaper(client, state, [reclaims]), reclaims)
 
 
 def test_beat_registers_with_a_ttl_and_publishes_the_message_in_hand(client):

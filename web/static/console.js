@@ -5,6 +5,8 @@
 const REFRESH_MS = 1000;
 const HISTORY_MS = 15000;
 const QUEUE = document.getElementById("cards").dataset.queue;
+// A per-queue API URL for the queue the page shows (`?queue=`).
+const forQueue = (url) => `${url}${url.includes("?") ? "&" : "?"}queue=${encodeURIComponent(QUEUE)}`;
 const MESSAGE_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const JOB_ID = /^([0-9a-f]{32}|[0-9a-f-]{36})$/;
 const WORDS = JSON.parse(document.getElementById("words").textContent);
@@ -105,6 +107,11 @@ function render(data) {
     q.drain_seconds === null ? t("never") : (q.drain_seconds ? seconds(q.drain_seconds) : "–");
   document.getElementById("wanted").textContent = q.workers_wanted ? t("workers_wanted", { n: q.workers_wanted }) : "";
   renderState(q.paused);
+  document.getElementById("priorities").textContent = q.high || q.low ? t("priorities", { high: number(q.high), low: number(q.low) }) : "";
+  for (const each of data.queues) {
+    const tab = document.querySelector(`#queue-tabs a[data-queue="${CSS.escape(each.name)}"] [data-length]`);
+    if (tab) tab.textContent = `${number(each.length)}${each.paused ? " ⏸" : ""}`;
+  }
   const memory = data.redis;
   const mb = (bytes) => (bytes / 1048576).toLocaleString(LOCALE, { maximumFractionDigits: 1 });
   document.getElementById("memory").textContent = memory.max_bytes
@@ -251,13 +258,13 @@ function renderSchedules(items) {
 }
 
 onRowAction("schedules-list", "remove", "name", "schedules-status",
-  (name) => api("DELETE", `/api/schedules/${encodeURIComponent(name)}`), (name) => t("schedule_removed", { name }));
+  (name) => api("DELETE", forQueue(`/api/schedules/${encodeURIComponent(name)}`)), (name) => t("schedule_removed", { name }));
 onRowAction("scheduled-list", "cancel", "id", "scheduled-status",
-  (id) => api("DELETE", `/api/scheduled/${id}`), (id) => t("cancelled_one", { id }));
+  (id) => api("DELETE", forQueue(`/api/scheduled/${id}`)), (id) => t("cancelled_one", { id }));
 
 async function refresh() {
   try {
-    const response = await fetch("/api/painel", { headers: { Accept: "application/json" } });
+    const response = await fetch(forQueue("/api/painel"), { headers: { Accept: "application/json" } });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     render(await response.json());
   } catch (error) {
@@ -270,7 +277,7 @@ async function refresh() {
 async function refreshHistory() {
   const minutes = document.getElementById("history-range").value;
   try {
-    const { body } = await api("GET", `/api/history?minutes=${minutes}`);
+    const { body } = await api("GET", forQueue(`/api/history?minutes=${minutes}`));
     const h = body.history;
     drawBars("history", [h.map((m) => m.done), h.map((m) => m.failed), h.map((m) => m.dead)],
       ["#15803d", "#b45309", "#b91c1c"]);
@@ -335,10 +342,10 @@ document.getElementById("dead-letters").addEventListener("click", async (event) 
   button.disabled = true;
   try {
     if (button.dataset.action === "requeue") {
-      await api("POST", "/api/dead/requeue", { ids: [id] });
+      await api("POST", forQueue("/api/dead/requeue"), { ids: [id] });
       deadStatus(t("requeued_one", { id }));
     } else {
-      await api("DELETE", `/api/dead/${id}`);
+      await api("DELETE", forQueue(`/api/dead/${id}`));
       deadStatus(t("deleted_one", { id }));
     }
     selected.delete(id);
@@ -352,7 +359,7 @@ document.getElementById("dead-letters").addEventListener("click", async (event) 
 document.getElementById("requeue-selected").addEventListener("click", async () => {
   if (!selected.size) { deadStatus(t("none_selected")); return; }
   try {
-    const { body } = await api("POST", "/api/dead/requeue", { ids: [...selected] });
+    const { body } = await api("POST", forQueue("/api/dead/requeue"), { ids: [...selected] });
     deadStatus(t("requeued_n", { n: number(body.requeued) }));
     selected.clear();
   } catch (error) {
@@ -362,7 +369,7 @@ document.getElementById("requeue-selected").addEventListener("click", async () =
 
 document.getElementById("requeue-all").addEventListener("click", async () => {
   try {
-    await everyStep("/api/dead/requeue", { all: true }, "requeued");
+    await everyStep(forQueue("/api/dead/requeue"), { all: true }, "requeued");
   } catch (error) {
     deadStatus(t("error", { error: error.message }));
   }
@@ -377,7 +384,7 @@ document.getElementById("purge-no").addEventListener("click", () => {
 document.getElementById("purge-yes").addEventListener("click", async () => {
   document.getElementById("purge-confirm").hidden = true;
   try {
-    await everyStep("/api/dead/purge", { confirm: true }, "purged");
+    await everyStep(forQueue("/api/dead/purge"), { confirm: true }, "purged");
   } catch (error) {
     deadStatus(t("error", { error: error.message }));
   }
@@ -415,7 +422,7 @@ document.getElementById("search-form").addEventListener("submit", async (event) 
         [t("f_summary"), m.summary], [t("f_result"), m.result], [t("f_due"), when(m.due_at)],
         [t("f_next_attempt"), when(m.next_attempt_at)]];
       if (m.status === "dead") {
-        const { body: d } = await api("GET", `/api/dead/${id}`);
+        const { body: d } = await api("GET", forQueue(`/api/dead/${id}`));
         fields.push([t("f_died"), when(d.died_at)], [t("f_body"), d.body]);
       }
       story(t("message_n", { id }), fields);
@@ -443,7 +450,7 @@ document.getElementById("push-form").addEventListener("submit", async (event) =>
   }));
   const status = document.getElementById("push-status");
   try {
-    const { body } = await api("POST", "/api/messages", messages);
+    const { body } = await api("POST", `/api/queues/${encodeURIComponent(QUEUE)}/messages`, messages);
     status.textContent = t("enqueued_n", { n: number(body.count) });
     setTimeout(refreshHistory, 2000);
   } catch (error) {

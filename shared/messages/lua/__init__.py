@@ -34,6 +34,8 @@ def _prelude() -> str:
         "ENVELOPE_BODY": _literal(envelope.BODY),
         "ENVELOPE_OPTS": _literal(envelope.OPTS),
         "ENVELOPE_TTL_PATTERN": _literal(f'"{envelope.TTL_OPTION}":%d+'),
+        "ENVELOPE_PRIORITY_HIGH": _literal(f'"{envelope.PRIORITY_OPTION}":"high"'),
+        "ENVELOPE_PRIORITY_LOW": _literal(f'"{envelope.PRIORITY_OPTION}":"low"'),
         "ENVELOPE_ID_PATTERN": _literal(f'^{head}([^"]*){attempts}%d+'),
         "ENVELOPE_HEAD_PATTERN": _literal(f'^{head}([^"]*){attempts}(%d+)'),
         "ENVELOPE_PREFIX_PATTERN": _literal(f'^({head}[^"]*{attempts})%d+'),

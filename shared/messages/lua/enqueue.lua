@@ -1,5 +1,7 @@
 -- ENQUEUE: LPUSH a batch of envelopes and record their ids as pending (queued, held by nobody).
--- KEYS[1] queue list, KEYS[2] stats hash, KEYS[3] pending hash (id -> the worker holding it, '' for none)
+-- KEYS[1] the list to push to (the queue list, or its high or low list), KEYS[2] stats hash, KEYS[3] pending
+-- hash (id -> the worker holding it, '' for none), KEYS[4] the queue's bell, KEYS[5] the queue list, KEYS[6] its
+-- high list (a high batch goes straight on the queue list when both are empty: nothing waits ahead of it)
 -- ARGV    id, envelope, id, envelope, ... (at most 1000 pairs: shared.messages.queue sends bigger batches in parts)
 -- Returns how many were pushed. An id already pending is skipped: when the reply to an ENQUEUE is
 -- lost and redis-py sends the same call again (the ids are made by the client, before the first
@@ -18,6 +20,11 @@ for i = 1, #ids do
 end
 if #chunk == 0 then return 0 end
 redis.call('HSET', KEYS[3], unpack(pending))
-redis.call('LPUSH', KEYS[1], unpack(chunk))
+if KEYS[1] == KEYS[6] and redis.call('LLEN', KEYS[5]) == 0 and redis.call('LLEN', KEYS[6]) == 0 then
+  redis.call('LPUSH', KEYS[5], unpack(chunk))
+else
+  redis.call('LPUSH', KEYS[1], unpack(chunk))
+end
+ring(KEYS[4])
 redis.call('HINCRBY', KEYS[2], 'enqueued', #chunk)
 return #chunk

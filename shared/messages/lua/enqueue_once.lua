@@ -1,6 +1,7 @@
 -- ENQUEUE_ONCE: enqueue a request sent with an Idempotency-Key, and keep what it was given, in one step.
 -- KEYS[1] queue list, KEYS[2] stats hash, KEYS[3] pending hash, KEYS[4] scheduled set (zset: id -> due, ms),
--- KEYS[5] scheduled envelopes (hash), KEYS[6] the key's record (shared/messages/idempotency.py)
+-- KEYS[5] scheduled envelopes (hash), KEYS[6] the key's record (shared/messages/idempotency.py),
+-- KEYS[7] the queue's high list, KEYS[8] its low list, KEYS[9] its bell
 -- ARGV[1] the record to keep (the request's digest and its ids), ARGV[2] its ttl (s), ARGV[3] how many
 -- messages are due now (n), then n pairs (id, envelope), then triples (id, due ms, envelope) for the
 -- delayed ones (at most idempotency.ONCE_MAX messages in all)
@@ -30,7 +31,10 @@ for i = 4 + 2 * now_count, #ARGV, 3 do
   envelopes[#envelopes + 1] = ARGV[i + 2]
 end
 if #pending > 0 then redis.call('HSET', KEYS[3], unpack(pending)) end
-if #chunk > 0 then redis.call('LPUSH', KEYS[1], unpack(chunk)) end
+if #chunk > 0 then
+  push_by_priority({main = KEYS[1], high = KEYS[7], low = KEYS[8]}, chunk)
+  ring(KEYS[9])
+end
 if #members > 0 then
   redis.call('ZADD', KEYS[4], unpack(members))
   redis.call('HSET', KEYS[5], unpack(envelopes))

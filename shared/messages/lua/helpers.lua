@@ -118,3 +118,41 @@ local function claim(entries, pending, stats, holder, now)
   redis.call('HSET', pending, unpack(fields))
   return entries, wrapped
 end
+
+-- An envelope's priority, read in its head (before the body): 'high', 'low', or nil (normal).
+local function priority_of(entry)
+  local body = string.find(entry, ENVELOPE_BODY, 1, true)
+  if not body then return nil end
+  local head = string.sub(entry, 1, body - 1)
+  if string.find(head, ENVELOPE_PRIORITY_HIGH, 1, true) then return 'high' end
+  if string.find(head, ENVELOPE_PRIORITY_LOW, 1, true) then return 'low' end
+  return nil
+end
+
+-- Push envelopes by priority: `lists` names main, high and low. A high one goes to the main list's
+-- consumer end when that list is empty (nothing waits ahead of it, and a worker blocked in BLMOVE
+-- on the main list wakes at once), else to the high list, which TAKE serves first.
+local function push_by_priority(lists, entries)
+  local main, high, low = {}, {}, {}
+  for _, entry in ipairs(entries) do
+    local p = priority_of(entry)
+    if p == 'high' then high[#high + 1] = entry
+    elseif p == 'low' then low[#low + 1] = entry
+    else main[#main + 1] = entry end
+  end
+  if #high > 0 then
+    if redis.call('LLEN', lists.main) == 0 and redis.call('LLEN', lists.high) == 0 then
+      redis.call('LPUSH', lists.main, unpack(high))
+    else
+      redis.call('LPUSH', lists.high, unpack(high))
+    end
+  end
+  if #main > 0 then redis.call('LPUSH', lists.main, unpack(main)) end
+  if #low > 0 then redis.call('LPUSH', lists.low, unpack(low)) end
+end
+
+-- Ring a queue's bell: wake one worker that serves several queues and waits on their bells (BLMPOP).
+-- The bell holds at most one ring; a ring nobody hears costs one empty TAKE.
+local function ring(bell)
+  if redis.call('LLEN', bell) == 0 then redis.call('LPUSH', bell, '1') end
+end
