@@ -123,7 +123,9 @@ def run_failovers(quick: bool, replica_lag: float, waits: tuple[int, ...] = (0, 
                         runs.append(result)
                         print(f"   wait={wait} #{number + 1}: killed {result.killed}, {len(result.accepted)} accepted, "
                               f"{result.refused} x 503, other {sorted(set(result.codes) - {202, 503})}, "
-                              f"accepting after {result.seconds_to_accepting:.1f}s, lost {len(result.lost)}",
+                              f"accepting after {result.seconds_to_accepting:.1f}s, lost {len(result.lost)}; keyed: "
+                              f"{len(result.retried_accepted)} accepted, {result.retries} retries, "
+                              f"{len(result.retried_lost)} lost, {result.retried_duplicated} duplicated",
                               flush=True)
                         for at, who, what in result.timeline:
                             print(f"      {at:7.2f}s  {who:14s} {what}", flush=True)
@@ -131,6 +133,9 @@ def run_failovers(quick: bool, replica_lag: float, waits: tuple[int, ...] = (0, 
                     project.down()
                 label = f"REDIS_WAIT_REPLICAS={wait}, {times} failovers" + (
                     f", replica cut off {replica_lag:.0f} s before each" if replica_lag else "")
+                keyed = sum(len(run.retried_accepted) for run in runs)
+                keyed_lost = sum(len(run.retried_lost) for run in runs)
+                doubled = sum(run.retried_duplicated for run in runs)
                 lost = sum(len(run.lost) for run in runs)
                 accepted = sum(len(run.accepted) for run in runs)
                 back = [run.seconds_to_accepting for run in runs]
@@ -138,6 +143,12 @@ def run_failovers(quick: bool, replica_lag: float, waits: tuple[int, ...] = (0, 
                     Row(section, f"{label}: accepted, then lost", lost, "msgs",
                         f"of {accepted:,} accepted", target="0 with the wait" if wait else "",
                         met=(lost == 0) if wait else None, lower_is_better=True),
+                    Row(section, f"{label}: clients retrying with an Idempotency-Key, accepted, then lost", keyed_lost,
+                        "msgs", f"of {keyed:,} accepted ({sum(run.retries for run in runs)} retries)",
+                        target="0 with the wait" if wait else "", met=(keyed_lost == 0) if wait else None,
+                        lower_is_better=True),
+                    Row(section, f"{label}: clients retrying with an Idempotency-Key, duplicated", doubled, "msgs",
+                        target="0", met=doubled == 0, lower_is_better=True),
                     Row(section, f"{label}: 503 answers", sum(run.refused for run in runs), "answers",
                         lower_is_better=True),
                     Row(section, f"{label}: back to accepting, mean (max {max(back):.1f} s)",

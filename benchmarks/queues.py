@@ -41,14 +41,14 @@ def done(client: redis.Redis, queue: str) -> int:
 
 
 def weights(settings: Settings, client: redis.Redis, quick: bool) -> list[Row]:
-    """Two workers at alta:5,fila:3,baixa:1 over 30,000 waiting on each: each queue's share of the first 18,000 done."""
+    """Two workers at alta:5,fila:3,baixa:1 over 60,000 waiting on each: each queue's share of the first 45,000 done."""
     client.flushall()
     three = named(settings, tuple(WEIGHTS))
-    backlog, counted = (6000, 3600) if quick else (30_000, 18_000)
+    backlog, counted = (6000, 3600) if quick else (60_000, 45_000)
     for name in WEIGHTS:
         queue = MessageQueue(connect(three), three.for_queue(name))
-        for _ in range(0, backlog, 10_000):
-            queue.enqueue([BODY] * min(10_000, backlog))
+        for start in range(0, backlog, 10_000):
+            queue.enqueue([BODY] * min(10_000, backlog - start))
     spec = ",".join(f"{name}:{weight}" for name, weight in WEIGHTS.items())
     workers = [start_worker(three, "--queues", spec) for _ in range(2)]
     try:

@@ -195,7 +195,7 @@ class Consumer:
         found by the next TAKE, at most WORKER_BLOCK_TIMEOUT later.
         """
         order = self.order.next()
-        found = take_from([each.messages for each in order], self.name, count)
+        found = take_from([each.messages for each in order], self.name, self.order.most(order[0], count))
         self.handoff.release()
         if found is None:
             self._wait_while_paused()

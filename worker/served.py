@@ -97,6 +97,18 @@ class Order:
         self._tried = sorted(range(len(self.served)), key=lambda i: (self._had[i] / self.served[i].weight, i))
         return [self.served[i] for i in self._tried]
 
+    def most(self, queue: Served, count: int) -> int:
+        """Return how many to take from `queue` at most: by weight, its share of a batch of `count` (at least 1).
+
+        A batch of the heaviest queue may be whole; a lighter one's is cut in proportion, so that
+        one take never runs far past a queue's share (the weights hold over a few batches, not only
+        over many).
+        """
+        if not self.weighted:
+            return count
+        heaviest = max(each.weight for each in self.served)
+        return max(1, count * queue.weight // heaviest)
+
     def took(self, queue: Served, count: int) -> None:
         """Count a batch taken from `queue` (after `next`), catching up the queues tried before it."""
         if not self.weighted:

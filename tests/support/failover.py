@@ -11,6 +11,7 @@ import re
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +26,11 @@ HA_FILE = "deploy/ha/compose.ha.yaml"
 #: The two Redis services of the HA override: either may be the primary.
 REDIS_SERVICES = ("redis", "redis-replica")
 PRODUCERS = 2
+#: Clients that send each message with an Idempotency-Key and send it again, same key, after any 503,
+#: timeout or broken connection, to the `alta` queue (compose's QUEUES=fila,alta): none is lost or doubled.
+RETRYING = 1
+#: The queue the retrying clients send to: their messages are counted apart from the plain producers'.
+RETRYING_QUEUE = "alta"
 
 
 @dataclass
@@ -38,6 +44,14 @@ class Failover:
     accepted_while_cut: list[str] = field(default_factory=list)
     seconds_to_accepting: float = 0.0
     lost: list[str] = field(default_factory=list)
+    #: The retrying clients': each message's key and the ids its first 2xx gave (202, or 200 replayed).
+    retried_accepted: dict[str, list[str]] = field(default_factory=dict)
+    #: How many of their requests were sent again (after a 503, a timeout, a broken connection).
+    retries: int = 0
+    #: Of their messages: accepted and never done; enqueued more than once (the queue's `enqueued` beyond those
+    #: that survived).
+    retried_lost: list[str] = field(default_factory=list)
+    retried_duplicated: int = 0
     #: What the killed Redis was when it first answered again: `slave` (it asked the Sentinels), not `master`.
     role_on_return: str = ""
     #: (seconds after the kill, who, what): the Sentinels' and the Redis servers' events, and the harness's.
@@ -169,7 +183,31 @@ class Producer:
         self.accepted: list[str] = []
         #: When each accepted id was accepted (monotonic), in order.
         self.accepted_at: list[tuple[float, str]] = []
+        self.keyed: dict[str, list[str]] = {}
+        self.retries = 0
         self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(PRODUCERS)]
+        self.threads += [threading.Thread(target=self._run_keyed, daemon=True) for _ in range(RETRYING)]
+
+    def _run_keyed(self) -> None:
+        """Send one message at a time with a key of its own; on anything but 202 or 200, send it again, same key."""
+        session = requests.Session()
+        while not self.stop.is_set():
+            key = uuid.uuid4().hex
+            while True:
+                try:
+                    reply = session.post(f"{self.url}/api/queues/{RETRYING_QUEUE}/messages", timeout=10,
+                                         json={"body": {"text": "failover", "key": key}},
+                                         headers={"Idempotency-Key": key})
+                    code = reply.status_code
+                except requests.RequestException:
+                    code = 0
+                if code in (200, 202):
+                    with self.lock:
+                        self.keyed[key] = reply.json()["ids"]
+                    break
+                with self.lock:
+                    self.retries += 1
+                self.stop.wait(0.05)  # a client pauses before it sends again
 
     def _run(self) -> None:
         session = requests.Session()
@@ -207,10 +245,10 @@ def unfinished(url: str, ids: list[str]) -> list[str]:
 
 
 def settle_down(url: str, timeout: float = 180) -> None:
-    """Wait until the queue is empty and nothing is in flight (every message that exists has ended)."""
+    """Wait until every queue is empty and nothing is in flight (every message that exists has ended)."""
     def idle() -> bool:
-        queue = requests.get(f"{url}/api/queues", timeout=10).json()["queues"][0]
-        return not queue["length"] and not queue["in_flight"]
+        queues = requests.get(f"{url}/api/queues", timeout=10).json()["queues"]
+        return not any(q["length"] or q.get("in_flight") for q in queues if q["kind"] == "messages")
     wait_for(idle, timeout=timeout, interval=0.5, message="the queue drained")
 
 
@@ -228,6 +266,8 @@ def failover(project: Project, *, before: int = 300, after: int = 300, replica_l
     survivor = next(service for service in REDIS_SERVICES if service != victim)
     assert replica_in_sync(project, survivor), f"{survivor} is not an in-sync replica"
     (container,) = container_ids(project, victim)
+    queues = {q["name"]: q for q in requests.get(f"{url}/api/queues", timeout=10).json()["queues"]}
+    enqueued_before = queues[RETRYING_QUEUE]["enqueued"]
     with Producer(url) as producer:
         wait_for(lambda: producer.count_accepted() >= before, timeout=60, message="producing before the kill")
         with contextlib.ExitStack() as partition:
@@ -255,7 +295,7 @@ def failover(project: Project, *, before: int = 300, after: int = 300, replica_l
         wait_for(lambda: producer.count_accepted() >= mark + after, timeout=120, message="accepting again")
     while_cut = [i for at, i in producer.accepted_at if replica_lag and cut_at <= at <= killed]
     result = Failover(killed=victim, accepted=list(producer.accepted), role_on_return=returned,
-                      accepted_while_cut=while_cut)
+                      accepted_while_cut=while_cut, retried_accepted=dict(producer.keyed), retries=producer.retries)
     for _, code in producer.answers:
         result.codes[code] = result.codes.get(code, 0) + 1
     refused_after = [at for at, code in producer.answers if at > killed and code != 202]
@@ -267,4 +307,11 @@ def failover(project: Project, *, before: int = 300, after: int = 300, replica_l
     wait_for(lambda: replica_in_sync(project, victim), timeout=60, interval=0.5, message="the old primary in sync")
     settle_down(url)
     result.lost = unfinished(url, result.accepted)
+    retried_ids = [i for ids in result.retried_accepted.values() for i in ids]
+    result.retried_lost = unfinished(url, retried_ids)
+    figures = {q["name"]: q for q in requests.get(f"{url}/api/queues", timeout=10).json()["queues"]}
+    # The queue's `enqueued` counts what it still has (a write a failover lost took its count with it): beyond
+    # the clients' accepted messages that survived, any more is a message enqueued twice.
+    survived = len(retried_ids) - len(result.retried_lost)
+    result.retried_duplicated = figures[RETRYING_QUEUE]["enqueued"] - enqueued_before - survived
     return result

@@ -16,6 +16,7 @@ from shared.core import keys
 from shared.core.ids import new_ids
 from shared.messages.envelope import encode
 from shared.messages.queue import MessageQueue
+from shared.messages.schedule import Options
 from tests.support.processes import ROOT, start_granian, start_rq_worker, start_worker
 from tests.support.redis_server import free_port
 
@@ -347,3 +348,49 @@ def test_a_tab_per_named_queue_each_showing_and_feeding_its_own_queue(settings, 
         web.stop()
     assert rdb.llen("alta") == 7 and rdb.llen("fila") == 0
     assert rdb.exists(keys.paused("alta")) and not rdb.exists(keys.paused("fila"))
+
+
+#: Each word of each visible table cell that is wider than its cell: [table, word, word px, cell px]. A word
+#: ends at a space or after a hyphen (where a line may break: `host-123` may end a line after `host-`).
+NARROWER_THAN_A_WORD = """
+() => {
+  const found = [];
+  for (const cell of document.querySelectorAll("table th, table td")) {
+    if (!cell.offsetParent) continue;
+    const style = getComputedStyle(cell);
+    const room = cell.getBoundingClientRect().width - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    const texts = [];
+    while (walker.nextNode()) texts.push(walker.currentNode);
+    for (const text of texts) {
+      for (const word of text.textContent.split(/\\s+|(?<=-)/).filter(Boolean)) {
+        const probe = document.createElement("span");
+        probe.style.whiteSpace = "nowrap";
+        probe.textContent = word;
+        text.parentNode.appendChild(probe);
+        const width = probe.getBoundingClientRect().width;
+        probe.remove();
+        if (width > room + 1) found.push([cell.closest("table").className, word, Math.round(width), Math.round(room)]);
+      }
+    }
+  }
+  return found;
+}
+"""
+
+
+@pytest.mark.parametrize("width, height", [(1280, 1100), (390, 844)])
+def test_every_table_is_readable_no_cell_narrower_than_its_longest_word(system, browser, settings, rdb, width,
+                                                                       height):
+    """The phone's tables scroll sideways (the first column stays) rather than break a word a letter a line."""
+    page, errors = open_page(browser, system, width=width, height=height)
+    page.fill("#push-form input[name=count]", "12")
+    page.click("#push-form button")
+    expect(page.locator("#results tr")).to_have_count(10, timeout=15_000)
+    make_dead(settings, rdb, 3, error="RuntimeError: downstream service unavailable after several attempts")
+    MessageQueue(rdb, settings).enqueue(['"later"'], [Options(due_ms=int(time.time() * 1000) + 3_600_000)])
+    expect(page.locator("#dead-letters tr")).to_have_count(3)
+    expect(page.locator("#scheduled-list tr")).to_have_count(1)
+    expect(page.locator("#workers tr")).to_have_count(2)
+    assert page.evaluate(NARROWER_THAN_A_WORD) == []
+    assert no_horizontal_scroll(page) and errors == []

@@ -10,8 +10,9 @@ import pytest
 from shared.core.settings import Settings
 from worker import served
 
-NAMED = {"QUEUES": "fila,alta,baixa", "QUEUE_ALTA_MAX_ATTEMPTS": "2", "QUEUE_ALTA_HANDLER": "tests.support.handlers:poison",
-         "QUEUE_BAIXA_RATE_LIMIT": "50", "QUEUE_BAIXA_TIMEOUT_MS": "1000", "QUEUE_BAIXA_RETRY_BASE_MS": "0"}
+NAMED = {"QUEUES": "fila,alta,baixa", "QUEUE_ALTA_MAX_ATTEMPTS": "2",
+         "QUEUE_ALTA_HANDLER": "tests.support.handlers:poison", "QUEUE_BAIXA_RATE_LIMIT": "50",
+         "QUEUE_BAIXA_TIMEOUT_MS": "1000", "QUEUE_BAIXA_RETRY_BASE_MS": "0"}
 
 
 def test_each_queue_runs_with_its_own_options_over_the_shared_ones():
@@ -108,3 +109,11 @@ def test_priority_order_is_the_order_named():
     order = weighted("baixa,alta")
     assert [each.name for each in order.next()] == ["baixa", "alta"]
     assert [each.name for each in order.next()] == ["baixa", "alta"]
+
+
+def test_a_lighter_queue_takes_its_share_of_a_batch():
+    order = weighted("alta:5,fila:3,baixa:1")
+    by_name = {each.name: each for each in order.served}
+    assert [order.most(by_name[name], 500) for name in ("alta", "fila", "baixa")] == [500, 300, 100]
+    assert order.most(by_name["baixa"], 3) == 1  # never nothing
+    assert weighted("alta,fila").most(by_name["fila"], 500) == 500  # priority order: whole batches
