@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run one schedule command."""
     parser = argparse.ArgumentParser(prog="fila schedule", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--queue", help="a named queue (QUEUES); the default queue without it")
     commands = parser.add_subparsers(dest="command", required=True)
     add = commands.add_parser("add", help="add (or replace) a schedule")
     add.add_argument("name")
@@ -37,7 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = run_file.settings_for_tool()
     english = settings.language == "en"
-    schedules = Schedules(connect(settings), settings)
+    queue = args.queue or settings.default_queue
+    if queue not in settings.queue_names:
+        parser.error(f"no queue is named {queue!r}: QUEUES declares {', '.join(settings.queue_names)}")
+    schedules = Schedules(connect(settings), settings.for_queue(queue))
     if args.command == "add":
         try:
             body = dumps(json.loads(args.body))

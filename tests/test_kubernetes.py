@@ -166,7 +166,11 @@ def test_keda_scales_each_worker_on_its_own_queue():
     deployments = by_kind("Deployment")
     scaled = by_kind("ScaledObject")
     rq_list = Queue.redis_queue_namespace_prefix + settings.job_queue_name
-    expected = {"worker": settings.queue_name, "rq-worker": rq_list}
+    config = by_kind("ConfigMap")["fila-config"]["data"]
+    alta = {v["name"]: v.get("value") for v in
+            deployments["worker-alta"]["spec"]["template"]["spec"]["containers"][0]["env"]}["WORKER_QUEUES"]
+    assert alta in config["QUEUES"].split(",")
+    expected = {"worker": settings.queue_name, "worker-alta": alta, "rq-worker": rq_list}
     assert set(scaled) == set(expected)
     for name, listed in expected.items():
         spec = scaled[name]["spec"]

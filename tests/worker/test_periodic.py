@@ -13,6 +13,7 @@ import pytest
 from shared.core import keys
 from shared.core.connection import connect
 from shared.core.ids import id_time
+from shared.core.settings import Settings
 from shared.messages.periodic import SCHEDULES_MAX, Schedule, Schedules
 from tests.support.polling import wait_for
 from tests.support.processes import BIN, child_env, start_worker
@@ -100,6 +101,19 @@ def test_the_api_and_the_cli_add_list_and_remove(settings, rdb):
     assert web.delete("/api/schedules/relatorio").status_code == 204
     assert web.delete("/api/schedules/relatorio").status_code == 404
     assert rdb.hlen(keys.schedules("fila")) == 0 and rdb.zcard(keys.schedules_next("fila")) == 0
+
+
+def test_the_cli_schedules_on_a_named_queue(settings, rdb):
+    named = Settings.from_env({**settings.env(), "QUEUES": "fila,alta"})
+    env = child_env(named, {"LANG": "C.UTF-8", "FILA_LANGUAGE": "en"})
+    fila = [str(BIN / "fila"), "schedule", "--queue"]
+    subprocess.run([*fila, "alta", "add", "pulso", "--every", "1m", "--body", "1"], env=env, check=True,
+                   capture_output=True)
+    assert rdb.hkeys(keys.schedules("alta")) == ["pulso"] and rdb.hlen(keys.schedules("fila")) == 0
+    web = create_app({"SETTINGS": named, "TESTING": True}).test_client()
+    assert [s["name"] for s in web.get("/api/schedules?queue=alta").get_json()["schedules"]] == ["pulso"]
+    unknown = subprocess.run([*fila, "nope", "list"], env=env, capture_output=True, text=True)
+    assert unknown.returncode == 2 and "no queue is named 'nope'" in unknown.stderr
 
 
 @pytest.mark.parametrize("payload", [
