@@ -357,13 +357,6 @@ class MessageQueue:
                   record.reclaimed_template(reason, now), record.dead_template(reason, now), HISTORY_TTL])
         return requeued, died
 
-    def waiting(self) -> int:
-        """Return how many messages wait in the queue's lists (high, normal and low)."""
-        with self.redis.pipeline(transaction=False) as pipe:
-            for name in self.lists.values():
-                pipe.llen(name)
-            return sum(pipe.execute())
-
     def pause(self) -> None:
         """Pause the queue: workers finish what they hold and take nothing more (enqueueing goes on)."""
         self.redis.set(keys.paused(self.name), f"{time.time():.3f}")

@@ -135,6 +135,9 @@ def test_a_worker_whose_processing_list_disagrees_gives_the_orphans_back(fast_se
     worker = start_worker(settings)
     try:
         wait_for(lambda: rdb.exists(keys.heartbeat("resync-1")), timeout=10, message="the worker registered")
+        # Past its start (where it reclaims its own list): idle, waiting in BLMOVE.
+        wait_for(lambda: any(c.get("cmd") == "blmove" for c in rdb.client_list()), timeout=10,
+                 message="the worker waiting for messages")
         # What a lost settle leaves behind: an entry at the head of the worker's list, unknown to it.
         stale = new_id()
         rdb.lpush(keys.processing("resync-1"), encode(stale, json.dumps({"text": "settled on the old primary"}),
