@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import bulk, durability, ha, http, jobs, queues, scale, schedule, workers
+from benchmarks import bulk, durability, ha, http, jobs, queues, scale, schedule, triage, workers
 from benchmarks.table import publish, render
 from shared.core.settings import Settings
 from tests.support.redis_server import RedisServer
@@ -24,6 +24,7 @@ SECTIONS = {
     "scale": scale.scale,
     "schedule": schedule.schedule,
     "queues": queues.queues,
+    "triage": triage.triage,
     "wait": ha.wait_cost,
     "fsync": durability.fsync_cost,
     "failover": ha.failovers,

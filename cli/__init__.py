@@ -7,6 +7,7 @@
     fila redis serve|wait    run a private redis-server, or wait for Redis to answer
     fila token create --ttl 3600   a temporary API token (also: list, revoke ID)
     fila schedule add NAME --every 30s --body '{...}'   a periodic message (also --cron, list, remove)
+    fila dead groups         the dead letters grouped by error (also: requeue GROUP, delete GROUP --yes)
     fila init                a .env for docker compose, every password random (make env)
 
 Run by hand, `fila token`, `fila schedule` and `fila worker` use REDIS_URL, or else the Redis of the `make run`
@@ -29,6 +30,7 @@ COMMANDS = {
     "redis": ("cli.redis", "run a private redis-server, or wait until Redis answers"),
     "token": ("cli.token", "create, list or revoke temporary API tokens"),
     "schedule": ("cli.schedule", "add, list or remove periodic messages"),
+    "dead": ("cli.dead", "list the dead letters by error, requeue or delete a group"),
     "init": ("cli.env_file", "write a .env for docker compose with random passwords (make env)"),
 }
 

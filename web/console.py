@@ -17,6 +17,8 @@ CHART_SECONDS = 120
 JOBS_SHOWN = 8
 #: Dead letters the page lists (the API pages through all of them).
 DEAD_SHOWN = 50
+#: Dead-letter groups the page lists, the biggest first (GET /api/dead/groups lists up to 1,000).
+GROUPS_SHOWN = 20
 #: Scheduled messages the page lists, the soonest first (GET /api/scheduled pages through all).
 SCHEDULED_SHOWN = 20
 
@@ -63,8 +65,8 @@ def snapshot() -> Response:
           application/json:
             schema:
               type: object
-              required: [messages, queue, queues, throughput, workers, results, rq, jobs, dead, scheduled, schedules,
-                         redis]
+              required: [messages, queue, queues, throughput, workers, results, rq, jobs, dead, dead_groups, scheduled,
+                         schedules, redis]
               properties:
                 queues:
                   type: array
@@ -95,6 +97,15 @@ def snapshot() -> Response:
                 dead:
                   type: array
                   items: {$ref: '#/components/schemas/DeadLetter'}
+                dead_groups:
+                  type: object
+                  description: The biggest dead-letter groups (as GET /api/dead/groups), and how many there are.
+                  required: [groups, total]
+                  properties:
+                    groups:
+                      type: array
+                      items: {$ref: '#/components/schemas/DeadGroup'}
+                    total: {type: integer, minimum: 0}
                 scheduled:
                   type: array
                   description: The soonest scheduled messages (GET /api/scheduled pages through all).
@@ -110,6 +121,7 @@ def snapshot() -> Response:
     queue = asked_queue()
     monitor = queue.monitor
     figures = monitor.figures()
+    groups, total = queue.dead_letters.group_list(GROUPS_SHOWN)
     return jsonify({
         "messages": figures,
         "queues": [each.monitor.glance() for each in services().queues.values()],
@@ -120,6 +132,7 @@ def snapshot() -> Response:
         "rq": services().jobs.figures(),
         "jobs": services().jobs.recent(JOBS_SHOWN),
         "dead": queue.dead_letters.page(DEAD_SHOWN),
+        "dead_groups": {"groups": groups, "total": total},
         "scheduled": monitor.scheduled(SCHEDULED_SHOWN)[0],
         "schedules": queue.schedules.listing(),
         "redis": monitor.memory(),

@@ -16,6 +16,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from shared.core.ids import is_valid
+from shared.messages.dead_letters import STEP_MAX
 from web.access import Access, policy
 from web.errors import refuse
 from web.services import asked_queue
@@ -27,8 +28,6 @@ log = logging.getLogger(__name__)
 
 #: Most dead letters listed, or named for requeueing, in one request.
 PAGE_MAX = 1000
-#: Most dead letters requeued or purged by one "all" request.
-STEP_MAX = 10_000
 #: The latest `until` a request may carry (seconds; the year 2286).
 UNTIL_MAX = 10**10
 

@@ -59,6 +59,8 @@ CODES: dict[str, str] = {
     "unknown_message": "No message has this id, or its result has expired (RESULT_TTL).",
     "unknown_job": "No job has this id, or it has expired.",
     "unknown_queue": "No message queue has this name (QUEUES declares them).",
+    "unknown_group": "No dead letter is filed under this group (it was emptied, or never was).",
+    "bad_group": "A dead-letter group is 16 hex digits, as GET /api/dead/groups gives it.",
     "mixed_queues": "The messages of a request, its path and its `?queue=` name different queues.",
     "bad_queue": "A message's `queue` is not a queue's name (a string).",
     "bad_priority": "`priority` is not one of high, normal, low.",

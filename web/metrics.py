@@ -125,6 +125,8 @@ class FilaCollector(Collector):
              figures["oldest_age_s"]),
             (gauge, "fila_queue_paused", "1 while the queue is paused (workers take nothing).", int(figures["paused"])),
             (gauge, "fila_dead_letters", "Messages in the dead letters.", figures["dead"]),
+            (gauge, "fila_dead_letter_groups", "Groups of dead letters by error signature (GET /api/dead/groups).",
+             figures["dead_groups"]),
             (gauge, "fila_scheduled", "Messages waiting for their time: delayed, or a retry's backoff.",
              figures["scheduled"]),
             (gauge, "fila_scheduled_overdue_seconds", "How late the soonest scheduled message is (0 when none is "

@@ -318,9 +318,10 @@ class Consumer:
         """Dead-letter a message that waited past its `ttl_ms` without running it."""
         log.warning("%s %s expired (ttl_ms=%s) -> dead letter body=%s", self.name, envelope.id,
                     (envelope.opts or {}).get("ttl_ms"), excerpt(envelope))
-        failure = record.failed(MessageStatus.DEAD, Outcome.EXPIRED.value, self.name, envelope.attempts,
-                                envelope.enqueued_at, now, 0.0, envelope=envelope.raw)
-        return Settled(envelope.id, Outcome.EXPIRED, failure, envelope.raw)
+        dead = record.failed(MessageStatus.DEAD, Outcome.EXPIRED.value, self.name, envelope.attempts,
+                             envelope.enqueued_at, now, 0.0, envelope=envelope.raw)
+        return Settled(envelope.id, Outcome.EXPIRED, dead, envelope.raw,
+                       *failure.dead_group(self.batch.settings, Outcome.EXPIRED.value))
 
     def _adapt(self, count: int, elapsed_ms: float) -> None:
         """Size the next batch so that it takes about WORKER_BATCH_TARGET_MS (slow start from 1)."""

@@ -93,6 +93,26 @@ def dead_letters(queue: str) -> str:
     return f"{PREFIX}dead-letters:{queue}"
 
 
+def dead_groups(queue: str) -> str:
+    """Name the hash of a queue's dead-letter groups (triage): group id -> the error's signature."""
+    return f"{PREFIX}dead-groups:{queue}"
+
+
+def dead_group_prefix(queue: str) -> str:
+    """Name the prefix of a queue's dead-letter group sets (Lua scripts append the group id)."""
+    return f"{PREFIX}dead-group:{queue}:"
+
+
+def dead_group(queue: str, group: str) -> str:
+    """Name one dead-letter group: a sorted set of ids, scored by when they died (ms)."""
+    return f"{dead_group_prefix(queue)}{group}"
+
+
+def dead_group_of(queue: str) -> str:
+    """Name the hash that says which group each dead letter is filed under: id -> group id."""
+    return f"{PREFIX}dead-group-of:{queue}"
+
+
 def pending(queue: str) -> str:
     """Name the hash of ids enqueued and not yet settled: id -> the worker holding it ('' while queued)."""
     return f"{PREFIX}pending:{queue}"

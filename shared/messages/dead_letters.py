@@ -2,10 +2,14 @@
 
     keys.dead_index(queue)    sorted set: id -> when it died (ms), to page by time of death
     keys.dead_letters(queue)  hash: id -> its record (shared.messages.record, with the envelope to requeue)
+    keys.dead_groups(queue)   hash: group -> its error's signature (triage: shared.messages.triage)
+    keys.dead_group(queue, g) sorted set: the ids of one group -> when they died (ms)
+    keys.dead_group_of(queue) hash: id -> its group
 
-SETTLE and RECLAIM write them (the step that kills a message files it); this class owns the rest,
-as rq's FailedJobRegistry does: paging, looking one up, requeueing, deleting, purging. Every call
-is bounded: a page of at most `limit`, DEAD_CHUNK letters per Redis call, `most` per request.
+SETTLE, ABANDON and RECLAIM write them (the step that kills a message files it, in its group too);
+this class owns the rest, as rq's FailedJobRegistry does: paging, looking one up, requeueing,
+deleting, purging, and the groups (triage). Every call is bounded: a page of at most `limit`,
+DEAD_CHUNK letters per Redis call, `most` per request, GROUPS_MAX groups listed.
 """
 
 from __future__ import annotations
@@ -27,6 +31,10 @@ from shared.messages.record import Record
 DEAD_CHUNK = 200
 #: Characters of a dead letter's body shown in lists.
 PREVIEW_CHARS = 200
+#: Most dead letters one request requeues or deletes ("all", or a group): the client sends it again for more.
+STEP_MAX = 10_000
+#: Most groups one listing reads (each costs a few O(log n) commands); the rest are counted.
+GROUPS_MAX = 1000
 
 
 class DeadLetters:
@@ -37,6 +45,9 @@ class DeadLetters:
         self.name = settings.queue_name
         self.index, self.records = keys.dead_index(self.name), keys.dead_letters(self.name)
         self._requeue = connection.register_script(lua.REQUEUE_DEAD)
+        self._drop = connection.register_script(lua.DROP_DEAD)
+        self.groups, self.group_of = keys.dead_groups(self.name), keys.dead_group_of(self.name)
+        self.group_prefix = keys.dead_group_prefix(self.name)
 
     def page(self, limit: int = 100, after: tuple[int, str] | None = None) -> list[dict[str, Any]]:
         """Return up to `limit` dead letters, newest first, with a preview; `after` (died ms, id) continues a page.
@@ -84,8 +95,9 @@ class DeadLetters:
         count = 0
         for start in range(0, len(ids), DEAD_CHUNK):
             count += int(self._requeue(
-                keys=[self.index, self.records, self.name, keys.stats(self.name), keys.pending(self.name)],
-                args=[keys.results_prefix(self.name), *ids[start:start + DEAD_CHUNK]]))
+                keys=[self.index, self.records, self.name, keys.stats(self.name), keys.pending(self.name),
+                      self.groups, self.group_of],
+                args=[keys.results_prefix(self.name), self.group_prefix, *ids[start:start + DEAD_CHUNK]]))
         return count
 
     def requeue_all(self, until_ms: int, most: int) -> int:
@@ -94,22 +106,71 @@ class DeadLetters:
 
     def delete(self, message_id: str) -> bool:
         """Delete one dead letter; tell whether there was one."""
-        with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hdel(self.records, message_id)
-            pipe.zrem(self.index, message_id)
-            deleted, _ = pipe.execute()
-        return bool(deleted)
+        return self.drop([message_id]) == 1
+
+    def drop(self, ids: Sequence[str]) -> int:
+        """Delete the dead letters with these ids (out of their groups too); return how many there were."""
+        count = 0
+        for start in range(0, len(ids), DEAD_CHUNK):
+            count += int(self._drop(keys=[self.index, self.records, self.groups, self.group_of],
+                                    args=[self.group_prefix, *ids[start:start + DEAD_CHUNK]]))
+        return count
 
     def purge(self, until_ms: int, most: int) -> int:
         """Delete up to `most` of the messages dead by `until_ms`, DEAD_CHUNK per call; return how many."""
-        count = 0
-        for chunk in self._oldest(until_ms, most):
-            with self.redis.pipeline(transaction=True) as pipe:
-                pipe.hdel(self.records, *chunk)
-                pipe.zrem(self.index, *chunk)
-                deleted, _ = pipe.execute()
-            count += int(deleted)
-        return count
+        return sum(self.drop(chunk) for chunk in self._oldest(until_ms, most))
+
+    def group_list(self, limit: int = GROUPS_MAX) -> tuple[list[dict[str, Any]], int]:
+        """Return up to `limit` groups, biggest first (count, first and last death, a sample), and how many exist.
+
+        The groups hash is read with HSCAN (COUNT 100 a call) until `limit` are found; each group
+        costs a ZCARD and two ZRANGEs of one member, and one HGET for its sample's error.
+        """
+        found: dict[str, str] = {}
+        cursor = 0
+        while len(found) < limit:
+            cursor, chunk = cast(tuple[int, dict[str, str]], self.redis.hscan(self.groups, cursor, count=100))
+            found.update(list(chunk.items())[:limit - len(found)])
+            if cursor == 0:
+                break
+        gids = list(found)
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hlen(self.groups)
+            for gid in gids:
+                pipe.zcard(self.group_prefix + gid)
+                pipe.zrange(self.group_prefix + gid, 0, 0, withscores=True)
+                pipe.zrange(self.group_prefix + gid, -1, -1, withscores=True)
+            total, *replies = pipe.execute()
+        groups = []
+        for index, gid in enumerate(gids):
+            count, first, last = replies[3 * index:3 * index + 3]
+            if not count:
+                continue  # emptied between the reads
+            groups.append({"group": gid, "signature": found[gid], "count": count, "first_at": first[0][1] / 1000,
+                           "last_at": last[0][1] / 1000, "sample_id": last[0][0]})
+        samples = cast(list[str | None], self.redis.hmget(self.records, [g["sample_id"] for g in groups])) \
+            if groups else []
+        for group, raw in zip(groups, samples, strict=True):
+            group["sample_error"] = Record.parse(raw).error if raw else None
+        groups.sort(key=lambda g: (-g["count"], g["group"]))
+        return groups, int(total)
+
+    def group_count(self, group: str) -> int:
+        """Return how many dead letters a group holds (0 for an unknown one)."""
+        return int(self.redis.zcard(self.group_prefix + group))
+
+    def group_step(self, group: str, action: str, most: int) -> int:
+        """Requeue (`requeue`) or delete (`delete`) up to `most` of a group's letters, oldest first; return how many."""
+        done = 0
+        while done < most:
+            chunk = cast(list[str], self.redis.zrange(self.group_prefix + group, 0, min(DEAD_CHUNK, most - done) - 1))
+            if not chunk:
+                break
+            moved = self.requeue(chunk) if action == "requeue" else self.drop(chunk)
+            if moved == 0:  # filed but no longer dead (cannot happen through fila; never loop on it)
+                break
+            done += moved
+        return done
 
     def _oldest(self, until_ms: int, most: int) -> Iterator[list[str]]:
         """Yield the ids of up to `most` dead letters that died up to `until_ms`, oldest first, DEAD_CHUNK at a time.

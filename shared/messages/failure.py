@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from shared.core import keys
 from shared.core.codec import dumps
 from shared.core.settings import Settings
-from shared.messages import record
+from shared.messages import record, triage
 from shared.messages.envelope import Envelope, encode
 from shared.messages.queue import Settled
 from shared.messages.schedule import attempts_allowed, backoff_ms, retry_base
@@ -23,9 +24,15 @@ def route(envelope: Envelope, error: str, worker: str, ms: float, settings: Sett
     if attempts >= attempts_allowed(envelope, settings):
         dead = record.failed(MessageStatus.DEAD, error, worker, attempts, envelope.enqueued_at, now, ms,
                              envelope=again)
-        return Settled(envelope.id, Outcome.DEAD, dead, again), -1
+        return Settled(envelope.id, Outcome.DEAD, dead, again, *dead_group(settings, error)), -1
     wait_ms = backoff_ms(attempts, retry_base(envelope, settings), settings.retry_max_ms)
     due_ms = int(now * 1000) + wait_ms if wait_ms else 0
     retry = record.failed(MessageStatus.QUEUED, error, worker, attempts, envelope.enqueued_at, now, ms,
                           next_attempt_at=due_ms / 1000 if due_ms else None)
     return Settled(envelope.id, Outcome.RETRY, retry, again, due_ms), wait_ms
+
+
+def dead_group(settings: Settings, error: str) -> tuple[int, str, str]:
+    """Return what a dead letter's Settled carries for triage: no due time, its group's set, its signature."""
+    group, signature = triage.group_of(error)
+    return 0, keys.dead_group(settings.queue_name, group), signature

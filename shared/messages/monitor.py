@@ -148,16 +148,17 @@ class QueueMonitor:
             pipe.zcard(keys.schedules_next(self.name))
             pipe.llen(keys.high(self.name))
             pipe.llen(keys.low(self.name))
+            pipe.hlen(keys.dead_groups(self.name))
             for name in names:
                 pipe.llen(processing_key(self.settings, name))
             replies = pipe.execute()
-        length, dead, stats, oldest, paused, scheduled, first_due, schedules, high, low = replies[:10]
+        length, dead, stats, oldest, paused, scheduled, first_due, schedules, high, low, groups = replies[:11]
         length += high + low
         per_second = self.throughput(60)
         counters = {k: int(v) for k, v in stats.items()}
         oldest_id = envelope_id(oldest) if oldest else None
         enqueued_at = id_time(oldest_id) if oldest_id else None
-        in_flight = sum(replies[10:])
+        in_flight = sum(replies[11:])
         drain, wanted = self._drain(length + in_flight, sum(per_second) / 60.0, len(names))
         return {
             "name": self.name,
@@ -170,6 +171,7 @@ class QueueMonitor:
             "done": counters.get("done", 0),
             "failed": counters.get("failed", 0),
             "dead": dead,
+            "dead_groups": groups,
             "dead_lettered": counters.get("dead", 0),
             "reclaimed": counters.get("reclaimed", 0),
             "rate_1m": round(sum(per_second) / 60.0, 3),

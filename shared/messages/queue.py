@@ -19,7 +19,7 @@ import redis
 from shared.core import keys
 from shared.core.ids import id_minute, new_ids
 from shared.core.settings import Settings
-from shared.messages import lua, record
+from shared.messages import lua, record, triage
 from shared.messages.envelope import encode, envelope_id
 from shared.messages.idempotency import Kept
 from shared.messages.schedule import PROMOTE_STEP, Options
@@ -33,6 +33,10 @@ RATE_TTL = 660
 HISTORY_TTL = 25 * 3600
 #: Messages per ENQUEUE call: a BATCH_MAX request goes as several calls in one round trip.
 CHUNK = 1000
+#: Entries per RECLAIM call: a dead worker's whole batch, every one on its last attempt, stays a few ms a call.
+RECLAIM_CHUNK = 200
+#: Most RECLAIM calls one reclaim makes (a list that keeps growing meanwhile is left to the next reap).
+RECLAIM_CALLS_MAX = 50
 #: Delayed messages per SCHEDULE call (it writes three structures: a quarter of a CHUNK stays near 2 ms).
 SCHEDULE_CHUNK = CHUNK // 4
 
@@ -52,6 +56,9 @@ class Settled(NamedTuple):
     envelope: str = ""
     #: For a retry: when it is due (ms since the epoch; 0: at once, straight back on the queue).
     due_ms: int = 0
+    #: For a dead letter: its group's set and its error's signature (shared/messages/triage.py).
+    group: str = ""
+    signature: str = ""
 
 
 def _split(ids: Sequence[str], bodies_json: Sequence[str], options: Sequence[Options],
@@ -227,10 +234,11 @@ class MessageQueue:
         return bool(self._abandon(
             keys=[self.processing_of(worker), self.name, keys.pending(self.name), keys.stats(self.name),
                   keys.dead_index(self.name), keys.dead_letters(self.name), keys.scheduled(self.name),
-                  keys.scheduled_envelopes(self.name)],
+                  keys.scheduled_envelopes(self.name), keys.dead_groups(self.name), keys.dead_group_of(self.name)],
             args=[keys.results_prefix(self.name), self.settings.result_ttl, int(now * 1000), 1 if reliable else 0,
                   id_minute(failed.id), failed.id, failed.record, failed.envelope,
-                  "dead" if failed.outcome is Outcome.DEAD else "retry", failed.due_ms]))
+                  "dead" if failed.outcome is Outcome.DEAD else "retry", failed.due_ms, failed.group,
+                  failed.signature]))
 
     def take(self, worker: str, count: int) -> list[str] | None:
         """Move up to `count` of the oldest entries into the worker's processing list; None while paused.
@@ -317,12 +325,13 @@ class MessageQueue:
             args += (minute, message_id, stored)
         for item in settled:
             if item.outcome is not Outcome.OK:
-                args += (id_minute(item.id), item.id, item.record, item.envelope, item.outcome.value, item.due_ms)
+                args += (id_minute(item.id), item.id, item.record, item.envelope, item.outcome.value, item.due_ms,
+                         item.group, item.signature)
         settle_keys = [self.processing_of(worker), self.name, keys.dead_index(self.name),
                        keys.dead_letters(self.name), keys.stats(self.name), keys.worker(worker),
                        keys.rate(self.name, int(now) // 60), keys.RECENT, keys.pending(self.name),
                        keys.history(self.name, int(now) // 3600), keys.scheduled(self.name),
-                       keys.scheduled_envelopes(self.name)]
+                       keys.scheduled_envelopes(self.name), keys.dead_groups(self.name), keys.dead_group_of(self.name)]
         wait = self.settings.redis_wait_replicas
         if not wait:
             done, retried, died = self._settle(keys=settle_keys, args=args)
@@ -348,13 +357,26 @@ class MessageQueue:
         return given
 
     def reclaim(self, worker: str, reason: str) -> tuple[int, int]:
-        """Move a dead worker's in-flight entries back (attempts + 1) or to the dead letters."""
+        """Move a dead worker's in-flight entries back (attempts + 1) or to the dead letters (filed under the reason).
+
+        RECLAIM_CHUNK entries a call, as many calls as the list needs (a worker holds at most a batch; at most
+        RECLAIM_CALLS_MAX calls).
+        """
         now = time.time()
-        requeued, died = self._reclaim(
-            keys=[self.processing_of(worker), self.name, keys.dead_index(self.name), keys.dead_letters(self.name),
-                  keys.stats(self.name), keys.pending(self.name), keys.history(self.name, int(now) // 3600)],
-            args=[keys.results_prefix(self.name), self.settings.max_attempts, f"{now:.6f}", self.settings.result_ttl,
-                  record.reclaimed_template(reason, now), record.dead_template(reason, now), HISTORY_TTL])
+        group, signature = triage.group_of(reason)
+        requeued = died = 0
+        for _ in range(RECLAIM_CALLS_MAX):
+            back, dead, left = self._reclaim(
+                keys=[self.processing_of(worker), self.name, keys.dead_index(self.name), keys.dead_letters(self.name),
+                      keys.stats(self.name), keys.pending(self.name), keys.history(self.name, int(now) // 3600),
+                      keys.dead_groups(self.name), keys.dead_group_of(self.name)],
+                args=[keys.results_prefix(self.name), self.settings.max_attempts, f"{now:.6f}",
+                      self.settings.result_ttl, record.reclaimed_template(reason, now),
+                      record.dead_template(reason, now), HISTORY_TTL, keys.dead_group(self.name, group), signature,
+                      RECLAIM_CHUNK])
+            requeued, died = requeued + back, died + dead
+            if not left:
+                break
         return requeued, died
 
     def pause(self) -> None:

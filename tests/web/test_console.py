@@ -394,3 +394,34 @@ def test_every_table_is_readable_no_cell_narrower_than_its_longest_word(system, 
     expect(page.locator("#workers tr")).to_have_count(2)
     assert page.evaluate(NARROWER_THAN_A_WORD) == []
     assert no_horizontal_scroll(page) and errors == []
+
+
+def test_dead_letters_grouped_by_error_requeued_or_deleted_a_group_at_a_time(settings, browser, rdb):
+    """Two groups on the page (a dead worker's, a timeout's); one requeued, the other deleted, from their buttons."""
+    port = free_port()
+    web = start_granian(settings, port, workers=1, threads=4)
+    try:
+        reaped = make_dead(settings, rdb, 6, error="worker dying-77 died while processing")
+        make_dead(settings, rdb, 2, error="timeout")
+        page, errors = open_page(browser, f"http://127.0.0.1:{port}")
+        expect(page.locator("#dead-groups tr")).to_have_count(2)
+        expect(page.locator("#dead-groups tr").first).to_contain_text("worker <id> died while processing")
+        expect(page.locator("#groups-count")).to_have_text("(2)")
+        page.locator("#dead-groups tr").first.locator("button[data-action=requeue-group]").click()
+        expect(page.locator("#groups-status")).to_have_text("6 reenfileirada(s)")
+        expect(page.locator("#dead-groups tr")).to_have_count(1)
+        page.locator("#dead-groups tr").first.locator("button[data-action=delete-group]").click()
+        expect(page.locator("#groups-status")).to_have_text("2 apagada(s)")
+        expect(page.locator("#dead-groups tr")).to_have_count(0, timeout=5_000)
+        expect(page.locator("#dead-letters tr")).to_have_count(0)
+        assert errors == []
+    finally:
+        web.stop()
+    assert sorted(decode_ids(rdb.lrange("fila", 0, -1))) == sorted(reaped)
+    assert rdb.zcard(keys.dead_index("fila")) == 0
+
+
+def decode_ids(entries: list[str]) -> list[str]:
+    from shared.messages.envelope import envelope_id
+
+    return [str(envelope_id(entry)) for entry in entries]

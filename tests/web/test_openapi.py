@@ -28,7 +28,9 @@ from schemathesis.specs.openapi.checks import (
 from shared.core import keys, tokens
 from shared.core.ids import id_minute
 from shared.core.settings import Settings
+from shared.messages import triage
 from shared.messages.status import MessageStatus
+from shared.messages.triage import group_of
 from tests.support.processes import ROOT, start_granian
 from tests.support.redis_server import free_port
 from web import create_app
@@ -170,6 +172,10 @@ SEEDED = {"message_id": "01JF0SEED0D0NE000000000000", "dead_id": "01JF0SEED0DEAD
           "job_id": "5eed0000000000000000000000000001", "token_id": "", "key": "curso", "name": "fila",
           "n": "10", "chave": "curso", "valor": "Redis", "lista": "minhaLista", "nome": "Maria",
           "filename": "fila.css"}
+#: Two dead-letter groups of a letter each (not the dead letter above: the group routes requeue and delete theirs).
+GROUPED = {"group": ("01JF0SEED0GR00PA0000000000", "RuntimeError: seeded to requeue"),
+           "doomed_group": ("01JF0SEED0GR00PB0000000000", "RuntimeError: seeded to delete")}
+SEEDED.update({name: group_of(error)[0] for name, (_, error) in GROUPED.items()})
 PASSWORD = "senha-do-schemathesis"
 #: A token every generated request carries (the admin and producer routes then answer), and one to revoke.
 BEARER, REVOCABLE = "fila_seeded-token-for-every-request-000000000", "fila_seeded-token-to-revoke-00000000000000"
@@ -177,6 +183,8 @@ SEEDED["token_id"] = tokens.digest(REVOCABLE)[:16]
 #: A valid body for each operation that reads one: the examples phase sends it first.
 BODIES = {("POST", "/api/messages"): {"body": {"text": "olá"}}, ("POST", "/api/jobs/fib"): {"n": 10},
           ("POST", "/api/dead/requeue"): {"ids": [SEEDED["dead_id"]]}, ("POST", "/api/dead/purge"): {"confirm": True},
+          ("POST", "/api/dead/groups/{group}/requeue"): {"dry_run": True},
+          ("POST", "/api/dead/groups/{group}/delete"): {"dry_run": True},
           ("POST", "/api/tokens"): {"name": "ci", "ttl": 60}, ("PUT", "/api/kv/{key}"): {"value": "Redis", "ttl": 60},
           ("POST", "/api/bulk"): "chave1,valor1\n",
           ("POST", "/api/schedules"): {"name": "fila", "every": "1h", "body": {"text": "olá"}},
@@ -194,7 +202,9 @@ def seeded_document() -> dict:
             if "$ref" in parameter:  # inlined, so that this operation's example is its own
                 parameter = copy.deepcopy(spec["components"]["parameters"][parameter["$ref"].rsplit("/", 1)[1]])
             if parameter.get("in") == "path" and parameter["name"] in SEEDED:
-                parameter["example"] = SEEDED["dead_id" if path.startswith("/api/dead/") else parameter["name"]]
+                dead = path.startswith("/api/dead/") and parameter["name"] == "message_id"
+                doomed = parameter["name"] == "group" and path.endswith("/delete")  # a group of its own to delete
+                parameter["example"] = SEEDED["dead_id" if dead else "doomed_group" if doomed else parameter["name"]]
             out.append(parameter)
         return out
 
@@ -207,6 +217,9 @@ def seeded_document() -> dict:
             if "parameters" in operation:
                 operation["parameters"] = with_example(path, operation["parameters"])
             body = BODIES.get((method.upper(), path))
+            if "$ref" in operation.get("requestBody", {}):  # inlined too, for the example
+                name = operation["requestBody"]["$ref"].rsplit("/", 1)[1]
+                operation["requestBody"] = copy.deepcopy(spec["components"]["requestBodies"][name])
             for media in operation.get("requestBody", {}).get("content", {}).values():
                 if body is not None:
                     media["example"] = body
@@ -233,6 +246,13 @@ def seed(client, redis_url: str) -> None:
     client.hset(keys.dead_letters("fila"), dead_id, record.failed(
         MessageStatus.DEAD, "RuntimeError: seeded", "seeded", 5, 1.0, 2.0, 1.0, encode(dead_id, '"morta"', 1.0, 5)))
     client.zadd(keys.dead_index("fila"), {dead_id: 2000})
+    for name, (letter, error) in GROUPED.items():  # dead letters filed under their groups, as fila files them
+        client.hset(keys.dead_letters("fila"), letter, record.failed(
+            MessageStatus.DEAD, error, "seeded", 5, 1.0, 2.0, 1.0, encode(letter, '"agrupada"', 1.0, 5)))
+        client.zadd(keys.dead_index("fila"), {letter: 1000})
+        client.zadd(keys.dead_group("fila", SEEDED[name]), {letter: 1000})
+        client.hset(keys.dead_group_of("fila"), letter, SEEDED[name])
+        client.hset(keys.dead_groups("fila"), SEEDED[name], triage.signature(error))
     Schedules(client, Settings()).add(Schedule("fila", '{"text":"olá"}', every_ms=3_600_000, created_ms=1000))
     for secret in (BEARER, REVOCABLE):
         digest = tokens.digest(secret)

@@ -129,6 +129,7 @@ function render(data) {
     [(w) => seconds(w.heartbeat_age_s), () => "num"],
   ]);
   renderDead(data.dead, q.dead);
+  renderGroups(data.dead_groups);
   renderScheduled(data.scheduled, q);
   renderSchedules(data.schedules);
   fillTable("results", data.results, [
@@ -184,6 +185,28 @@ function onRowAction(listId, action, field, statusId, act, done) {
       button.disabled = false;
     }
   });
+}
+
+// The dead letters grouped by error (GET /api/dead/groups): a row each, its requeue and delete buttons.
+// Rebuilt only when the groups or their counts change, so that a button is never replaced under the pointer.
+let groupsSignature = "";
+function renderGroups(groups) {
+  document.getElementById("groups-count").textContent = groups.total ? `(${groups.total})` : "";
+  const signature = groups.groups.map((g) => `${g.group}:${g.count}`).join(",");
+  if (signature === groupsSignature) return;
+  groupsSignature = signature;
+  const rows = groups.groups.map((g) => {
+    const tr = document.createElement("tr");
+    tr.dataset.group = g.group;
+    cell(tr, g.signature, "status-dead");
+    cell(tr, number(g.count), "num");
+    cell(tr, seconds(Math.max(0, Date.now() / 1000 - g.last_at)), "num");
+    const actions = cell(tr, "");
+    actions.appendChild(actionButton("requeue-group", t("requeue"), "secondary"));
+    actions.appendChild(actionButton("delete-group", t("delete"), "danger"));
+    return tr;
+  });
+  document.getElementById("dead-groups").replaceChildren(...rows);
 }
 
 function renderDead(letters, total) {
@@ -261,6 +284,13 @@ onRowAction("schedules-list", "remove", "name", "schedules-status",
   (name) => api("DELETE", forQueue(`/api/schedules/${encodeURIComponent(name)}`)), (name) => t("schedule_removed", { name }));
 onRowAction("scheduled-list", "cancel", "id", "scheduled-status",
   (id) => api("DELETE", forQueue(`/api/scheduled/${id}`)), (id) => t("cancelled_one", { id }));
+let groupDone = 0;
+onRowAction("dead-groups", "requeue-group", "group", "groups-status", async (group) => {
+  groupDone = (await api("POST", forQueue(`/api/dead/groups/${group}/requeue`), {})).body.requeued;
+}, () => t("group_requeued", { n: number(groupDone) }));
+onRowAction("dead-groups", "delete-group", "group", "groups-status", async (group) => {
+  groupDone = (await api("POST", forQueue(`/api/dead/groups/${group}/delete`), { confirm: true })).body.deleted;
+}, () => t("group_deleted", { n: number(groupDone) }));
 
 async function refresh() {
   try {

@@ -54,16 +54,40 @@ local function without_ttl(entry)
   return head .. string.sub(entry, body)
 end
 
+-- File a dead letter under its error's group (triage: shared/messages/triage.py). `group` is the group's
+-- sorted set (its name ends with the 16-hex-digit group id); `k.groups` (id -> signature) and
+-- `k.group_of` (letter id -> group id) are the queue's hashes. Nothing for an empty `group`.
+local function file_dead(k, id, group, signature, now)
+  if not group or group == '' then return end
+  local gid = string.sub(group, -16)
+  redis.call('ZADD', group, now, id)
+  redis.call('HSET', k.group_of, id, gid)
+  redis.call('HSETNX', k.groups, gid, signature)
+end
+
+-- Take a dead letter out of its group (requeued, deleted, purged); a group left empty goes.
+-- `prefix` is the queue's group prefix (keys.dead_group_prefix).
+local function unfile_dead(k, prefix, id)
+  local gid = redis.call('HGET', k.group_of, id)
+  if not gid then return end
+  redis.call('HDEL', k.group_of, id)
+  local group = prefix .. gid
+  redis.call('ZREM', group, id)
+  if redis.call('ZCARD', group) == 0 then redis.call('HDEL', k.groups, gid) end
+end
+
 -- Route one failed run (SETTLE, ABANDON): a dead letter (its record, the envelope inside, into the
 -- dead letters; its results entry gone), or a retry (its record in `results`; the envelope back on
 -- the queue, or in the scheduled set until `due` ms, its pending entry saying which). `k` names the
--- keys: queue, dead_index, dead, pending, scheduled, envelopes. A dead letter's pending entry is
--- the caller's to release (SETTLE releases a batch's at once).
-local function route_failure(k, results, ttl, now, id, record, envelope, dead, due)
+-- keys: queue, dead_index, dead, pending, scheduled, envelopes, groups, group_of; a dead letter is filed
+-- under `group` (file_dead). A dead letter's pending entry is the caller's to release (SETTLE releases
+-- a batch's at once).
+local function route_failure(k, results, ttl, now, id, record, envelope, dead, due, group, signature)
   if dead then
     redis.call('HSET', k.dead, id, record)
     redis.call('ZADD', k.dead_index, now, id)
     redis.call('HDEL', results, id)
+    file_dead(k, id, group, signature, now)
     return
   end
   redis.call('HSET', results, id, record)

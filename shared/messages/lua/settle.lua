@@ -5,13 +5,15 @@
 -- leaves no ghost), KEYS[7] this minute's rate hash (field: the second),
 -- KEYS[8] recent results list, KEYS[9] pending hash, KEYS[10] this hour's history hash (fields: <minute>:done...),
 -- KEYS[11] scheduled set (zset: id -> due, ms) and KEYS[12] scheduled envelopes (hash): a retry that
--- waits its backoff goes there, due when ARGV says
+-- waits its backoff goes there, due when ARGV says; KEYS[13] dead-letter groups (hash: group -> signature),
+-- KEYS[14] each dead letter's group (hash: id -> group)
 -- ARGV[1] results prefix, ARGV[2] record ttl, ARGV[3] rate ttl, ARGV[4] reliable (1/0),
 -- ARGV[5] entries settled, ARGV[6] first entry, ARGV[7] last entry, ARGV[8] done count, ARGV[9] now (ms),
 -- ARGV[10] history ttl, then `done count` triples (bucket minute, id, record) sorted by minute, then
--- groups of 6 for the failures: bucket minute, id, record, envelope (attempts already counted),
--- action ('retry', 'dead', or 'expired': a dead letter that never ran), and when a retry is due (ms;
--- 0: at once, back on the queue).
+-- groups of 8 for the failures: bucket minute, id, record, envelope (attempts already counted),
+-- action ('retry', 'dead', or 'expired': a dead letter that never ran), when a retry is due (ms;
+-- 0: at once, back on the queue), and for a dead letter its group's set and the error's signature
+-- (helpers.lua, file_dead; '' for a retry).
 -- Records (shared/messages/record.py) are built by the worker; the records of a minute's messages share
 -- one hash, written with one HSET per minute. A dead letter's record holds its envelope.
 -- Reliable mode: a worker settles in the order it took (newer batches sit behind, at the tail),
@@ -48,11 +50,12 @@ end
 flush()
 local retried, died, expired = 0, 0, 0
 local routes = {queue = KEYS[2], dead_index = KEYS[3], dead = KEYS[4], pending = KEYS[9], scheduled = KEYS[11],
-                envelopes = KEYS[12]}
-for i = last_ok + 1, #ARGV, 6 do
+                envelopes = KEYS[12], groups = KEYS[13], group_of = KEYS[14]}
+for i = last_ok + 1, #ARGV, 8 do
   local id, action = ARGV[i + 1], ARGV[i + 4]
   local dead = action == 'dead' or action == 'expired'
-  route_failure(routes, prefix .. ARGV[i], ttl, now, id, ARGV[i + 2], ARGV[i + 3], dead, ARGV[i + 5])
+  route_failure(routes, prefix .. ARGV[i], ttl, now, id, ARGV[i + 2], ARGV[i + 3], dead, ARGV[i + 5], ARGV[i + 6],
+                ARGV[i + 7])
   if dead then
     released[#released + 1] = id
     if action == 'expired' then expired = expired + 1 else died = died + 1 end

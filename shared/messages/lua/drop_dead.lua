@@ -1,0 +1,15 @@
+-- DROP_DEAD: delete dead letters for good (DELETE /api/dead/<id>, a purge, a group's delete).
+-- KEYS[1] dead-letter index (zset), KEYS[2] dead letters (hash), KEYS[3] dead-letter groups (hash),
+-- KEYS[4] each dead letter's group (hash)
+-- ARGV[1] the queue's group prefix, then the ids (at most DEAD_CHUNK per call)
+-- Returns how many were dead letters; an id that is not (deleted or requeued meanwhile) is skipped.
+local filed = {groups = KEYS[3], group_of = KEYS[4]}
+local count = 0
+for i = 2, #ARGV do
+  if redis.call('HDEL', KEYS[2], ARGV[i]) == 1 then
+    redis.call('ZREM', KEYS[1], ARGV[i])
+    unfile_dead(filed, ARGV[1], ARGV[i])
+    count = count + 1
+  end
+end
+return count
