@@ -343,6 +343,13 @@ def test_a_delayed_message_waits_and_a_hung_handler_is_taken_back_and_restarted(
     shown = wait_for(stuck, timeout=30, interval=0.1, message="a worker shown stuck")
     dead = requests.get(f"{url}/api/messages/{hung}", timeout=5).json()
     assert (dead["status"], dead["error"]) == ("dead", "timeout")
+    # Filed under its error's group as it died (triage), as the operator's tools show it.
+    secret = project.compose("exec", "-T", "web", "fila", "token", "create", "--ttl", "60").stdout.strip()
+    groups = requests.get(f"{url}/api/dead/groups", headers={"Authorization": f"Bearer {secret}"}, timeout=5).json()
+    (timeout,) = [g for g in groups["groups"] if g["signature"] == "timeout"]
+    assert timeout["count"] == 1 and timeout["sample_id"] == hung
+    listed = project.compose("exec", "-T", "worker", "fila", "dead", "groups").stdout
+    assert f"{timeout['group']}" in listed and "timeout" in listed
     wait_for(lambda: all_done(url, [delayed]), timeout=30, interval=0.2, message="the delayed message done")
     done = requests.get(f"{url}/api/messages/{delayed}", timeout=5).json()
     assert done["finished_at"] >= first["due_at"]
