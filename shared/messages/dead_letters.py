@@ -27,8 +27,8 @@ from shared.core.settings import Settings
 from shared.messages import lua
 from shared.messages.record import Record
 
-#: Dead letters per REQUEUE_DEAD call or purge step (about 2 ms of Redis each; make bench scale).
-DEAD_CHUNK = 200
+#: Dead letters per REQUEUE_DEAD or DROP_DEAD call (each files them out of their group too; make bench triage).
+DEAD_CHUNK = 100
 #: Characters of a dead letter's body shown in lists.
 PREVIEW_CHARS = 200
 #: Most dead letters one request requeues or deletes ("all", or a group): the client sends it again for more.

@@ -34,7 +34,7 @@ HISTORY_TTL = 25 * 3600
 #: Messages per ENQUEUE call: a BATCH_MAX request goes as several calls in one round trip.
 CHUNK = 1000
 #: Entries per RECLAIM call: a dead worker's whole batch, every one on its last attempt, stays a few ms a call.
-RECLAIM_CHUNK = 200
+RECLAIM_CHUNK = 100
 #: Most RECLAIM calls one reclaim makes (a list that keeps growing meanwhile is left to the next reap).
 RECLAIM_CALLS_MAX = 50
 #: Delayed messages per SCHEDULE call (it writes three structures: a quarter of a CHUNK stays near 2 ms).

@@ -14,10 +14,12 @@ from web import create_app
 #: A valid value for each URL parameter (a route must get past its input checks to reach Redis).
 SAMPLES = {"chave": "curso", "valor": "Redis", "lista": "minhaLista", "nome": "Maria", "n": "10", "key": "curso",
            "message_id": "01M8AKS6Q7JGTGH5J7BPCXBTED", "job_id": "0123456789abcdef0123456789abcdef",
-           "token_id": "0123456789abcdef", "name": "fila", "filename": "fila.css"}
+           "token_id": "0123456789abcdef", "name": "fila", "filename": "fila.css", "group": "0123456789abcdef"}
 #: A valid body for each route that reads one.
 BODIES = {("POST", "/api/messages"): {"json": {"body": 1}},
           ("POST", "/api/queues/<name>/messages"): {"json": {"body": 1}},
+          ("POST", "/api/dead/groups/<group>/requeue"): {"json": {"dry_run": True}},
+          ("POST", "/api/dead/groups/<group>/delete"): {"json": {"dry_run": True}},
           ("POST", "/api/jobs/fib"): {"json": {"n": 10}},
           ("POST", "/api/dead/requeue"): {"json": {"all": True}},
           ("POST", "/api/dead/purge"): {"json": {"confirm": True}}, ("PUT", "/api/kv/<key>"): {"json": {"value": "v"}},

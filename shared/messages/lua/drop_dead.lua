@@ -3,13 +3,14 @@
 -- KEYS[4] each dead letter's group (hash)
 -- ARGV[1] the queue's group prefix, then the ids (at most DEAD_CHUNK per call)
 -- Returns how many were dead letters; an id that is not (deleted or requeued meanwhile) is skipped.
-local filed = {groups = KEYS[3], group_of = KEYS[4]}
+local filed, touched = {groups = KEYS[3], group_of = KEYS[4]}, {}
 local count = 0
 for i = 2, #ARGV do
   if redis.call('HDEL', KEYS[2], ARGV[i]) == 1 then
     redis.call('ZREM', KEYS[1], ARGV[i])
-    unfile_dead(filed, ARGV[1], ARGV[i])
+    unfile_dead(filed, ARGV[1], ARGV[i], touched)
     count = count + 1
   end
 end
+drop_empty_groups(filed, ARGV[1], touched)
 return count

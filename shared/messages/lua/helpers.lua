@@ -65,15 +65,21 @@ local function file_dead(k, id, group, signature, now)
   redis.call('HSETNX', k.groups, gid, signature)
 end
 
--- Take a dead letter out of its group (requeued, deleted, purged); a group left empty goes.
--- `prefix` is the queue's group prefix (keys.dead_group_prefix).
-local function unfile_dead(k, prefix, id)
+-- Take a dead letter out of its group (requeued, deleted, purged), noting the group in `touched`;
+-- `prefix` is the queue's group prefix (keys.dead_group_prefix). Then drop_empty_groups(k, prefix,
+-- touched) removes the groups left empty, one ZCARD a group rather than one a letter.
+local function unfile_dead(k, prefix, id, touched)
   local gid = redis.call('HGET', k.group_of, id)
   if not gid then return end
   redis.call('HDEL', k.group_of, id)
-  local group = prefix .. gid
-  redis.call('ZREM', group, id)
-  if redis.call('ZCARD', group) == 0 then redis.call('HDEL', k.groups, gid) end
+  redis.call('ZREM', prefix .. gid, id)
+  touched[gid] = true
+end
+
+local function drop_empty_groups(k, prefix, touched)
+  for gid in pairs(touched) do
+    if redis.call('ZCARD', prefix .. gid) == 0 then redis.call('HDEL', k.groups, gid) end
+  end
 end
 
 -- Route one failed run (SETTLE, ABANDON): a dead letter (its record, the envelope inside, into the

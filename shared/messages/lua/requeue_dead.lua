@@ -6,7 +6,7 @@
 -- An id that is no longer dead (requeued by another call, deleted) is skipped: a call that is
 -- interrupted and sent again moves nothing twice.
 local prefix = ARGV[1]
-local filed = {groups = KEYS[6], group_of = KEYS[7]}
+local filed, touched = {groups = KEYS[6], group_of = KEYS[7]}, {}
 local count = 0
 for i = 3, #ARGV do
   local id = ARGV[i]
@@ -18,12 +18,13 @@ for i = 3, #ARGV do
     redis.call('LPUSH', KEYS[3], with_attempts(envelope, 0))
     redis.call('HDEL', KEYS[2], id)
     redis.call('ZREM', KEYS[1], id)
-    unfile_dead(filed, ARGV[2], id)
+    unfile_dead(filed, ARGV[2], id, touched)
     -- Back to plain "queued": the pending hash says so, an old retry record goes.
     redis.call('HSET', KEYS[5], id, '')
     redis.call('HDEL', prefix .. id_minute(id), id)
     count = count + 1
   end
 end
+drop_empty_groups(filed, ARGV[2], touched)
 if count > 0 then redis.call('HINCRBY', KEYS[4], 'revived', count) end
 return count
