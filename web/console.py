@@ -97,15 +97,7 @@ def snapshot() -> Response:
                 dead:
                   type: array
                   items: {$ref: '#/components/schemas/DeadLetter'}
-                dead_groups:
-                  type: object
-                  description: The biggest dead-letter groups (as GET /api/dead/groups), and how many there are.
-                  required: [groups, total]
-                  properties:
-                    groups:
-                      type: array
-                      items: {$ref: '#/components/schemas/DeadGroup'}
-                    total: {type: integer, minimum: 0}
+                dead_groups: {$ref: '#/components/schemas/DeadGroups'}
                 scheduled:
                   type: array
                   description: The soonest scheduled messages (GET /api/scheduled pages through all).

@@ -43,14 +43,12 @@ def groups() -> Response:
         content:
           application/json:
             schema:
-              type: object
-              required: [queue, groups, total]
-              properties:
-                queue: {type: string}
-                total: {type: integer, minimum: 0}
-                groups:
-                  type: array
-                  items: {$ref: '#/components/schemas/DeadGroup'}
+              allOf:
+              - {$ref: '#/components/schemas/DeadGroups'}
+              - type: object
+                required: [queue]
+                properties:
+                  queue: {type: string}
       '400': {$ref: '#/components/responses/BadRequest'}
       '404': {$ref: '#/components/responses/NotFound'}
       '503': {$ref: '#/components/responses/Unavailable'}

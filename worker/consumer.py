@@ -320,8 +320,8 @@ class Consumer:
                     (envelope.opts or {}).get("ttl_ms"), excerpt(envelope))
         dead = record.failed(MessageStatus.DEAD, Outcome.EXPIRED.value, self.name, envelope.attempts,
                              envelope.enqueued_at, now, 0.0, envelope=envelope.raw)
-        return Settled(envelope.id, Outcome.EXPIRED, dead, envelope.raw,
-                       *failure.dead_group(self.batch.settings, Outcome.EXPIRED.value))
+        return failure.dead_letter(envelope.id, Outcome.EXPIRED, dead, envelope.raw, self.batch.settings,
+                                   Outcome.EXPIRED.value)
 
     def _adapt(self, count: int, elapsed_ms: float) -> None:
         """Size the next batch so that it takes about WORKER_BATCH_TARGET_MS (slow start from 1)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from shared.core import keys
 from shared.core.codec import dumps
 from shared.core.settings import Settings
 from shared.messages import record, triage
@@ -24,7 +23,7 @@ def route(envelope: Envelope, error: str, worker: str, ms: float, settings: Sett
     if attempts >= attempts_allowed(envelope, settings):
         dead = record.failed(MessageStatus.DEAD, error, worker, attempts, envelope.enqueued_at, now, ms,
                              envelope=again)
-        return Settled(envelope.id, Outcome.DEAD, dead, again, *dead_group(settings, error)), -1
+        return dead_letter(envelope.id, Outcome.DEAD, dead, again, settings, error), -1
     wait_ms = backoff_ms(attempts, retry_base(envelope, settings), settings.retry_max_ms)
     due_ms = int(now * 1000) + wait_ms if wait_ms else 0
     retry = record.failed(MessageStatus.QUEUED, error, worker, attempts, envelope.enqueued_at, now, ms,
@@ -32,7 +31,8 @@ def route(envelope: Envelope, error: str, worker: str, ms: float, settings: Sett
     return Settled(envelope.id, Outcome.RETRY, retry, again, due_ms), wait_ms
 
 
-def dead_group(settings: Settings, error: str) -> tuple[int, str, str]:
-    """Return what a dead letter's Settled carries for triage: no due time, its group's set, its signature."""
-    group, signature = triage.group_of(error)
-    return 0, keys.dead_group(settings.queue_name, group), signature
+def dead_letter(message_id: str, outcome: Outcome, dead: str, envelope: str, settings: Settings,
+                error: str) -> Settled:
+    """Return a dead letter's Settled, filed under its error's group (shared/messages/triage.py)."""
+    group, signature = triage.filing(settings.queue_name, error)
+    return Settled(message_id, outcome, dead, envelope, group=group, signature=signature)

@@ -363,7 +363,7 @@ class MessageQueue:
         RECLAIM_CALLS_MAX calls).
         """
         now = time.time()
-        group, signature = triage.group_of(reason)
+        group, signature = triage.filing(self.name, reason)
         requeued = died = 0
         for _ in range(RECLAIM_CALLS_MAX):
             back, dead, left = self._reclaim(
@@ -372,7 +372,7 @@ class MessageQueue:
                       keys.dead_groups(self.name), keys.dead_group_of(self.name)],
                 args=[keys.results_prefix(self.name), self.settings.max_attempts, f"{now:.6f}",
                       self.settings.result_ttl, record.reclaimed_template(reason, now),
-                      record.dead_template(reason, now), HISTORY_TTL, keys.dead_group(self.name, group), signature,
+                      record.dead_template(reason, now), HISTORY_TTL, group, signature,
                       RECLAIM_CHUNK])
             requeued, died = requeued + back, died + dead
             if not left:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import re
 
+from shared.core import keys
+
 #: The longest signature kept (the start of a long first line is what tells errors apart).
 SIGNATURE_MAX = 200
 #: A group's id: 16 hex digits.
@@ -37,3 +39,9 @@ def group_of(error: str) -> tuple[str, str]:
     """Return the group id of an error and its signature."""
     found = signature(error)
     return hashlib.sha256(found.encode()).hexdigest()[:16], found
+
+
+def filing(queue: str, error: str) -> tuple[str, str]:
+    """Return the group set a dead letter of `queue` with this error is filed in, and the error's signature."""
+    group, found = group_of(error)
+    return keys.dead_group(queue, group), found
