@@ -2,11 +2,39 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from benchmarks.scale import LIMIT_MS, render, run
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("redis_keeps_its_core")]
+
+
+@pytest.fixture
+def redis_keeps_its_core(redis_server):
+    """Run Redis's main thread ahead of every ordinary process while the test measures it.
+
+    SLOWLOG times a command by the wall clock. With the container tests beside these on 2 cores, a
+    2 ms call was logged at 16 and 50 ms: Redis had lost its core mid-command, twice in a row. What
+    the test measures is the work a fila call gives Redis, so Redis gets a core as it would on a host
+    of its own (SCHED_FIFO; a nice of -20 where that is refused), and gets its old place back after.
+    """
+    pid = redis_server.process.pid
+    policy, param, nice = os.sched_getscheduler(pid), os.sched_getparam(pid), os.getpriority(os.PRIO_PROCESS, pid)
+    try:
+        os.sched_setscheduler(pid, os.SCHED_FIFO, os.sched_param(1))
+    except PermissionError:
+        try:
+            os.setpriority(os.PRIO_PROCESS, pid, -20)
+        except PermissionError:
+            print("Redis runs at the ordinary priority: the machine refused a higher one")
+    try:
+        yield
+    finally:
+        if redis_server.process and redis_server.process.pid == pid:
+            os.sched_setscheduler(pid, policy, param)
+            os.setpriority(os.PRIO_PROCESS, pid, nice)
 
 
 def over_limit(measures) -> list[tuple[str, float, str]]:
