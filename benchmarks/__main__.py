@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import bulk, durability, ha, http, jobs, queues, scale, schedule, triage, workers
+from benchmarks import bulk, durability, ha, http, jobs, queues, scale, schedule, timeline, triage, workers
 from benchmarks.table import publish, render
 from shared.core.settings import Settings
 from tests.support.redis_server import RedisServer
@@ -25,6 +25,7 @@ SECTIONS = {
     "schedule": schedule.schedule,
     "queues": queues.queues,
     "triage": triage.triage,
+    "timeline": timeline.timeline,
     "wait": ha.wait_cost,
     "fsync": durability.fsync_cost,
     "failover": ha.failovers,

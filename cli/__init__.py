@@ -8,6 +8,8 @@
     fila token create --ttl 3600   a temporary API token (also: list, revoke ID)
     fila schedule add NAME --every 30s --body '{...}'   a periodic message (also --cron, list, remove)
     fila dead groups         the dead letters grouped by error (also: requeue GROUP, delete GROUP --yes)
+    fila explain ID          what happened to one message, step by step, with the Redis commands it used
+    fila prove kill-worker   the delivery guarantee shown: a worker killed mid-batch, lost and duplicated counted
     fila init                a .env for docker compose, every password random (make env)
 
 Run by hand, `fila token`, `fila schedule` and `fila worker` use REDIS_URL, or else the Redis of the `make run`
@@ -31,6 +33,8 @@ COMMANDS = {
     "token": ("cli.token", "create, list or revoke temporary API tokens"),
     "schedule": ("cli.schedule", "add, list or remove periodic messages"),
     "dead": ("cli.dead", "list the dead letters by error, requeue or delete a group"),
+    "explain": ("cli.explain", "what happened to one message, step by step, with its Redis commands"),
+    "prove": ("cli.prove", "kill a worker mid-batch and count what was lost or ran twice (ALLOW_EXPERIMENTS=1)"),
     "init": ("cli.env_file", "write a .env for docker compose with random passwords (make env)"),
 }
 

@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("deleting is for good: add --yes (or --dry-run to count)")
     done = 0
     while letters.group_count(args.group):
-        step = letters.group_step(args.group, args.command, STEP_MAX)
+        step = letters.group_step(args.group, args.command, STEP_MAX, f"fila dead {args.command} (cli)")
         if step == 0:
             break
         done += step

@@ -22,6 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         console,
         dead_letters,
         errors,
+        experiments,
         handout,
         headers,
         health,
@@ -35,6 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         scheduled,
         schedules,
         services,
+        timeline,
         triage,
     )
 
@@ -55,8 +57,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     headers.init_app(app)
     i18n.init_app(app, settings.language)
     lab.init_app(app, settings)  # before fila's own: a lab route of the same address wins
-    for module in (handout, kv, messages, queues, scheduled, schedules, triage, dead_letters, jobs, bulk, console,
-                   health, metrics, api_docs, auth):
+    for module in (handout, kv, messages, timeline, queues, scheduled, schedules, triage, dead_letters, jobs, bulk,
+                   console, experiments, health, metrics, api_docs, auth):
         app.register_blueprint(module.bp)
     lab.report_overrides(app, settings)
     access.init_app(app, built)

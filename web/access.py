@@ -227,6 +227,16 @@ def bearer() -> dict[str, Any] | None:
     return record
 
 
+def actor() -> str:
+    """Name who sent the request, for the timelines: its token, its operator, else its client's address."""
+    return str(g.get("actor") or f"client {request.remote_addr}")
+
+
+def origin() -> dict[str, str]:
+    """Return where a request's messages came from (its route and its sender), for their timelines."""
+    return {"route": f"{request.method} {request.path}"[:200], "by": actor()}
+
+
 def unauthorized(message: str) -> NoReturn:
     """Refuse the request (401)."""
     refuse(401, "unauthorized", message, pt=f"não autorizado: {message}")

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, jsonify
 
 from shared.core.ids import is_valid
 from shared.messages.dead_letters import STEP_MAX
-from web.access import Access, policy
+from web.access import Access, actor, policy
 from web.errors import refuse
 from web.services import asked_queue
 from web.validation import json_object, page_cursor, query_number
@@ -78,10 +78,7 @@ def one(message_id: str) -> Response:
     tags: [messages]
     parameters:
     - {$ref: '#/components/parameters/Queue'}
-    - name: message_id
-      in: path
-      required: true
-      schema: {type: string}
+    - {$ref: '#/components/parameters/MessageId'}
     responses:
       '200':
         description: The dead letter.
@@ -107,10 +104,7 @@ def delete(message_id: str) -> Response:
     tags: [messages]
     parameters:
     - {$ref: '#/components/parameters/Queue'}
-    - name: message_id
-      in: path
-      required: true
-      schema: {type: string}
+    - {$ref: '#/components/parameters/MessageId'}
     responses:
       '200':
         description: Deleted.
@@ -125,7 +119,7 @@ def delete(message_id: str) -> Response:
       '404': {$ref: '#/components/responses/NotFound'}
       '503': {$ref: '#/components/responses/Unavailable'}
     """
-    if not asked_queue().dead_letters.delete(valid_id(message_id)):
+    if not asked_queue().dead_letters.delete(valid_id(message_id), actor()):
         refuse(404, "unknown_message", f"no dead letter has the id {message_id}", id=message_id)
     log.info("deleted dead letter %s of %s", message_id, asked_queue().messages.name)
     return jsonify({"deleted": 1})
@@ -210,11 +204,11 @@ def requeue() -> Response:
         refuse(400, "bad_body", usage)
     if data.get("all") is True:
         until = until_ms(data)
-        return step("requeued", asked_queue().dead_letters.requeue_all(until, STEP_MAX), until)
+        return step("requeued", asked_queue().dead_letters.requeue_all(until, STEP_MAX, actor()), until)
     ids = data["ids"]
     if not ids or len(ids) > PAGE_MAX or not all(isinstance(i, str) and is_valid(i) for i in ids):
         refuse(400, "bad_ids", f"ids must be a list of 1 to {PAGE_MAX} message ids")
-    count = asked_queue().dead_letters.requeue(ids)
+    count = asked_queue().dead_letters.requeue(ids, actor())
     log.info("requeued %s dead letter(s) on %s", count, asked_queue().messages.name)
     return jsonify({"requeued": count})
 
@@ -260,4 +254,4 @@ def purge() -> Response:
     if data.get("confirm") is not True:
         refuse(400, "bad_body", usage)
     until = until_ms(data)
-    return step("purged", asked_queue().dead_letters.purge(until, STEP_MAX), until)
+    return step("purged", asked_queue().dead_letters.purge(until, STEP_MAX, actor()), until)

@@ -15,7 +15,7 @@ from shared.messages import idempotency
 from shared.messages.handlers import explain
 from shared.messages.queue import MessageQueue
 from shared.messages.schedule import TIMEOUT_MS_MAX, Options
-from web.access import Access, Limit, policy
+from web.access import Access, Limit, origin, policy
 from web.errors import refuse
 from web.i18n import language
 from web.services import services
@@ -216,7 +216,7 @@ def accept(path_queue: str | None) -> Response:
     queue = services().queue(path_queue or named or asked)
     replayed = False
     if key is None:
-        ids = queue.messages.enqueue(bodies, options)
+        ids = queue.messages.enqueue(bodies, options, origin())
     else:
         ids, replayed = enqueue_once(queue.messages, key, raw, bodies, options)
     # DEBUG, not INFO: on this hot route a line per request cost 10% of the throughput (make bench);
@@ -240,7 +240,7 @@ def enqueue_once(messages: MessageQueue, key: str, raw: bytes, bodies: list[str]
         refuse(413, "batch_too_large", f"a request with an Idempotency-Key holds at most {idempotency.ONCE_MAX} "
                                        "messages (it is enqueued in one step): split the batch, a key each")
     digest = idempotency.request_digest(request.method, request.path, request.query_string, request.mimetype, raw)
-    ids, earlier = messages.enqueue_once(bodies, options, idempotency.key_digest(key), digest)
+    ids, earlier = messages.enqueue_once(bodies, options, idempotency.key_digest(key), digest, origin())
     if earlier is not None and earlier.digest != digest:
         refuse(422, "idempotency_key_reused", "this Idempotency-Key was used for another request (another body, "
                                               "type or query) within IDEMPOTENCY_TTL: use a new key")
@@ -255,10 +255,7 @@ def status(message_id: str) -> Response:
     ---
     tags: [messages]
     parameters:
-    - name: message_id
-      in: path
-      required: true
-      schema: {type: string}
+    - {$ref: '#/components/parameters/MessageId'}
     responses:
       '200':
         description: Where the message is.
@@ -269,13 +266,7 @@ def status(message_id: str) -> Response:
       '404': {$ref: '#/components/responses/NotFound'}
       '503': {$ref: '#/components/responses/Unavailable'}
     """
-    wanted = valid_id(message_id)
-    info = None
-    for queue in services().queues.values():
-        info = queue.monitor.message(wanted)
-        if info is not None:
-            info["queue"] = queue.messages.name
-            break
+    info = services().find(valid_id(message_id))
     if info is None:
         refuse(404, "unknown_message", "unknown message id (or its result has expired)", id=message_id)
     return jsonify({**info, "summary": explain(info["result"], language())})

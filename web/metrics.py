@@ -25,7 +25,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from shared.core.connection import UNAVAILABLE
-from shared.messages import timings
+from shared.messages import proof, timings
 from web.access import Access, policy
 from web.services import Services
 
@@ -113,6 +113,14 @@ class FilaCollector(Collector):
         rq_workers = GaugeMetricFamily("fila_rq_workers", "RQ workers listening.", labels=["queue"])
         rq_workers.add_metric([rq["name"]], rq["workers"])
         yield rq_workers
+        proven = proof.results(self.services.redis)
+        for field, doc in (("accepted", "numbered messages accepted"), ("lost", "numbers that never ran"),
+                           ("duplicated", "numbers that ran more than once")):
+            family = GaugeMetricFamily(f"fila_prove_{field}", f"The last `fila prove` experiment of each kind and "
+                                       f"delivery mode: {doc}.", labels=["experiment", "delivery"])
+            for found in proven:
+                family.add_metric([found.experiment, found.delivery], getattr(found, field))
+            yield family
 
     @staticmethod
     def _families(figures: dict[str, Any]) -> list[tuple[Any, str, str, float]]:
@@ -149,6 +157,10 @@ class FilaCollector(Collector):
              figures["rate_limit"]),
             (counter, "fila_queue_throttled", "Times a worker waited for the rate limit's next token.",
              figures["throttled"]),
+            (counter, "fila_timeline_steps", "Steps written to the messages' timelines (GET "
+             "/api/messages/<id>/timeline).", figures["timeline_steps"]),
+            (gauge, "fila_timeline_retention_seconds", "TIMELINE_TTL: how long a timeline is kept after its last "
+             "step (0: none are written).", figures["timeline_ttl"]),
             (gauge, "fila_queue_drain_seconds", "How long the backlog (waiting and in flight) takes at the last "
              "minute's completion rate; +Inf while nothing completes and something waits.",
              math.inf if figures["drain_seconds"] is None else figures["drain_seconds"]),

@@ -6,7 +6,7 @@ import logging
 
 from flask import Blueprint, Response, jsonify
 
-from web.access import Access, policy
+from web.access import Access, actor, policy
 from web.errors import refuse
 from web.services import asked_queue
 from web.validation import message_id as valid_id
@@ -81,7 +81,7 @@ def cancel(message_id: str) -> Response:
       '404': {$ref: '#/components/responses/NotFound'}
       '503': {$ref: '#/components/responses/Unavailable'}
     """
-    if not asked_queue().messages.cancel(valid_id(message_id)):
+    if not asked_queue().messages.cancel(valid_id(message_id), actor()):
         refuse(404, "not_scheduled", "that message is not scheduled (queued, running, settled or unknown)",
                id=message_id)
     log.warning("scheduled message %s cancelled", message_id)

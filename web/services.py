@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask, current_app, request
 from redis import Redis
@@ -16,6 +17,7 @@ from shared.messages.dead_letters import DeadLetters
 from shared.messages.monitor import QueueMonitor
 from shared.messages.periodic import Schedules
 from shared.messages.queue import MessageQueue
+from shared.messages.story import locate
 from web.errors import refuse
 
 
@@ -66,6 +68,11 @@ class Services:
             refuse(404, "unknown_queue", f"no message queue is named {name[:100]!r}: this fila's are "
                                          f"{', '.join(self.queues)}", queue=name[:100])
         return found
+
+
+    def find(self, message_id: str) -> dict[str, Any] | None:
+        """Return where a message is now (GET /api/messages/<id>) with its queue; None when no queue knows it."""
+        return locate((queue.monitor for queue in self.queues.values()), message_id)
 
 
 def init_app(app: Flask, settings: Settings) -> Services:

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, jsonify
 
 from shared.messages.dead_letters import GROUPS_MAX, STEP_MAX
 from shared.messages.triage import GROUP
-from web.access import Access, policy
+from web.access import Access, actor, policy
 from web.errors import refuse
 from web.services import asked_queue
 from web.validation import json_object, query_number
@@ -78,7 +78,7 @@ def act(group: str, action: str) -> Response:
     verb = "requeued" if action == "requeue" else "deleted"
     if dry_run:
         return jsonify({"group": group, "dry_run": True, f"would_be_{verb}": held})
-    count = letters.group_step(group, action, STEP_MAX)
+    count = letters.group_step(group, action, STEP_MAX, actor())
     left = letters.group_count(group)
     log.warning("%s %s dead letter(s) of group %s of %s; %s remaining", verb, count, group, letters.name, left)
     return jsonify({"group": group, verb: count, "remaining": left})

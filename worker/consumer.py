@@ -60,6 +60,8 @@ class Consumer:
             raise ValueError("a worker of several queues takes them reliably (WORKER_DELIVERY=reliable)")
         self.messages = self.served[0].messages
         self.batch_size = 1
+        #: How the batch in hand was taken (TAKE, BLMOVE, POP, BRPOP): its messages' timelines say so.
+        self.via = "TAKE"
         self.avg_ms: float | None = None
         self.log_messages = settings.log_messages and message_log.isEnabledFor(logging.INFO)
         self.lines: list[str] = []
@@ -116,7 +118,7 @@ class Consumer:
         self.heartbeat.beat()
         if self.reliable:
             for each in self.served:
-                requeued, died = each.messages.reclaim(self.name, f"worker {self.name} restarted")
+                requeued, died = each.messages.reclaim(self.name, f"worker {self.name} restarted", by=self.name)
                 if requeued or died:
                     log.warning("%s recovered its own in-flight messages of %s: %s requeued, %s dead-lettered",
                                 self.name, each.name, requeued, died)
@@ -168,9 +170,9 @@ class Consumer:
         if len(self.served) > 1:
             return self._take_any(count)
         if self.reliable:
-            taken = self.messages.take(self.name, count)
+            taken, self.via = self.messages.take(self.name, count), "TAKE"
         else:
-            taken = self.messages.pop(self.name, count)
+            taken, self.via = self.messages.pop(self.name, count), "POP"
         self.handoff.release()
         if taken is None:
             self._wait_while_paused()
@@ -182,9 +184,9 @@ class Consumer:
         if taken:
             return taken
         if self.reliable:
-            entry = self.messages.take_blocking(self.name, self.settings.worker_block_timeout)
+            entry, self.via = self.messages.take_blocking(self.name, self.settings.worker_block_timeout), "BLMOVE"
         else:
-            entry = self.messages.pop_blocking(self.name, self.settings.worker_block_timeout)
+            entry, self.via = self.messages.pop_blocking(self.name, self.settings.worker_block_timeout), "BRPOP"
         return [entry] if entry is not None else []
 
     def _take_any(self, count: int) -> list[str]:
@@ -206,6 +208,7 @@ class Consumer:
             wait_for_ring([each.messages for each in self.served], self.settings.worker_block_timeout)
             return []
         self.batch = next(each for each in order if each.messages is queue)
+        self.via = "TAKE"
         self.order.took(self.batch, len(taken))
         return taken
 
@@ -259,7 +262,7 @@ class Consumer:
                 flush_start = time.perf_counter()
         else:
             if len(entries) > 1 and self.reliable:
-                self.handoff.hold(batch.messages, entries[first:], settled)
+                self.handoff.hold(batch.messages, entries[first:], settled, self.via)
                 self._log_lines()
             else:
                 self._submit(entries[first:], settled, wait=True)
@@ -272,7 +275,7 @@ class Consumer:
         With `wait`, and always in brpop mode, they are stored before going on: popped messages
         exist nowhere else, so a crash loses only the message in hand, as the handout's loop does.
         """
-        self.handoff.submit(self.batch.messages, entries, settled, wait=wait or not self.reliable)
+        self.handoff.submit(self.batch.messages, entries, settled, wait=wait or not self.reliable, via=self.via)
         self._log_lines()
 
     def _log_lines(self) -> None:
@@ -303,7 +306,7 @@ class Consumer:
         if self.log_messages:
             self.lines.append(f"{self.name} {envelope.id} done attempts={attempts} {ms:.3f}ms body={excerpt(envelope)}")
         done = record.done(self.name_json, attempts, envelope.enqueued_at, time.time(), ms, payload)
-        return Settled(envelope.id, Outcome.OK, done)
+        return Settled(envelope.id, Outcome.OK, done, attempt=attempts, started=since, ms=ms)
 
     def _failed(self, batch: Served, envelope: Envelope, error: str, start: float) -> Settled:
         ms = (time.perf_counter() - start) * 1000
@@ -321,7 +324,8 @@ class Consumer:
         dead = record.failed(MessageStatus.DEAD, Outcome.EXPIRED.value, self.name, envelope.attempts,
                              envelope.enqueued_at, now, 0.0, envelope=envelope.raw)
         return failure.dead_letter(envelope.id, Outcome.EXPIRED, dead, envelope.raw, self.batch.settings,
-                                   Outcome.EXPIRED.value)
+                                   Outcome.EXPIRED.value)._replace(attempt=envelope.attempts, started=now,
+                                                                   error=Outcome.EXPIRED.value)
 
     def _adapt(self, count: int, elapsed_ms: float) -> None:
         """Size the next batch so that it takes about WORKER_BATCH_TARGET_MS (slow start from 1)."""

@@ -27,7 +27,7 @@ class Handoff:
 
     def __init__(self, state: WorkerState, stopping: threading.Event, on_crash: Callable[[], None]):
         self.resync = threading.Event()
-        self._held: tuple[MessageQueue, list[str], list[Settled]] | None = None
+        self._held: tuple[MessageQueue, list[str], list[Settled], str] | None = None
         self._settler = Settler(state, stopping, self.resync, on_crash)
 
     @property
@@ -40,21 +40,21 @@ class Handoff:
         self._settler.start()
 
     def submit(self, messages: MessageQueue, entries: list[str], settled: list[Settled], *,
-               wait: bool = False) -> None:
+               wait: bool = False, via: str = "") -> None:
         """Hand a group of a queue over to be stored (waits while the previous one is); `wait`: until it is."""
-        self._settler.submit(messages, entries, settled)
+        self._settler.submit(messages, entries, settled, via)
         if wait:
             self._settler.drain()
 
-    def hold(self, messages: MessageQueue, entries: list[str], settled: list[Settled]) -> None:
+    def hold(self, messages: MessageQueue, entries: list[str], settled: list[Settled], via: str = "") -> None:
         """Keep a group back until `release` (the last group of a fast batch)."""
-        self._held = (messages, entries, settled) if settled else None
+        self._held = (messages, entries, settled, via) if settled else None
 
     def release(self) -> None:
         """Hand the held group over, if any."""
         if self._held is not None:
-            held, self._held = self._held, None
-            self.submit(*held)
+            (messages, entries, settled, via), self._held = self._held, None
+            self.submit(messages, entries, settled, via=via)
 
     def drain(self) -> None:
         """Wait until everything handed over is stored."""

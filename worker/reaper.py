@@ -57,14 +57,21 @@ class Reaper(Periodic):
         with self.redis.pipeline(transaction=False) as pipe:
             for name in names:
                 pipe.exists(keys.heartbeat(name))
-            alive = pipe.execute()
-        reaped = 0
-        for name, is_alive in zip(names, alive, strict=True):
+                pipe.hget(keys.worker(name), "queue")
+            replies = pipe.execute()
+        known = {queue.name for queue in self.queues}
+        reaped = left = 0
+        for name, is_alive, served in zip(names, replies[::2], replies[1::2], strict=True):
             if is_alive:
+                continue
+            foreign = set(str(served or "").split(",")) - known - {""}
+            if foreign:  # a worker of another deployment's queues (fila prove's): a reaper that knows them reaps it
+                log.debug("%s leaves dead worker %s to a reaper of %s", self.state.name, name, ", ".join(foreign))
+                left += 1
                 continue
             requeued = died = 0
             for queue in self.queues:
-                back, dead = queue.reclaim(name, f"worker {name} died while processing")
+                back, dead = queue.reclaim(name, f"worker {name} died while processing", by=self.state.name)
                 requeued, died = requeued + back, died + dead
             with self.redis.pipeline(transaction=True) as pipe:
                 pipe.delete(keys.worker(name))
@@ -73,4 +80,8 @@ class Reaper(Periodic):
             reaped += 1
             log.warning("%s reaped dead worker %s: %s message(s) requeued, %s dead-lettered",
                         self.state.name, name, requeued, died)
+        if left and self.redis.get(keys.REAPER_LOCK) == self.state.name:
+            # Holding the lock a whole round would keep the reaper that knows their queues waiting (perhaps
+            # for ever, when this one takes it again each time it expires): let it have the next round.
+            self.redis.delete(keys.REAPER_LOCK)
         return reaped

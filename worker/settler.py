@@ -36,12 +36,12 @@ class Settler(threading.Thread):
         self.crashed = False
         #: The hand-off's: set when storing meets a Redis error or a processing list that disagrees.
         self.resync = resync
-        self._mailbox: Queue[tuple[MessageQueue, list[str], list[Settled]] | None] = Queue(maxsize=1)
+        self._mailbox: Queue[tuple[MessageQueue, list[str], list[Settled], str] | None] = Queue(maxsize=1)
 
-    def submit(self, messages: MessageQueue, entries: list[str], settled: list[Settled]) -> None:
-        """Hand a batch of a queue over (waits while the previous one is still being stored)."""
+    def submit(self, messages: MessageQueue, entries: list[str], settled: list[Settled], via: str = "") -> None:
+        """Hand a batch of a queue over, taken by `via` (waits while the previous one is still being stored)."""
         if settled:
-            self._mailbox.put((messages, entries, settled))
+            self._mailbox.put((messages, entries, settled, via))
 
     def drain(self) -> None:
         """Wait until every submitted batch is stored."""
@@ -68,13 +68,13 @@ class Settler(threading.Thread):
             finally:
                 self._mailbox.task_done()
 
-    def store(self, messages: MessageQueue, entries: list[str], settled: list[Settled]) -> None:
-        """Settle one batch; while Redis is down keep trying (with backoff) unless the worker is stopping."""
+    def store(self, messages: MessageQueue, entries: list[str], settled: list[Settled], via: str = "") -> None:
+        """Settle one batch (taken by `via`); while Redis is down keep trying (with backoff) unless the worker stops."""
         name, reliable = self.state.name, self.state.reliable
         backoff = Backoff()
         while True:
             try:
-                done, _retried, died = messages.settle(name, entries, settled, reliable=reliable)
+                done, _retried, died = messages.settle(name, entries, settled, reliable=reliable, via=via)
             except TRANSIENT as exc:
                 self.resync.set()
                 if self.stopping.is_set() and backoff.failures >= STOPPING_TRIES:

@@ -6,7 +6,7 @@
 # Users, one password each, from the environment (the ACL file lives in /tmp, mode 600):
 #   default    the administrator (redis-cli in the container, the healthcheck): everything
 #   web        the web: any key (the handout's /set, /push... write a student's keys)
-#   worker     message workers: fila's keys (fila:*) and the queue list, nothing else
+#   worker     message workers: fila's keys (fila:*) and the queue lists (with `fila prove`'s), nothing else
 #   rq         RQ workers: RQ's keys (rq:*) and the Fibonacci cache (fib:*)
 #   dashboard  rq-dashboard: RQ's keys (only when REDIS_DASHBOARD_PASSWORD is set)
 #   commander  Redis Commander: read commands only (only when REDIS_COMMANDER_PASSWORD is set)
@@ -26,6 +26,8 @@ umask 077
 : "${REDIS_PASSWORD:?}" "${REDIS_WEB_PASSWORD:?}" "${REDIS_WORKER_PASSWORD:?}" "${REDIS_RQ_PASSWORD:?}"
 queues=""
 for name in $(printf '%s' "${QUEUES:-${QUEUE_NAME:-fila}}" | tr ',' ' '); do queues="$queues ~$name"; done
+# `fila prove` (refused unless ALLOW_EXPERIMENTS=1) runs on its own list, prove, beside the queues.
+queues="$queues ~prove"
 conf="${REDIS_CONF_DIR:-/tmp}"
 
 # What no user but default may do, beyond the dangerous category.

@@ -65,6 +65,11 @@ def id_minute(message_id: str) -> int:
     return id_millis(message_id) // 60000
 
 
+def id_second(message_id: str) -> int:
+    """Return the second (since the epoch) a ULID was made in: its timeline's bucket."""
+    return id_millis(message_id) // 1000
+
+
 def is_valid(message_id: str) -> bool:
     """Tell whether a string is a ULID (every message id fila makes is one)."""
     return len(message_id) == 26 and _VALID.issuperset(message_id)

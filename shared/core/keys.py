@@ -67,6 +67,22 @@ def processing(name: str, queue: str = "") -> str:
     return f"{PREFIX}processing:{name}" if not queue else f"{PREFIX}processing:{name}:{queue}"
 
 
+def timeline(second: int) -> str:
+    """Name the hash of the timelines of the messages made in one second (field: message id; value: its steps,
+    oldest first, one per line: shared/messages/timeline.py), kept TIMELINE_TTL after its last write."""
+    return f"{PREFIX}timeline:{second}"
+
+
+def proof_runs(run: str) -> str:
+    """Name the hash where `fila prove`'s handler counts each numbered message's runs (field: its number)."""
+    return f"{PREFIX}prove:runs:{run}"
+
+
+def proof_result(experiment: str, delivery: str) -> str:
+    """Name the last result of one `fila prove` experiment in one delivery mode (JSON: shared/messages/proof.py)."""
+    return f"{PREFIX}prove:result:{experiment}:{delivery}"
+
+
 def high(queue: str) -> str:
     """Name a queue's list of `"priority": "high"` messages (served before the queue list)."""
     return f"{PREFIX}priority:{queue}:high"

@@ -96,6 +96,10 @@ class Settings:
                                      "largest request body, however it is sent (413 beyond, nothing stored)",
                                      group="queue")
     result_ttl: int = setting(86400, "RESULT_TTL", "seconds a result record is kept", group="queue")
+    timeline_ttl: int = setting(
+        3600, "TIMELINE_TTL", "seconds a message's timeline (its steps, GET /api/messages/<id>/timeline) is kept after "
+        "the last step written in its second; about 190 bytes a message done on its first run, 100 more a later "
+        "step; 0: no timelines (nothing written)", group="queue")
     queue_rate_limit: float = setting(
         0.0, "QUEUE_RATE_LIMIT", "messages a second the queue's workers run at most, all together (a token bucket "
         "in Redis, a round trip per batch); 0: no limit", group="queue")
@@ -184,6 +188,9 @@ class Settings:
     language: str = setting("", "FILA_LANGUAGE", "`pt-BR` or `en`: the console's and the lab's language (a browser's "
                             "Accept-Language chooses for its own pages); empty: English when `LANG` starts with `en`, "
                             "Portuguese otherwise", group="lab")
+    allow_experiments: bool = setting(False, "ALLOW_EXPERIMENTS", "`1` lets `fila prove` run its experiments "
+                                      "here: it sends numbered messages to its own queue (`prove`) and kills its own "
+                                      "workers; off by default", group="lab")
     log_level: str = setting("INFO", "LOG_LEVEL", "log level", group="logs")
     log_messages: bool = setting(True, "LOG_MESSAGES", "one log line per message (`0` to turn off)", group="logs")
 
@@ -248,6 +255,8 @@ class Settings:
             raise ValueError("DRAIN_TARGET_SECONDS must be positive")
         if self.idempotency_ttl <= 0:
             raise ValueError("IDEMPOTENCY_TTL must be positive")
+        if self.timeline_ttl < 0:
+            raise ValueError("TIMELINE_TTL must be >= 0 (0: no timelines)")
         if self.handler_timeout_ms < 0:
             raise ValueError("HANDLER_TIMEOUT_MS must be >= 0 (0: no limit)")
         if self.delay_max_ms < 0 or self.retry_base_ms < 0 or self.retry_max_ms < self.retry_base_ms:

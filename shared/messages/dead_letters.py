@@ -26,6 +26,7 @@ from shared.core.ids import id_time
 from shared.core.settings import Settings
 from shared.messages import lua
 from shared.messages.record import Record
+from shared.messages.timeline import Step, Timeline, step
 
 #: Dead letters per REQUEUE_DEAD or DROP_DEAD call (each files them out of their group too; make bench triage).
 DEAD_CHUNK = 100
@@ -48,6 +49,7 @@ class DeadLetters:
         self._drop = connection.register_script(lua.DROP_DEAD)
         self.groups, self.group_of = keys.dead_groups(self.name), keys.dead_group_of(self.name)
         self.group_prefix = keys.dead_group_prefix(self.name)
+        self.timeline = Timeline(connection, settings)
 
     def page(self, limit: int = 100, after: tuple[int, str] | None = None) -> list[dict[str, Any]]:
         """Return up to `limit` dead letters, newest first, with a preview; `after` (died ms, id) continues a page.
@@ -90,35 +92,48 @@ class DeadLetters:
             return int(self.redis.zcard(self.index))
         return int(self.redis.zcount(self.index, "-inf", until_ms))
 
-    def requeue(self, ids: Sequence[str]) -> int:
-        """Put the dead letters with these ids back on the queue, attempts reset; return how many went."""
+    def requeue(self, ids: Sequence[str], by: str = "") -> int:
+        """Put the dead letters with these ids back on the queue, attempts reset; return how many went.
+
+        `by` (who asked: a token's name, a console user, the CLI) goes in their timelines.
+        """
         count = 0
         for start in range(0, len(ids), DEAD_CHUNK):
-            count += int(self._requeue(
+            moved = cast(list[str], self._requeue(
                 keys=[self.index, self.records, self.name, keys.stats(self.name), keys.pending(self.name),
                       self.groups, self.group_of],
                 args=[keys.results_prefix(self.name), self.group_prefix, *ids[start:start + DEAD_CHUNK]]))
+            self._note(Step.REQUEUED, moved, by)
+            count += len(moved)
         return count
 
-    def requeue_all(self, until_ms: int, most: int) -> int:
+    def requeue_all(self, until_ms: int, most: int, by: str = "") -> int:
         """Requeue up to `most` of the messages dead by `until_ms`, DEAD_CHUNK per call (later deaths stay dead)."""
-        return sum(self.requeue(chunk) for chunk in self._oldest(until_ms, most))
+        return sum(self.requeue(chunk, by) for chunk in self._oldest(until_ms, most))
 
-    def delete(self, message_id: str) -> bool:
+    def delete(self, message_id: str, by: str = "") -> bool:
         """Delete one dead letter; tell whether there was one."""
-        return self.drop([message_id]) == 1
+        return self.drop([message_id], by) == 1
 
-    def drop(self, ids: Sequence[str]) -> int:
+    def drop(self, ids: Sequence[str], by: str = "") -> int:
         """Delete the dead letters with these ids (out of their groups too); return how many there were."""
         count = 0
         for start in range(0, len(ids), DEAD_CHUNK):
-            count += int(self._drop(keys=[self.index, self.records, self.groups, self.group_of],
-                                    args=[self.group_prefix, *ids[start:start + DEAD_CHUNK]]))
+            dropped = cast(list[str], self._drop(keys=[self.index, self.records, self.groups, self.group_of],
+                                                 args=[self.group_prefix, *ids[start:start + DEAD_CHUNK]]))
+            self._note(Step.DELETED, dropped, by)
+            count += len(dropped)
         return count
 
-    def purge(self, until_ms: int, most: int) -> int:
+    def purge(self, until_ms: int, most: int, by: str = "") -> int:
         """Delete up to `most` of the messages dead by `until_ms`, DEAD_CHUNK per call; return how many."""
-        return sum(self.drop(chunk) for chunk in self._oldest(until_ms, most))
+        return sum(self.drop(chunk, by) for chunk in self._oldest(until_ms, most))
+
+    def _note(self, kind: Step, ids: Sequence[str], by: str) -> None:
+        """Write a requeue or a delete in the timelines of the letters it moved."""
+        if ids and self.timeline.on:
+            done = step(kind, time.time(), queue=self.name, by=by)
+            self.timeline.note((message_id, done) for message_id in ids)
 
     def group_list(self, limit: int = GROUPS_MAX) -> tuple[list[dict[str, Any]], int]:
         """Return up to `limit` groups, biggest first (count, first and last death, a sample), and how many exist.
@@ -159,14 +174,14 @@ class DeadLetters:
         """Return how many dead letters a group holds (0 for an unknown one)."""
         return int(self.redis.zcard(self.group_prefix + group))
 
-    def group_step(self, group: str, action: str, most: int) -> int:
+    def group_step(self, group: str, action: str, most: int, by: str = "") -> int:
         """Requeue (`requeue`) or delete (`delete`) up to `most` of a group's letters, oldest first; return how many."""
         done = 0
         while done < most:
             chunk = cast(list[str], self.redis.zrange(self.group_prefix + group, 0, min(DEAD_CHUNK, most - done) - 1))
             if not chunk:
                 break
-            moved = self.requeue(chunk) if action == "requeue" else self.drop(chunk)
+            moved = self.requeue(chunk, by) if action == "requeue" else self.drop(chunk, by)
             if moved == 0:  # filed but no longer dead (cannot happen through fila; never loop on it)
                 break
             done += moved

@@ -18,17 +18,20 @@ def route(envelope: Envelope, error: str, worker: str, ms: float, settings: Sett
     The envelope goes back with this run counted and its options kept.
     """
     attempts = envelope.attempts + 1
+    started = now - ms / 1000
     again = encode(envelope.id, dumps(envelope.body), envelope.enqueued_at, attempts,
                    opts_json=dumps(envelope.opts) if envelope.opts else "")
     if attempts >= attempts_allowed(envelope, settings):
         dead = record.failed(MessageStatus.DEAD, error, worker, attempts, envelope.enqueued_at, now, ms,
                              envelope=again)
-        return dead_letter(envelope.id, Outcome.DEAD, dead, again, settings, error), -1
+        return dead_letter(envelope.id, Outcome.DEAD, dead, again, settings, error)._replace(
+            attempt=attempts, started=started, ms=ms, error=error), -1
     wait_ms = backoff_ms(attempts, retry_base(envelope, settings), settings.retry_max_ms)
     due_ms = int(now * 1000) + wait_ms if wait_ms else 0
     retry = record.failed(MessageStatus.QUEUED, error, worker, attempts, envelope.enqueued_at, now, ms,
                           next_attempt_at=due_ms / 1000 if due_ms else None)
-    return Settled(envelope.id, Outcome.RETRY, retry, again, due_ms), wait_ms
+    return Settled(envelope.id, Outcome.RETRY, retry, again, due_ms, attempt=attempts, started=started, ms=ms,
+                   error=error), wait_ms
 
 
 def dead_letter(message_id: str, outcome: Outcome, dead: str, envelope: str, settings: Settings,

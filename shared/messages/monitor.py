@@ -187,6 +187,8 @@ class QueueMonitor:
             "replayed": counters.get("replayed", 0),
             "rate_limit": self.settings.queue_rate_limit,
             "throttled": counters.get("throttled", 0),
+            "timeline_steps": counters.get("timeline_steps", 0),
+            "timeline_ttl": self.settings.timeline_ttl,
             "drain_seconds": drain,
             "workers_wanted": wanted,
         }

@@ -25,6 +25,7 @@ from shared.core.ids import new_id
 from shared.core.settings import Settings
 from shared.messages import lua
 from shared.messages.envelope import encode
+from shared.messages.timeline import Step, Timeline, step
 
 #: Most schedules a queue may hold (each tick of the promoter reads at most FIRE_STEP of them).
 SCHEDULES_MAX = 1000
@@ -99,6 +100,7 @@ class Schedules:
         self.redis = connection
         self.queue = settings.queue_name
         self._fire = connection.register_script(lua.FIRE)
+        self.timeline = Timeline(connection, settings)
 
     def add(self, schedule: Schedule) -> bool:
         """Store a schedule (replacing one of that name), its first tick next; tell whether it is new.
@@ -155,6 +157,7 @@ class Schedules:
         definitions = cast(list[str | None], self.redis.hmget(keys.schedules(self.queue), [n for n, _ in due]))
         fire_keys = [keys.schedules_next(self.queue), self.queue, keys.pending(self.queue), keys.stats(self.queue),
                      keys.schedules_fired(self.queue)]
+        sent: list[tuple[str, str]] = []
         with self.redis.pipeline(transaction=False) as pipe:  # one round trip for every tick due
             for (name, tick), raw in zip(due, definitions, strict=True):
                 if raw is None:  # removed meanwhile (remove() took its tick out too)
@@ -164,4 +167,9 @@ class Schedules:
                 self._fire(keys=fire_keys, client=pipe,
                            args=[name, int(tick), schedule.following(now_ms), message_id,
                                  encode(message_id, schedule.body, now_ms / 1000)])
-            return sum(int(sent) for sent in pipe.execute())
+                sent.append((message_id, name))
+            fired = [int(each) for each in pipe.execute()]
+        self.timeline.note((message_id, step(Step.ENQUEUED, now_ms / 1000, queue=self.queue, by=f"schedule {name}",
+                                             via="FIRE"))
+                           for (message_id, name), went in zip(sent, fired, strict=True) if went)
+        return sum(fired)

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple, cast
 import redis
 
 from shared.core import keys
+from shared.core.codec import dumps
 from shared.core.ids import id_minute, new_ids
 from shared.core.settings import Settings
 from shared.messages import lua, record, triage
@@ -24,6 +25,7 @@ from shared.messages.envelope import encode, envelope_id
 from shared.messages.idempotency import Kept
 from shared.messages.schedule import PROMOTE_STEP, Options
 from shared.messages.status import Outcome
+from shared.messages.timeline import NOTE_CHUNK, Step, Timeline, step
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,11 @@ class Settled(NamedTuple):
     #: For a dead letter: its group's set and its error's signature (shared/messages/triage.py).
     group: str = ""
     signature: str = ""
+    #: For its timeline: the run's number (1 for the first), when it started (s), how long it took, its error.
+    attempt: int = 0
+    started: float = 0.0
+    ms: float = 0.0
+    error: str = ""
 
 
 def _split(ids: Sequence[str], bodies_json: Sequence[str], options: Sequence[Options],
@@ -120,33 +127,43 @@ class MessageQueue:
         self._reclaim = connection.register_script(lua.RECLAIM)
         self._claim = connection.register_script(lua.CLAIM)
         self._pop = connection.register_script(lua.POP)
+        self.timeline = Timeline(connection, settings)
+        #: Messages an ENQUEUE call pushes: fewer when each also starts a timeline (two more commands each).
+        self.chunk = NOTE_CHUNK if self.timeline.on else CHUNK
 
-    def enqueue(self, bodies_json: Sequence[str], options: Sequence[Options] | None = None) -> list[str]:
+    def enqueue(self, bodies_json: Sequence[str], options: Sequence[Options] | None = None,
+                origin: dict[str, str] | None = None) -> list[str]:
         """Enqueue one envelope per JSON body (with its Options, if given) and record the ids as pending.
 
         Messages due now are LPUSHed (ENQUEUE); delayed ones go to the scheduled set (SCHEDULE),
         for a worker to move onto the queue when they are due. A batch goes as calls of CHUNK
         messages, all in one round trip: each call is short, so a big batch never holds Redis up.
         If the connection drops halfway through, a part may be enqueued and the request still
-        answered 503; a retry then enqueues those again (at least once, never lost).
+        answered 503; a retry then enqueues those again (at least once, never lost). `origin` (the
+        route, who sent it) goes in each message's timeline.
         """
         if not bodies_json:
             return []
         now = time.time()
         ids = new_ids(len(bodies_json), now)
+        given = origin or {}
         calls: list[tuple[Any, list[str], list[str | int]]] = []
         if options is None:  # the hot path: no options, every message due now
-            for start in range(0, len(ids), CHUNK):
-                args: list[str | int] = []
-                for message_id, body in zip(ids[start:start + CHUNK], bodies_json[start:start + CHUNK], strict=True):
+            first = step(Step.ENQUEUED, now, queue=self.name, **given) if self.timeline.on else ""
+            for start in range(0, len(ids), self.chunk):
+                part = ids[start:start + self.chunk]
+                args: list[str | int] = [self.timeline.ttl_ms, first]
+                for message_id, body in zip(part, bodies_json[start:start + self.chunk], strict=True):
                     args += (message_id, encode(message_id, body, now))
-                calls.append((self._enqueue, self._enqueue_keys, args))
+                calls.append((self._enqueue, self._enqueue_keys + self.timeline.started(part), args))
         else:
-            calls = self._calls_with_options(ids, bodies_json, options, now)
+            calls = self._calls_with_options(ids, bodies_json, options, now, given)
         wait = self.settings.redis_wait_replicas
         if len(calls) == 1 and not wait:  # the common case, one message or a small batch: no pipeline to build
             script, call_keys, args = calls[0]
             script(keys=call_keys, args=args)
+            if options is not None:
+                self.note_scheduled(ids, options, now, given)
             return ids
         with self.redis.pipeline(transaction=False) as pipe:
             for script, call_keys, args in calls:
@@ -157,10 +174,46 @@ class MessageQueue:
         if wait and replies[-1] < wait:
             raise NotReplicated(f"{replies[-1]} of {wait} replica(s) acknowledged the enqueue within "
                                 f"{self.settings.redis_wait_timeout_ms} ms: retry (at least once, never lost)")
+        if options is not None:
+            self.note_scheduled(ids, options, now, given)
         return ids
 
+    def note_scheduled(self, ids: Sequence[str], options: Sequence[Options], now: float,
+                       origin: dict[str, str]) -> None:
+        """Start the timelines of the delayed messages of a batch (those due now started theirs in ENQUEUE)."""
+        if not self.timeline.on:
+            return
+        now_ms, made = int(now * 1000), {}
+        steps = []
+        for message_id, each in zip(ids, options, strict=True):
+            if each.due_ms is not None and each.due_ms > now_ms:
+                if each.due_ms not in made:
+                    made[each.due_ms] = step(Step.SCHEDULED, now, queue=self.name, due_at=each.due_ms / 1000, **origin)
+                steps.append((message_id, made[each.due_ms]))
+        self.timeline.note(steps)
+
+    def note_enqueued(self, ids: Sequence[str], options: Sequence[Options] | None, now: float,
+                      origin: dict[str, str] | None) -> None:
+        """Start the timelines of messages enqueued by another script than ENQUEUE (ENQUEUE_ONCE, FIRE)."""
+        if not self.timeline.on:
+            return
+        given = origin or {}
+        if options:
+            self.note_scheduled(ids, options, now, given)
+        now_ms, made = int(now * 1000), {}
+        steps = []
+        for message_id, each in zip(ids, options or [Options()] * len(ids), strict=True):
+            if each.due_ms is not None and each.due_ms > now_ms:
+                continue
+            priority = each.priority or ""
+            if priority not in made:
+                made[priority] = step(Step.ENQUEUED, now, queue=self.name, list=self.lists[priority],
+                                      priority=each.priority, **given)
+            steps.append((message_id, made[priority]))
+        self.timeline.note(steps)
+
     def enqueue_once(self, bodies_json: Sequence[str], options: Sequence[Options] | None, key_digest: str,
-                     digest: str) -> tuple[list[str], Kept | None]:
+                     digest: str, origin: dict[str, str] | None = None) -> tuple[list[str], Kept | None]:
         """Enqueue a request sent with an Idempotency-Key, unless the key was used: return the ids, and what it was.
 
         One atomic call (lua/enqueue_once.lua) enqueues the messages (at most idempotency.ONCE_MAX)
@@ -188,6 +241,7 @@ class MessageQueue:
                 raise NotReplicated(f"{acknowledged} of {wait} replica(s) acknowledged the enqueue within "
                                     f"{self.settings.redis_wait_timeout_ms} ms: retry with the same key")
         if kept is None:
+            self.note_enqueued(ids, options, now, {**(origin or {}), "via": "ENQUEUE_ONCE"})
             return ids, None
         earlier = Kept.parse(str(kept))
         return (ids, None) if earlier.ids == ids else (earlier.ids, earlier)
@@ -197,32 +251,42 @@ class MessageQueue:
         return processing_key(self.settings, worker)
 
     def _calls_with_options(self, ids: list[str], bodies_json: Sequence[str], options: Sequence[Options],
-                            now: float) -> list[tuple[Any, list[str], list[str | int]]]:
+                            now: float, origin: dict[str, str]) -> list[tuple[Any, list[str], list[str | int]]]:
         """Split a batch sent with options into ENQUEUE calls (due now, one list per priority) and SCHEDULE calls."""
         by_priority, later = _split(ids, bodies_json, options, now)
         calls: list[tuple[Any, list[str], list[str | int]]] = []
         for priority, at_once in by_priority.items():
             call_keys = [self.lists[priority], *self._enqueue_keys[1:]]
-            for start in range(0, len(at_once), 2 * CHUNK):
-                calls.append((self._enqueue, call_keys, at_once[start:start + 2 * CHUNK]))
+            first = step(Step.ENQUEUED, now, queue=self.name, list=self.lists[priority], priority=priority or None,
+                         **origin) if self.timeline.on else ""
+            for start in range(0, len(at_once), 2 * self.chunk):
+                part = at_once[start:start + 2 * self.chunk]
+                calls.append((self._enqueue, call_keys + self.timeline.started([str(i) for i in part[::2]]),
+                              [self.timeline.ttl_ms, first, *part]))
         schedule_keys = [keys.scheduled(self.name), keys.stats(self.name), keys.pending(self.name),
                          keys.scheduled_envelopes(self.name)]
         for start in range(0, len(later), 3 * SCHEDULE_CHUNK):
             calls.append((self._schedule, schedule_keys, later[start:start + 3 * SCHEDULE_CHUNK]))
         return calls
 
-    def promote(self, now: float | None = None, step: int = PROMOTE_STEP) -> tuple[int, float | None]:
-        """Move up to `step` due messages onto the queue; return how many, and when the next one is due (s)."""
-        moved, next_due = self._promote(keys=[keys.scheduled(self.name), self.name, keys.pending(self.name),
-                                              keys.scheduled_envelopes(self.name), self.lists["high"],
-                                              self.lists["low"], keys.bell(self.name)],
-                                        args=[int((time.time() if now is None else now) * 1000), step])
+    def promote(self, now: float | None = None, most: int = PROMOTE_STEP) -> tuple[int, float | None]:
+        """Move up to `most` due messages onto the queue; return how many, and when the next one is due (s)."""
+        at = time.time() if now is None else now
+        moved, next_due, ids = self._promote(keys=[keys.scheduled(self.name), self.name, keys.pending(self.name),
+                                                   keys.scheduled_envelopes(self.name), self.lists["high"],
+                                                   self.lists["low"], keys.bell(self.name)],
+                                             args=[int(at * 1000), most])
+        if ids:
+            promoted = step(Step.PROMOTED, at, queue=self.name)
+            self.timeline.note((str(message_id), promoted) for message_id in ids)
         return int(moved), (None if int(next_due) < 0 else int(next_due) / 1000)
 
-    def cancel(self, message_id: str) -> bool:
+    def cancel(self, message_id: str, by: str = "") -> bool:
         """Take a scheduled message out before it runs; tell whether it was scheduled."""
         removed = self._cancel(keys=[keys.scheduled(self.name), keys.pending(self.name), keys.stats(self.name),
                                      keys.scheduled_envelopes(self.name)], args=[message_id])
+        if removed is not None:
+            self.timeline.note([(message_id, step(Step.CANCELLED, time.time(), by=by))])
         return removed is not None
 
     def abandon(self, worker: str, failed: Settled, *, reliable: bool) -> bool:
@@ -231,7 +295,7 @@ class MessageQueue:
         False when the worker no longer holds it (settled meanwhile): then nothing changes.
         """
         now = time.time()
-        return bool(self._abandon(
+        taken_back = bool(self._abandon(
             keys=[self.processing_of(worker), self.name, keys.pending(self.name), keys.stats(self.name),
                   keys.dead_index(self.name), keys.dead_letters(self.name), keys.scheduled(self.name),
                   keys.scheduled_envelopes(self.name), keys.dead_groups(self.name), keys.dead_group_of(self.name)],
@@ -239,6 +303,16 @@ class MessageQueue:
                   id_minute(failed.id), failed.id, failed.record, failed.envelope,
                   "dead" if failed.outcome is Outcome.DEAD else "retry", failed.due_ms, failed.group,
                   failed.signature]))
+        if taken_back and self.timeline.on:
+            due = failed.due_ms / 1000 if failed.due_ms else None
+            ran = {"worker": worker, "attempt": failed.attempt}
+            outcome = (step(Step.DEAD, now, **ran, error=failed.error, after=Step.TIMED_OUT.value)
+                       if failed.outcome is Outcome.DEAD
+                       else step(Step.FAILED, now, **ran, error=failed.error, due_at=due, after=Step.TIMED_OUT.value))
+            self.timeline.note([(failed.id, step(Step.TAKEN, failed.started, **ran, queue=self.name)),
+                                (failed.id, step(Step.TIMED_OUT, now, **ran, ms=round(failed.ms, 3))),
+                                (failed.id, outcome)])
+        return taken_back
 
     def take(self, worker: str, count: int) -> list[str] | None:
         """Move up to `count` of the oldest entries into the worker's processing list; None while paused.
@@ -310,11 +384,12 @@ class MessageQueue:
         return self._claim_one(worker, cast(str, item[1]), None)
 
     def settle(self, worker: str, entries: Sequence[str], settled: Sequence[Settled], *,
-               reliable: bool) -> tuple[int, int, int]:
+               reliable: bool, via: str = "") -> tuple[int, int, int]:
         """Store records and route failures (retry or dead letter); return (done, retried, dead).
 
-        `entries` are the queue entries settled, in processing order; done is -1 when the
-        worker no longer holds them (already settled, or reaped).
+        `entries` are the queue entries settled, in processing order, taken by `via` (TAKE, BLMOVE,
+        POP or BRPOP, for the timelines); done is -1 when the worker no longer holds them (already
+        settled, or reaped): then no timeline is written either.
         """
         now = time.time()
         ok = _by_minute(settled)
@@ -335,6 +410,8 @@ class MessageQueue:
         wait = self.settings.redis_wait_replicas
         if not wait:
             done, retried, died = self._settle(keys=settle_keys, args=args)
+            if done >= 0 and self.timeline.on:
+                self.note_settled(worker, settled, via or ("TAKE" if reliable else "POP"))
             return done, retried, died
         # With REDIS_WAIT_REPLICAS the results are stored on a replica before the next batch: a failover
         # then runs again only what was in hand, not what was already settled.
@@ -345,7 +422,37 @@ class MessageQueue:
         if acked < wait:
             log.warning("settle: %s of %s replica(s) acknowledged within %s ms: after a failover these may run "
                         "again", acked, wait, self.settings.redis_wait_timeout_ms)
+        if done >= 0 and self.timeline.on:
+            self.note_settled(worker, settled, via or ("TAKE" if reliable else "POP"))
         return done, retried, died
+
+    def note_settled(self, worker: str, settled: Sequence[Settled], via: str) -> None:
+        """Write each settled message's run in its timeline: taken (how, with how many), then how it ended.
+
+        A first run that is done writes nothing: its record holds the same (worker, start, time), and the
+        timeline's reader tells its `taken` and `done` from it. The hot path stays as it was.
+        """
+        unusual = [item for item in settled if item.outcome is not Outcome.OK or item.attempt != 1]
+        if not unusual:
+            return
+        worker_json, batch = dumps(worker), len(settled)
+        # Formatted twice: a % in a name is doubled so that the second pass keeps it.
+        taken = _TAKEN % (worker_json.replace("%", "%%"), dumps(self.name).replace("%", "%%"), dumps(via), batch)
+        steps: list[tuple[str, str]] = []
+        for item in unusual:
+            ended = item.started + item.ms / 1000
+            steps.append((item.id, taken % (item.started, item.attempt)))
+            if item.outcome is Outcome.OK:
+                steps.append((item.id, _DONE % (ended, worker_json, item.attempt, item.ms)))
+            elif item.outcome is Outcome.RETRY:
+                steps.append((item.id, step(Step.FAILED, ended, worker=worker, attempt=item.attempt,
+                                            ms=round(item.ms, 3), error=item.error,
+                                            due_at=item.due_ms / 1000 if item.due_ms else None)))
+            else:
+                kind = Step.EXPIRED if item.outcome is Outcome.EXPIRED else Step.DEAD
+                steps.append((item.id, step(kind, ended, worker=worker, attempt=item.attempt, ms=round(item.ms, 3),
+                                            error=item.error, group=item.group.rpartition(":")[2])))
+        self.timeline.note(steps)
 
     def give_back(self, worker: str, entries: Sequence[str], *, reliable: bool) -> int:
         """Put entries taken but not processed back at the consumer end of the queue."""
@@ -354,9 +461,12 @@ class MessageQueue:
         given: int = self._give_back(keys=[self.processing_of(worker), self.name,
                                            keys.pending(self.name)],
                                      args=[1 if reliable else 0, *entries])
+        if self.timeline.on:
+            back = step(Step.GIVEN_BACK, time.time(), worker=worker, queue=self.name)
+            self.timeline.note((message_id, back) for message_id in filter(None, map(envelope_id, entries)))
         return given
 
-    def reclaim(self, worker: str, reason: str) -> tuple[int, int]:
+    def reclaim(self, worker: str, reason: str, by: str = "") -> tuple[int, int]:
         """Move a dead worker's in-flight entries back (attempts + 1) or to the dead letters (filed under the reason).
 
         RECLAIM_CHUNK entries a call, as many calls as the list needs (a worker holds at most a batch; at most
@@ -366,7 +476,7 @@ class MessageQueue:
         group, signature = triage.filing(self.name, reason)
         requeued = died = 0
         for _ in range(RECLAIM_CALLS_MAX):
-            back, dead, left = self._reclaim(
+            back, dead, left, moved = self._reclaim(
                 keys=[self.processing_of(worker), self.name, keys.dead_index(self.name), keys.dead_letters(self.name),
                       keys.stats(self.name), keys.pending(self.name), keys.history(self.name, int(now) // 3600),
                       keys.dead_groups(self.name), keys.dead_group_of(self.name)],
@@ -375,9 +485,24 @@ class MessageQueue:
                       record.dead_template(reason, now), HISTORY_TTL, group, signature,
                       RECLAIM_CHUNK])
             requeued, died = requeued + back, died + dead
+            self._note_reclaimed(worker, reason, by, now, moved)
             if not left:
                 break
         return requeued, died
+
+    def _note_reclaimed(self, worker: str, reason: str, by: str, now: float, moved: Sequence[str]) -> None:
+        """Write in the timelines of a dead worker's messages that they were put back (or dead-lettered)."""
+        if not self.timeline.on or not moved:
+            return
+        steps = []
+        for each in moved:
+            message_id, fate, attempt = str(each).split(":")
+            steps.append((message_id, step(Step.RECLAIMED, now, **{"from": worker}, by=by,
+                                           reason=reason, attempt=int(attempt))))
+            if fate == "dead":
+                steps.append((message_id, step(Step.DEAD, now, attempt=int(attempt), error=reason,
+                                               after=Step.RECLAIMED.value)))
+        self.timeline.note(steps)
 
     def pause(self) -> None:
         """Pause the queue: workers finish what they hold and take nothing more (enqueueing goes on)."""
@@ -386,6 +511,11 @@ class MessageQueue:
     def resume(self) -> None:
         """Let workers take again."""
         self.redis.delete(keys.paused(self.name))
+
+
+#: The timeline's steps of a settled run (the fast path: %-formats, as record.DONE): taken, then done.
+_TAKEN = '{"step":"taken","at":%%.3f,"worker":%s,"queue":%s,"via":%s,"batch":%d,"attempt":%%d}'
+_DONE = '{"step":"done","at":%.3f,"worker":%s,"attempt":%d,"ms":%.3f}'
 
 
 def take_from(queues: Sequence[MessageQueue], worker: str, count: int) -> tuple[MessageQueue | None, list[str]] | None:

@@ -6,6 +6,7 @@ would take them, each checking what it promises.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import threading
@@ -353,6 +354,13 @@ def test_a_delayed_message_waits_and_a_hung_handler_is_taken_back_and_restarted(
     wait_for(lambda: all_done(url, [delayed]), timeout=30, interval=0.2, message="the delayed message done")
     done = requests.get(f"{url}/api/messages/{delayed}", timeout=5).json()
     assert done["finished_at"] >= first["due_at"]
+    # Each one's timeline, from the API and from `fila explain` in a worker's container.
+    steps = lambda message_id: [s["step"] for s in requests.get(  # noqa: E731
+        f"{url}/api/messages/{message_id}/timeline", timeout=5).json()["steps"]]
+    assert steps(delayed) == ["scheduled", "promoted", "taken", "done"]
+    assert steps(hung) == ["enqueued", "taken", "timed_out", "dead"]
+    explained = project.compose("exec", "-T", "worker", "fila", "explain", delayed).stdout
+    assert f"message {delayed} on fila: done" in explained and "PROMOTE (lua/promote.lua)" in explained
     # The stuck worker re-executes itself in its container (same PID 1: the container is not restarted).
     logs = lambda: project.compose("logs", "--no-color", "worker").stdout  # noqa: E731
     wait_for(lambda: "restarting the worker" in logs(), timeout=30, interval=0.5, message="the worker restarted")
@@ -361,6 +369,20 @@ def test_a_delayed_message_waits_and_a_hung_handler_is_taken_back_and_restarted(
              timeout=30, interval=0.2, message="the same worker alive again")
     assert all(project.inspect(c, "{{.RestartCount}}") == "0" for c in project.containers("worker"))
     TIMINGS["journey: a delayed message, a hung handler taken back and restarted"] = time.monotonic() - began
+
+
+def test_fila_prove_in_a_worker_container_loses_nothing_and_the_console_shows_it(project):
+    """The experiment runs on the deployment's Redis, as its worker user, beside the deployment's workers."""
+    url = project.url()
+    refused = project.compose("exec", "-T", "worker", "fila", "prove", "kill-worker", check=False)
+    assert refused.returncode == 2 and "ALLOW_EXPERIMENTS=1" in refused.stderr
+    ran = project.compose("exec", "-T", "-e", "ALLOW_EXPERIMENTS=1", "worker", "fila", "prove", "kill-worker",
+                          "--messages", "600", "--json")
+    found = json.loads(ran.stdout)
+    assert (found["accepted"], found["done"], found["lost"]) == (600, 600, 0), ran.stderr
+    secret = project.compose("exec", "-T", "web", "fila", "token", "create", "--ttl", "60").stdout.strip()
+    shown = requests.get(f"{url}/api/experiments", headers={"Authorization": f"Bearer {secret}"}, timeout=5).json()
+    assert [(r["delivery"], r["lost"]) for r in shown["results"]] == [("reliable", 0)]
 
 
 def test_down_then_up_keeps_the_data(project):

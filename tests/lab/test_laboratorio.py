@@ -36,7 +36,7 @@ pytestmark = pytest.mark.slow
 
 DOC = ROOT / "docs" / "laboratorio.md"
 #: Commands that change something: they run once (the others are retried until their answer comes).
-CHANGES = re.compile(r"/set/|/push/|/pop/|-X (POST|PUT|DELETE)|fib-job|carga\.sh|setex\.py|token create|printf|"
+CHANGES = re.compile(r"/set/|/push/|/pop/|-X (POST|PUT|DELETE)|fib-job|carga\.sh|setex\.py|token create|printf|prove|"
                      r"/limite|/contador|localhost:\d+/$|/lab$|/fib")
 SETTLE_SECONDS = 30.0
 

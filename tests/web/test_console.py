@@ -204,6 +204,12 @@ def test_search_tells_a_message_s_and_a_job_s_story(system, browser, settings, r
     expect(page.locator("#story")).to_contain_text("morta")
     expect(page.locator("#story")).to_contain_text("worker dying died while processing")
     expect(page.locator("#story")).to_contain_text("morta 0")  # the whole body of a dead letter
+    # Its timeline: put straight into a dying worker's hands, then reclaimed into the dead letters.
+    expect(page.locator("#timeline li")).to_have_count(2)
+    expect(page.locator("#timeline li").nth(0)).to_contain_text("o worker morreu com ela: devolvida à fila")
+    expect(page.locator("#timeline li").nth(0)).to_contain_text("from: dying")
+    expect(page.locator("#timeline li").nth(1)).to_contain_text("morta (dead letter)")
+    expect(page.locator("#timeline summary").nth(1)).to_have_text("RECLAIM (lua/reclaim.lua)")
     page.fill("#push-form input[name=count]", "1")
     page.click("#push-form button")
     expect(page.locator("#results tr")).to_have_count(1, timeout=10_000)
@@ -213,6 +219,14 @@ def test_search_tells_a_message_s_and_a_job_s_story(system, browser, settings, r
     expect(page.locator("#story")).to_contain_text("processada")
     expect(page.locator("#story")).to_contain_text("o worker contou")
     expect(page.locator("#story")).to_contain_text("words")  # the result's JSON, as stored
+    expect(page.locator("#timeline-title")).to_contain_text("3 passo(s), guardados por 1 h")
+    expect(page.locator("#timeline li")).to_have_count(3)
+    for n, word in enumerate(("enfileirada", "pega por um worker", "processada")):
+        expect(page.locator("#timeline li strong").nth(n)).to_have_text(word)
+    expect(page.locator("#timeline li").nth(0)).to_contain_text("route: POST /api/queues/fila/messages")
+    page.locator("#timeline summary").nth(1).click()  # the taken step's commands, opened
+    expect(page.locator("#timeline pre").nth(1)).to_be_visible()
+    expect(page.locator("#timeline pre").nth(1)).to_contain_text(f"HSET {keys.pending('fila')} {done_id}")
     page.fill("#fib-form input[name=n]", "25")
     page.select_option("#fib-form select[name=algorithm]", "naive")
     page.click("#fib-form button")
@@ -253,6 +267,12 @@ def test_the_page_fits_1280_and_390_pixels_and_escapes_what_it_shows(system, bro
 
     phone, phone_errors = open_page(browser, system, width=390, height=844)
     expect(phone.locator("#dead-letters tr")).to_have_count(4)
+    assert no_horizontal_scroll(phone)
+    phone.fill("#search-form input[name=id]", page.locator("#results tr td").first.inner_text())
+    phone.click("#search-form button")
+    expect(phone.locator("#timeline li")).to_have_count(3)
+    for summary in phone.locator("#timeline summary").all():
+        summary.click()  # every step's commands shown: the longest lines of the page
     assert no_horizontal_scroll(phone)
     for control in ("#pause-button", "#search-form button", "#push-form button", "#requeue-all"):
         box = phone.locator(control).bounding_box()
@@ -425,3 +445,20 @@ def decode_ids(entries: list[str]) -> list[str]:
     from shared.messages.envelope import envelope_id
 
     return [str(envelope_id(entry)) for entry in entries]
+
+
+def test_the_proofs_panel_shows_each_modes_last_experiment_at_both_widths(system, browser, settings, rdb):
+    from shared.messages import proof
+
+    for delivery, lost, duplicated in (("reliable", 0, 7), ("brpop", 31, 0)):
+        proof.save(rdb, proof.Proof("kill-worker", delivery, 2000, 2000, 2000 - lost, lost, duplicated, 1,
+                                    time.time(), 4.2))
+    for width in (1280, 390):
+        page, errors = open_page(browser, system, width=width, height=900)
+        expect(page.locator("#prove-list tr")).to_have_count(2)
+        expect(page.locator("#prove-how")).to_contain_text("Desligado aqui (ALLOW_EXPERIMENTS=0)")
+        reliable, brpop = page.locator("#prove-list tr").all()
+        expect(reliable).to_contain_text("o reaper devolveu as do worker morto, 0 perdida(s); 7 rodaram duas vezes")
+        expect(brpop.locator("td").nth(2)).to_have_text("31")
+        expect(brpop).to_contain_text("Com BRPOP (o laço da apostila)")
+        assert no_horizontal_scroll(page) and errors == []

@@ -36,3 +36,23 @@ def test_no_text_of_a_language_is_written_in_the_script_itself():
     assert accented == []
     for text in table()["requeue"].values():
         assert f'"{text}"' not in script
+
+
+def test_every_step_of_a_timeline_has_its_word():
+    """The console names a timeline's steps by key (`step_<kind>`), which the scan above cannot see."""
+    from shared.messages.timeline import Step
+
+    script = (ROOT / "web/static/console.js").read_text()
+    assert "t(`step_${found.step}`)" in script
+    missing = sorted(f"step_{kind.value}" for kind in Step if f"step_{kind.value}" not in table())
+    assert missing == [] and not {key for key in table() if key.startswith("step_")} - {
+        f"step_{kind.value}" for kind in Step}
+
+
+def test_every_delivery_mode_has_its_proof_explained():
+    """The console names a proof's meaning by key (`prove_says_<delivery>`)."""
+    from shared.core.settings import Delivery
+
+    script = (ROOT / "web/static/console.js").read_text()
+    assert "t(`prove_says_${p.delivery}`" in script
+    assert sorted(f"prove_says_{mode.value}" for mode in Delivery if f"prove_says_{mode.value}" not in table()) == []

@@ -20,10 +20,11 @@ from worker.state import WorkerState
 class Reclaims:
     """Stands in for MessageQueue: records which workers were reclaimed."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str = "fila") -> None:
+        self.name = name
         self.reclaimed: list[str] = []
 
-    def reclaim(self, worker: str, reason: str) -> tuple[int, int]:
+    def reclaim(self, worker: str, reason: str, by: str = "") -> tuple[int, int]:
         self.reclaimed.append(worker)
         return 3, 0
 
@@ -78,3 +79,27 @@ def test_only_a_worker_connected_for_a_whole_ttl_reaps_and_one_at_a_time(client)
     assert second_reaper.reap() == 0  # the lock: one reaper per round
     assert reclaims.reclaimed == ["dead"] and other.reclaimed == []
     assert client.smembers(keys.WORKERS) == {"alive", "also-alive"} and not client.exists(keys.worker("dead"))
+
+
+def test_a_dead_worker_of_a_queue_the_reaper_does_not_know_is_left_to_one_that_does(client):
+    """`fila prove` runs workers of its own queue beside the deployment's: their messages must not be reclaimed
+    onto a queue of the deployment, nor their registration dropped before a reaper of their queue comes."""
+    live, reaper, reclaims = beating(client, "live", ttl=0.2)
+    for name, served in (("foreign", "prove"), ("mixed", "fila,prove"), ("ours", "fila")):
+        client.sadd(keys.WORKERS, name)
+        client.hset(keys.worker(name), "queue", served)
+    live.beat()
+    reaper.reap()
+    time.sleep(0.21)
+    live.beat()
+    assert reaper.reap() == 1 and reclaims.reclaimed == ["ours"]
+    assert client.smembers(keys.WORKERS) == {"live", "foreign", "mixed"}
+    assert not client.exists(keys.REAPER_LOCK)  # left to the next reaper at once, not held a whole round
+    state = WorkerState("prover", dataclasses.replace(Settings(), heartbeat_ttl=0.2))
+    theirs = Reclaims("prove")
+    prover = Reaper(client, state, [Reclaims(), theirs])
+    Heartbeat(client, state, {"fila": Timings()}, [MessageQueue(client, state.settings)]).beat()
+    prover.reap()
+    time.sleep(0.21)
+    live.beat()
+    assert prover.reap() == 2 and sorted(theirs.reclaimed) == ["foreign", "mixed"]

@@ -304,6 +304,20 @@ async function refresh() {
   }
 }
 
+// The last `fila prove` experiments (GET /api/experiments): a row a delivery mode, what it means in words.
+async function refreshProofs() {
+  try {
+    const { body } = await api("GET", "/api/experiments");
+    document.getElementById("prove-how").textContent =
+      t(body.allowed ? "prove_how" : "prove_refused", { command: body.command });
+    fillTable("prove-list", body.results, [[(p) => p.delivery], [(p) => number(p.accepted), () => "num"],
+      [(p) => number(p.lost), (p) => (p.lost ? "num status-dead" : "num")], [(p) => number(p.duplicated), () => "num"],
+      [(p) => when(p.at)], [(p) => t(`prove_says_${p.delivery}`, { lost: p.lost, duplicated: p.duplicated })]]);
+  } catch (error) {
+    document.getElementById("prove-how").textContent = t("error", { error: error.message });
+  }
+}
+
 async function refreshHistory() {
   const minutes = document.getElementById("history-range").value;
   try {
@@ -435,6 +449,42 @@ function story(title, fields) {
   document.getElementById("search-result").hidden = false;
 }
 
+// A message's steps (GET /api/messages/<id>/timeline): when, what, who, and the Redis commands each used.
+const STEP_FACTS = ["by", "route", "worker", "via", "batch", "attempt", "ms", "error", "from", "due_at"];
+
+async function showTimeline(id) {
+  const box = document.getElementById("timeline-box");
+  const list = document.getElementById("timeline");
+  list.replaceChildren();
+  box.hidden = true;
+  const { body: told } = await api("GET", `/api/messages/${id}/timeline`);
+  document.getElementById("timeline-title").textContent = told.count
+    ? t("timeline_title", { n: told.count, hours: Math.round(told.retention_s / 360) / 10 })
+    : t("timeline_none");
+  for (const found of told.steps) {
+    const item = document.createElement("li");
+    const head = document.createElement("div");
+    const time = document.createElement("time");
+    time.textContent = when(found.at);
+    const kind = document.createElement("strong");
+    kind.textContent = t(`step_${found.step}`);
+    head.append(time, " ", kind);
+    const facts = document.createElement("div");
+    facts.className = "facts";
+    facts.textContent = STEP_FACTS.filter((name) => found[name] !== undefined)
+      .map((name) => `${name}: ${name === "due_at" ? when(found[name]) : found[name]}`).join(" · ");
+    const redis = document.createElement("details");
+    const script = document.createElement("summary");
+    script.textContent = found.redis.script;
+    const commands = document.createElement("pre");
+    commands.textContent = found.redis.commands.join("\n");
+    redis.append(script, commands);
+    item.append(head, facts, redis);
+    list.append(item);
+  }
+  box.hidden = false;
+}
+
 function when(timestamp) {
   return timestamp ? new Date(timestamp * 1000).toLocaleString(LOCALE) : null;
 }
@@ -456,6 +506,7 @@ document.getElementById("search-form").addEventListener("submit", async (event) 
         fields.push([t("f_died"), when(d.died_at)], [t("f_body"), d.body]);
       }
       story(t("message_n", { id }), fields);
+      await showTimeline(id);
     } else if (JOB_ID.test(id)) {
       const { body: j } = await api("GET", `/api/jobs/${id}`);
       story(t("job_n", { id }), [[t("f_status"), statusWord(j.status)], [t("f_description"), j.description],
@@ -519,4 +570,6 @@ document.getElementById("fib-form").addEventListener("submit", async (event) => 
 
 refresh();
 refreshHistory();
+refreshProofs();
 setInterval(refreshHistory, HISTORY_MS);
+setInterval(refreshProofs, HISTORY_MS);

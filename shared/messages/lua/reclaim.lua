@@ -7,14 +7,15 @@
 -- ARGV[6] the dead letter's record, a template too: %d the attempts, %s the envelope as JSON,
 -- ARGV[7] history ttl, ARGV[8] the group set of the reason's dead letters, ARGV[9] the reason's signature
 -- (helpers.lua, file_dead), ARGV[10] most entries to take in this call
--- Returns {requeued, dead-lettered, entries left in the list}: the caller calls again while some are
+-- Returns {requeued, dead-lettered, entries left in the list, '<id>:back|dead:<attempts>' for each entry, for
+-- its timeline}: the caller calls again while some are
 -- (each call takes the oldest ARGV[10], so a whole batch dying at once is several short calls).
 -- An entry that is not an envelope (a raw LPUSH) is wrapped in one, with a new id.
 local prefix, max_attempts, now, ttl = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 local entries = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[10]) - 1)
-if #entries == 0 then return {0, 0, 0} end
+if #entries == 0 then return {0, 0, 0, {}} end
 redis.call('LTRIM', KEYS[1], #entries, -1)
-local requeue, pending, buckets, died = {}, {}, {}, 0
+local requeue, pending, buckets, died, ids = {}, {}, {}, 0, {}
 for _, entry in ipairs(entries) do
   local id, attempts = envelope_head(entry)
   if not id then
@@ -25,6 +26,7 @@ for _, entry in ipairs(entries) do
   end
   attempts = attempts + 1
   entry = with_attempts(entry, attempts)
+  ids[#ids + 1] = id .. (attempts >= max_attempts and ':dead:' or ':back:') .. attempts
   local key = prefix .. id_minute(id)
   if attempts >= max_attempts then
     redis.call('HSET', KEYS[4], id, string.format(ARGV[6], attempts, cjson.encode(entry)))
@@ -57,4 +59,4 @@ if died > 0 then
   redis.call('HINCRBY', KEYS[7], math.floor(tonumber(now) / 60) .. ':dead', died)
   redis.call('EXPIRE', KEYS[7], tonumber(ARGV[7]))
 end
-return {#requeue, died, redis.call('LLEN', KEYS[1])}
+return {#requeue, died, redis.call('LLEN', KEYS[1]), ids}

@@ -5,9 +5,10 @@
 -- ARGV[1] results prefix, ARGV[2] the queue's group prefix, then the ids (at most DEAD_CHUNK per call)
 -- An id that is no longer dead (requeued by another call, deleted) is skipped: a call that is
 -- interrupted and sent again moves nothing twice.
+-- Returns the ids requeued (for their timelines).
 local prefix = ARGV[1]
 local filed, touched = {groups = KEYS[6], group_of = KEYS[7]}, {}
-local count = 0
+local moved = {}
 for i = 3, #ARGV do
   local id = ARGV[i]
   local record = redis.call('HGET', KEYS[2], id)
@@ -22,9 +23,9 @@ for i = 3, #ARGV do
     -- Back to plain "queued": the pending hash says so, an old retry record goes.
     redis.call('HSET', KEYS[5], id, '')
     redis.call('HDEL', prefix .. id_minute(id), id)
-    count = count + 1
+    moved[#moved + 1] = id
   end
 end
 drop_empty_groups(filed, ARGV[2], touched)
-if count > 0 then redis.call('HINCRBY', KEYS[4], 'revived', count) end
-return count
+if #moved > 0 then redis.call('HINCRBY', KEYS[4], 'revived', #moved) end
+return moved
