@@ -206,3 +206,15 @@ def test_fila_explain_prints_the_steps_and_their_commands(client, settings, rdb)
     assert unknown.returncode == 1 and "nothing is known" in unknown.stderr
     bad = subprocess.run([str(BIN / "fila"), "explain", "nope"], env=env, capture_output=True, text=True)
     assert bad.returncode == 2 and "not a message id" in bad.stderr
+
+
+def test_a_message_sent_and_cancelled_with_a_token_names_the_token_in_both_steps(client):
+    made = client.post("/api/tokens", json={"name": "turma-a", "ttl": 60}).get_json()
+    sent = client.post("/api/queues/fila/messages", json={"body": "x", "delay_ms": 60_000},
+                       headers={"Authorization": f"Bearer {made['token']}"})
+    (message_id,) = sent.get_json()["ids"]
+    scheduled = told(client, message_id)["steps"][0]
+    assert scheduled["by"] == f"token {made['id']} (turma-a)" and scheduled["route"] == "POST /api/queues/fila/messages"
+    assert client.delete(f"/api/scheduled/{message_id}", headers={"Authorization": f"Bearer {made['token']}"}) \
+        .status_code == 204
+    assert told(client, message_id)["steps"][-1]["by"] == f"token {made['id']} (turma-a)"
