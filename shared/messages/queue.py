@@ -17,7 +17,6 @@ from typing import Any, NamedTuple, cast
 import redis
 
 from shared.core import keys
-from shared.core.codec import dumps
 from shared.core.ids import id_minute, new_ids
 from shared.core.settings import Settings
 from shared.messages import lua, record, triage
@@ -181,36 +180,33 @@ class MessageQueue:
     def note_scheduled(self, ids: Sequence[str], options: Sequence[Options], now: float,
                        origin: dict[str, str]) -> None:
         """Start the timelines of the delayed messages of a batch (those due now started theirs in ENQUEUE)."""
-        if not self.timeline.on:
-            return
-        now_ms, made = int(now * 1000), {}
-        steps = []
-        for message_id, each in zip(ids, options, strict=True):
-            if each.due_ms is not None and each.due_ms > now_ms:
-                if each.due_ms not in made:
-                    made[each.due_ms] = step(Step.SCHEDULED, now, queue=self.name, due_at=each.due_ms / 1000, **origin)
-                steps.append((message_id, made[each.due_ms]))
-        self.timeline.note(steps)
+        if self.timeline.on:
+            self.timeline.note(self._started_steps(ids, options, now, origin, due_now=False))
 
     def note_enqueued(self, ids: Sequence[str], options: Sequence[Options] | None, now: float,
                       origin: dict[str, str] | None) -> None:
-        """Start the timelines of messages enqueued by another script than ENQUEUE (ENQUEUE_ONCE, FIRE)."""
-        if not self.timeline.on:
-            return
-        given = origin or {}
-        if options:
-            self.note_scheduled(ids, options, now, given)
+        """Start the timelines of messages enqueued by another script than ENQUEUE (ENQUEUE_ONCE): one NOTE call."""
+        if self.timeline.on:
+            self.timeline.note(self._started_steps(ids, options or [Options()] * len(ids), now, origin or {},
+                                                   due_now=True))
+
+    def _started_steps(self, ids: Sequence[str], options: Sequence[Options], now: float, origin: dict[str, str],
+                       *, due_now: bool) -> list[tuple[str, str]]:
+        """Return each message's first step: scheduled (delayed), and with `due_now` enqueued (one step a shape)."""
         now_ms, made = int(now * 1000), {}
         steps = []
-        for message_id, each in zip(ids, options or [Options()] * len(ids), strict=True):
-            if each.due_ms is not None and each.due_ms > now_ms:
+        for message_id, each in zip(ids, options, strict=True):
+            later = each.due_ms is not None and each.due_ms > now_ms
+            if not later and not due_now:
                 continue
-            priority = each.priority or ""
-            if priority not in made:
-                made[priority] = step(Step.ENQUEUED, now, queue=self.name, list=self.lists[priority],
-                                      priority=each.priority, **given)
-            steps.append((message_id, made[priority]))
-        self.timeline.note(steps)
+            shape = (each.due_ms if later else None, each.priority or "")
+            if shape not in made:
+                made[shape] = (
+                    step(Step.SCHEDULED, now, queue=self.name, due_at=(each.due_ms or 0) / 1000, **origin) if later
+                    else step(Step.ENQUEUED, now, queue=self.name, list=self.lists[each.priority or ""],
+                              priority=each.priority, **origin))
+            steps.append((message_id, made[shape]))
+        return steps
 
     def enqueue_once(self, bodies_json: Sequence[str], options: Sequence[Options] | None, key_digest: str,
                      digest: str, origin: dict[str, str] | None = None) -> tuple[list[str], Kept | None]:
@@ -435,23 +431,20 @@ class MessageQueue:
         unusual = [item for item in settled if item.outcome is not Outcome.OK or item.attempt != 1]
         if not unusual:
             return
-        worker_json, batch = dumps(worker), len(settled)
-        # Formatted twice: a % in a name is doubled so that the second pass keeps it.
-        taken = _TAKEN % (worker_json.replace("%", "%%"), dumps(self.name).replace("%", "%%"), dumps(via), batch)
-        steps: list[tuple[str, str]] = []
+        batch, steps = len(settled), []
         for item in unusual:
+            ran = {"worker": worker, "attempt": item.attempt}
             ended = item.started + item.ms / 1000
-            steps.append((item.id, taken % (item.started, item.attempt)))
+            steps.append((item.id, step(Step.TAKEN, item.started, **ran, queue=self.name, via=via, batch=batch)))
             if item.outcome is Outcome.OK:
-                steps.append((item.id, _DONE % (ended, worker_json, item.attempt, item.ms)))
+                steps.append((item.id, step(Step.DONE, ended, **ran, ms=round(item.ms, 3))))
             elif item.outcome is Outcome.RETRY:
-                steps.append((item.id, step(Step.FAILED, ended, worker=worker, attempt=item.attempt,
-                                            ms=round(item.ms, 3), error=item.error,
+                steps.append((item.id, step(Step.FAILED, ended, **ran, ms=round(item.ms, 3), error=item.error,
                                             due_at=item.due_ms / 1000 if item.due_ms else None)))
             else:
                 kind = Step.EXPIRED if item.outcome is Outcome.EXPIRED else Step.DEAD
-                steps.append((item.id, step(kind, ended, worker=worker, attempt=item.attempt, ms=round(item.ms, 3),
-                                            error=item.error, group=item.group.rpartition(":")[2])))
+                steps.append((item.id, step(kind, ended, **ran, ms=round(item.ms, 3), error=item.error,
+                                            group=item.group.rpartition(":")[2])))
         self.timeline.note(steps)
 
     def give_back(self, worker: str, entries: Sequence[str], *, reliable: bool) -> int:
@@ -511,11 +504,6 @@ class MessageQueue:
     def resume(self) -> None:
         """Let workers take again."""
         self.redis.delete(keys.paused(self.name))
-
-
-#: The timeline's steps of a settled run (the fast path: %-formats, as record.DONE): taken, then done.
-_TAKEN = '{"step":"taken","at":%%.3f,"worker":%s,"queue":%s,"via":%s,"batch":%d,"attempt":%%d}'
-_DONE = '{"step":"done","at":%.3f,"worker":%s,"attempt":%d,"ms":%.3f}'
 
 
 def take_from(queues: Sequence[MessageQueue], worker: str, count: int) -> tuple[MessageQueue | None, list[str]] | None:

@@ -218,3 +218,14 @@ def test_a_message_sent_and_cancelled_with_a_token_names_the_token_in_both_steps
     assert client.delete(f"/api/scheduled/{message_id}", headers={"Authorization": f"Bearer {made['token']}"}) \
         .status_code == 204
     assert told(client, message_id)["steps"][-1]["by"] == f"token {made['id']} (turma-a)"
+
+
+def test_a_batch_sent_with_an_idempotency_key_starts_each_timeline_with_its_own_first_step(client):
+    sent = client.post("/api/messages", headers={"Idempotency-Key": "lote-1"},
+                       json=[{"body": "now"}, {"body": "later", "delay_ms": 60_000}, {"body": "up", "priority": "high"}])
+    now, later, high = sent.get_json()["ids"]
+    first = {message_id: told(client, message_id)["steps"][0] for message_id in (now, later, high)}
+    assert (first[now]["step"], first[now]["via"], first[now]["list"]) == ("enqueued", "ENQUEUE_ONCE", "fila")
+    assert first[later]["step"] == "scheduled" and first[later]["due_at"] > first[later]["at"] + 59
+    assert (first[high]["priority"], first[high]["list"]) == ("high", keys.high("fila"))
+    assert first[high]["redis"]["script"] == "ENQUEUE_ONCE (lua/enqueue_once.lua)"
