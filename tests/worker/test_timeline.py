@@ -221,8 +221,8 @@ def test_a_message_sent_and_cancelled_with_a_token_names_the_token_in_both_steps
 
 
 def test_a_batch_sent_with_an_idempotency_key_starts_each_timeline_with_its_own_first_step(client):
-    sent = client.post("/api/messages", headers={"Idempotency-Key": "lote-1"},
-                       json=[{"body": "now"}, {"body": "later", "delay_ms": 60_000}, {"body": "up", "priority": "high"}])
+    batch = [{"body": "now"}, {"body": "later", "delay_ms": 60_000}, {"body": "up", "priority": "high"}]
+    sent = client.post("/api/messages", headers={"Idempotency-Key": "lote-1"}, json=batch)
     now, later, high = sent.get_json()["ids"]
     first = {message_id: told(client, message_id)["steps"][0] for message_id in (now, later, high)}
     assert (first[now]["step"], first[now]["via"], first[now]["list"]) == ("enqueued", "ENQUEUE_ONCE", "fila")
