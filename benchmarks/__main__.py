@@ -9,7 +9,20 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import bulk, durability, ha, http, jobs, queues, scale, schedule, timeline, triage, workers
+from benchmarks import (
+    bulk,
+    durability,
+    ha,
+    http,
+    jobs,
+    queues,
+    scale,
+    schedule,
+    timeline,
+    tracing,
+    triage,
+    workers,
+)
 from benchmarks.table import publish, render
 from shared.core.settings import Settings
 from tests.support.redis_server import RedisServer
@@ -26,6 +39,7 @@ SECTIONS = {
     "queues": queues.queues,
     "triage": triage.triage,
     "timeline": timeline.timeline,
+    "tracing": tracing.tracing,
     "wait": ha.wait_cost,
     "fsync": durability.fsync_cost,
     "failover": ha.failovers,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
+from typing import Any
 
 import redis
 import requests
@@ -38,10 +39,13 @@ def settled_batch(entries: list[str]) -> list[Settled]:
     return out
 
 
-def preload(settings: Settings, count: int, raw: bool = False) -> None:
-    """Put `count` messages on the queue: envelopes through the API's path, or raw values LPUSHed (the handout)."""
+def preload(settings: Settings, count: int, raw: bool = False, tracing: Any = None) -> None:
+    """Put `count` messages on the queue: envelopes through the API's path, or raw values LPUSHed (the handout).
+
+    `tracing` (benchmarks/tracing.py) gives the envelopes their `traceparent`.
+    """
     client = connect(settings)
-    queue = MessageQueue(client, settings)
+    queue = MessageQueue(client, settings, tracing)
     body = dumps(BODY)
     for start in range(0, count, 10_000):
         if raw:
@@ -82,11 +86,11 @@ def blmove_one_at_a_time(settings: Settings, count: int) -> float:
 
 
 def fila_worker(settings: Settings, client: redis.Redis, count: int, *args: str, log: bool = True,
-                raw: bool = False) -> float:
+                raw: bool = False, tracing: Any = None) -> float:
     """Preload `count` messages, start one `python -m worker`, time it until all are stored."""
     import dataclasses
 
-    preload(settings, count, raw)
+    preload(settings, count, raw, tracing)
     worker = start_worker(dataclasses.replace(settings, log_messages=log), *args)
     start = time.perf_counter()
     while int(client.hget(keys.stats("fila"), "done") or 0) < count:

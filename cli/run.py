@@ -299,6 +299,10 @@ def banner(settings: Settings, redis_url: str, redis_port: int | None, commander
         lines.append(f"  lab           {lab_dir(settings)}/app.py " + (
             "(saved: the web reloads; lab/worker.py runs again)" if english else
             "(ao gravar, o web recarrega; lab/worker.py roda de novo)"))
+    if settings.traces_endpoint:
+        lines.append(f"  traces        {settings.traces_endpoint}  (OTLP/HTTP, "
+                     + (f"{settings.otel_sample_ratio:.0%} of new traces kept)" if english else
+                        f"{settings.otel_sample_ratio:.0%} dos novos traces mantidos)"))
     if not settings.admin_password:
         lines.append("  admin         open: no ADMIN_PASSWORD, so /painel and the admin API need no login (fine on "
                      "127.0.0.1; set ADMIN_PASSWORD before exposing anything)" if english else

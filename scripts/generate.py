@@ -58,7 +58,7 @@ KUBERNETES_VALUES = {"TRUSTED_PROXIES": "1", "QUEUES": "fila,alta"}
 RUN_ONLY = {"run"}
 GROUP_TITLES = {"redis": "Redis", "queue": "The message queue", "worker": "Message workers",
                 "handout": "The handout's routes", "jobs": "Fibonacci jobs (RQ)", "access": "Access",
-                "lab": "The lab (`make dev`)", "logs": "Logs", "run": "`make run`"}
+                "lab": "The lab (`make dev`)", "traces": "Traces (OpenTelemetry)", "logs": "Logs", "run": "`make run`"}
 #: Keys of a service that `docker stack deploy` refuses or ignores.
 DROPPED = ("build", "depends_on", "restart", "profiles")
 #: Services reached only from inside the stack, or from the node that runs them.

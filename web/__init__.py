@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from shared.core import logs
+from shared.core import logs, tracing
 from shared.core.settings import Settings
 
 
@@ -51,7 +51,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(options)
     app.wsgi_app = body_limit.BodyLimit(app.wsgi_app, settings.request_max_bytes)  # type: ignore[method-assign]
     app.before_request(body_limit.refuse_too_large)
-    built = services.init_app(app, settings)
+    traced = tracing.start(settings, tracing.Service.WEB)
+    if traced is not None:
+        traced.instrument(app)
+    built = services.init_app(app, settings, traced)
     metrics.init_app(app, built)
     errors.register(app)
     headers.init_app(app)

@@ -59,6 +59,10 @@ class FilaCollector(Collector):
         redis_up.add_metric([], up)
         yield redis_up
         yield InfoMetricFamily("fila_build", "fila's version, and the Python it runs on.", value=self.build)
+        tracing = GaugeMetricFamily("fila_tracing_enabled", "1 when this web process sends traces over OTLP "
+                                                            "(OTEL_EXPORTER_OTLP_ENDPOINT is set), 0 when it does not.")
+        tracing.add_metric([], 0 if self.services.tracing is None else 1)
+        yield tracing
         yield from self._lab()
         yield from families
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app, request
 from redis import Redis
@@ -20,6 +20,9 @@ from shared.messages.queue import MessageQueue
 from shared.messages.story import locate
 from web.errors import refuse
 
+if TYPE_CHECKING:
+    from shared.core.otel import Tracing
+
 
 @dataclass(frozen=True)
 class QueueServices:
@@ -32,9 +35,9 @@ class QueueServices:
     schedules: Schedules
 
     @classmethod
-    def build(cls, client: Redis, settings: Settings) -> QueueServices:
-        """Build the objects of one queue (its settings already those of the queue)."""
-        return cls(settings, MessageQueue(client, settings), DeadLetters(client, settings),
+    def build(cls, client: Redis, settings: Settings, traced: Tracing | None = None) -> QueueServices:
+        """Build the objects of one queue (its settings already those of the queue; `traced`: tracing is on)."""
+        return cls(settings, MessageQueue(client, settings, traced), DeadLetters(client, settings),
                    QueueMonitor(client, settings), Schedules(client, settings))
 
 
@@ -58,6 +61,8 @@ class Services:
     bulk_set: Script
     #: Every named queue (QUEUES), the default first; the fields above are the default queue's.
     queues: dict[str, QueueServices]
+    #: This process's tracing, when an OTLP endpoint is set (shared/core/tracing.py).
+    tracing: Tracing | None = None
 
     def queue(self, name: str | None) -> QueueServices:
         """Return a named queue's services (None: the default queue); 404 for a name QUEUES does not declare."""
@@ -75,17 +80,17 @@ class Services:
         return locate((queue.monitor for queue in self.queues.values()), message_id)
 
 
-def init_app(app: Flask, settings: Settings) -> Services:
-    """Create the clients (they connect lazily) and attach them to the app."""
+def init_app(app: Flask, settings: Settings, traced: Tracing | None = None) -> Services:
+    """Create the clients (they connect lazily) and attach them to the app (`traced`: tracing is on)."""
     client = connect(settings, name="fila-web", encoding_errors="replace")
     rq_client = connect(settings, decode=False, name="fila-web-rq")
-    queues = {name: QueueServices.build(client, settings.for_queue(name)) for name in settings.queue_names}
+    queues = {name: QueueServices.build(client, settings.for_queue(name), traced) for name in settings.queue_names}
     default = queues[settings.default_queue]
     built = Services(settings=settings, redis=client, rq_redis=rq_client,
                      sessions_redis=connect(settings, decode=False, name="fila-web-sessions"),
                      messages=default.messages, dead_letters=default.dead_letters, monitor=default.monitor,
-                     jobs=JobQueue(rq_client, settings), schedules=default.schedules,
-                     bulk_set=client.register_script(lua.BULK_SET), queues=queues)
+                     jobs=JobQueue(rq_client, settings, traced), schedules=default.schedules,
+                     bulk_set=client.register_script(lua.BULK_SET), queues=queues, tracing=traced)
     app.extensions["fila"] = built
     return built
 

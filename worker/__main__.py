@@ -7,11 +7,12 @@ import dataclasses
 import signal
 import sys
 
-from shared.core import logs, run_file
+from shared.core import logs, run_file, tracing
 from shared.core.connection import connect
 from shared.core.settings import Delivery
 from worker import served
 from worker.consumer import Consumer
+from worker.state import default_name
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -40,8 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     connection = connect(settings, block_timeout=settings.worker_block_timeout, name="fila-worker",
                          encoding_errors="surrogateescape")
     try:
+        traced = tracing.start(settings, tracing.Service.WORKER, settings.worker_name or default_name())
         consumer = Consumer(connection, settings, queues=served.parse(settings.worker_queues, settings)
-                            if settings.worker_queues else None)
+                            if settings.worker_queues else None, tracing=traced)
     except ValueError as exc:
         print(f"fila worker: {exc}", file=sys.stderr)
         return 2
@@ -55,7 +57,10 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop_warm)
     signal.signal(signal.SIGINT, stop_warm)
-    return consumer.run()
+    code = consumer.run()
+    if traced is not None:
+        traced.stop()  # the spans still buffered are sent
+    return code
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import TYPE_CHECKING
 
 import redis
 
@@ -29,6 +30,9 @@ from worker.served import Served
 from worker.state import Running, WorkerState, default_name
 from worker.watchdog import Watchdog
 
+if TYPE_CHECKING:
+    from shared.core.otel import Tracing
+
 log = logging.getLogger(__name__)
 message_log = logging.getLogger(logs.MESSAGES)
 
@@ -41,8 +45,10 @@ class Consumer:
     """Consume one queue with BRPOP (at most once) or BLMOVE (reliable, at least once), or several queues (TAKE)."""
 
     def __init__(self, connection: redis.Redis, settings: Settings, handler: Handler | None = None,
-                 name: str | None = None, queues: list[tuple[str, int]] | None = None):
+                 name: str | None = None, queues: list[tuple[str, int]] | None = None, tracing: Tracing | None = None):
         self.settings = settings
+        #: This process's tracing, when it is on: each attempt is a span, the child of the one that sent it.
+        self.tracing = tracing
         self.stopping = threading.Event()
         spec = queues or [(settings.queue_name if settings.queue_name in settings.queue_names
                            else settings.default_queue, 0)]
@@ -295,7 +301,11 @@ class Consumer:
         self.state.running = Running(envelope.id, entry, since, since + limit / 1000 if limit else None, batch.name)
         start = time.perf_counter()
         try:
-            payload = dumps(batch.handler(envelope.body, batch.settings))
+            if self.tracing is None:
+                payload = dumps(batch.handler(envelope.body, batch.settings))
+            else:
+                with self.tracing.processing(batch.name, envelope.id, envelope.trace, envelope.attempts + 1):
+                    payload = dumps(batch.handler(envelope.body, batch.settings))
         except Exception as exc:
             return self._failed(batch, envelope, f"{type(exc).__name__}: {exc}", start)
         finally:

@@ -191,6 +191,26 @@ class Settings:
     allow_experiments: bool = setting(False, "ALLOW_EXPERIMENTS", "`1` lets `fila prove` run its experiments "
                                       "here: it sends numbered messages to its own queue (`prove`) and kills its own "
                                       "workers; off by default", group="lab")
+    otel_endpoint: str = setting(
+        "", "OTEL_EXPORTER_OTLP_ENDPOINT", "an OpenTelemetry collector's OTLP/HTTP address (`http://collector:4318`): "
+        "traces go to its `/v1/traces` (docs/tracing.md); empty, with no traces endpoint: no traces (nothing loaded, "
+        "nothing carried)", group="traces")
+    otel_traces_endpoint: str = setting(
+        "", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "the whole URL traces are sent to (wins over the address above)",
+        group="traces")
+    otel_protocol: str = setting(
+        "http/protobuf", "OTEL_EXPORTER_OTLP_PROTOCOL", "how traces are sent: `http/protobuf` (the exporter fila "
+        "ships; `grpc` is refused: it would need grpcio in every image)", group="traces")
+    otel_headers: str = setting(
+        "", "OTEL_EXPORTER_OTLP_HEADERS", "headers sent with each export, `name=value,name2=value2` (a vendor's key)",
+        secret=True, group="traces")
+    otel_sample_ratio: float = setting(
+        1.0, "OTEL_TRACES_SAMPLER_ARG", "the share of new traces kept, 0 to 1 (by trace id; a message's attempts "
+        "follow the request that sent it; a Redis call outside any span starts none): each kept message costs the "
+        "worker about 0.1 ms (docs/tracing.md)", group="traces")
+    otel_service_name: str = setting(
+        "", "OTEL_SERVICE_NAME", "the service its spans name; empty: `fila-web`, `fila-worker`, `fila-rq-worker`, "
+        "each process its own", group="traces")
     log_level: str = setting("INFO", "LOG_LEVEL", "log level", group="logs")
     log_messages: bool = setting(True, "LOG_MESSAGES", "one log line per message (`0` to turn off)", group="logs")
 
@@ -279,6 +299,15 @@ class Settings:
             raise ValueError("redis_appendfsync must be everysec or always")
         if self.language not in {"pt-BR", "en", ""}:
             raise ValueError("language must be pt-BR or en")
+        if not 0 <= self.otel_sample_ratio <= 1:
+            raise ValueError(f"OTEL_TRACES_SAMPLER_ARG={self.otel_sample_ratio}: a share between 0 and 1")
+        if self.otel_protocol != "http/protobuf":
+            raise ValueError(f"OTEL_EXPORTER_OTLP_PROTOCOL={self.otel_protocol!r}: fila exports traces over "
+                             "http/protobuf only (point it at the collector's port 4318)")
+        for name, url in (("OTEL_EXPORTER_OTLP_ENDPOINT", self.otel_endpoint),
+                          ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", self.otel_traces_endpoint)):
+            if url and not url.startswith(("http://", "https://")):
+                raise ValueError(f"{name}={url!r}: an http:// or https:// URL")
         if self.trusted_proxies < 0 or self.redis_wait_replicas < 0 or self.redis_wait_timeout_ms <= 0:
             raise ValueError("trusted_proxies, redis_wait_replicas must be >= 0; redis_wait_timeout_ms > 0")
 
@@ -286,6 +315,13 @@ class Settings:
     def queue_names(self) -> tuple[str, ...]:
         """Return every message queue's name, the default first."""
         return self.queues or (self.queue_name,)
+
+    @property
+    def traces_endpoint(self) -> str:
+        """Return the URL traces are exported to ("": tracing is off), after OpenTelemetry's own rules."""
+        if self.otel_traces_endpoint:
+            return self.otel_traces_endpoint
+        return f"{self.otel_endpoint.rstrip('/')}/v1/traces" if self.otel_endpoint else ""
 
     @property
     def default_queue(self) -> str:

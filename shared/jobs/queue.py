@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import math
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 from rq import Queue, Retry
@@ -28,7 +28,10 @@ from rq.worker import Worker
 
 from shared.core.settings import Settings
 from shared.jobs.fibonacci import Algorithm
-from shared.jobs.tasks import fibonacci
+from shared.jobs.tasks import TRACE_META, fibonacci
+
+if TYPE_CHECKING:
+    from shared.core.otel import Tracing
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +51,11 @@ def summarise(result: str | None) -> dict[str, Any]:
 class JobQueue:
     """Fibonacci jobs on RQ: enqueue, fetch, cancel, and the figures and latest jobs for the pages."""
 
-    def __init__(self, connection: redis.Redis, settings: Settings):
-        """Use `connection` (RQ needs `decode_responses=False`)."""
+    def __init__(self, connection: redis.Redis, settings: Settings, tracing: Tracing | None = None):
+        """Use `connection` (RQ needs `decode_responses=False`); with `tracing`, an enqueue is a span."""
         self.redis = connection
         self.settings = settings
+        self.tracing = tracing
         self.rq = Queue(settings.job_queue_name, connection=connection, serializer=JSONSerializer)
 
     def enqueue(self, n: int, algorithm: Algorithm, delay_ms: int = 0, timeout_ms: int | None = None,
@@ -60,8 +64,17 @@ class JobQueue:
 
         With `delay_ms` the job waits in RQ's scheduled registry (`enqueue_in`) until an RQ worker
         started `--with-scheduler` moves it onto the queue; `timeout_ms` replaces JOB_TIMEOUT for
-        this job (RQ counts whole seconds: it is rounded up).
+        this job (RQ counts whole seconds: it is rounded up). With tracing on, the enqueue is a
+        `fila send` span and the job's meta carries its `traceparent` (shared.jobs.tasks continues it).
         """
+        if self.tracing is None:
+            return self._enqueue(n, algorithm, delay_ms, timeout_ms, job_id, meta)
+        with self.tracing.sending(self.settings.job_queue_name, 1, system="rq") as (traceparent, _trace_id):
+            return self._enqueue(n, algorithm, delay_ms, timeout_ms, job_id, {**(meta or {}), TRACE_META: traceparent})
+
+    def _enqueue(self, n: int, algorithm: Algorithm, delay_ms: int, timeout_ms: int | None, job_id: str | None,
+                 meta: dict[str, Any] | None) -> Job:
+        """Enqueue F(n) (enqueue)."""
         settings = self.settings
         # RQ types the intervals as int; it sleeps on them, so fractions of a second work too.
         intervals: list[int] = list(settings.job_retry_intervals)  # type: ignore[arg-type]

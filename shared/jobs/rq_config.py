@@ -7,6 +7,7 @@ A `redis+sentinel://` REDIS_URL becomes RQ's SENTINEL setting (RQ asks the Senti
 
 from typing import Any
 
+from shared.core import tracing
 from shared.core.connection import SENTINEL_SCHEME, parse_sentinel_url
 from shared.core.settings import Settings
 from shared.jobs.rq_logging import dict_config
@@ -27,3 +28,6 @@ if _settings.redis_url.startswith(f"{SENTINEL_SCHEME}://"):
     }
 else:
     REDIS_URL = _settings.redis_url
+
+# With an OTLP endpoint set, the RQ worker traces its jobs (shared/jobs/tasks.py): its work horses inherit this.
+tracing.start(_settings, tracing.Service.RQ_WORKER)

@@ -4,8 +4,9 @@ The layout is fixed, `{"id":...,"attempts":N,"enqueued_at":T,"body":...}`, so th
 scripts can read the id and bump the attempts without re-encoding the body. The pieces below
 are the one definition of that layout: `shared.messages.lua` hands them to the scripts. A
 message sent with options (its own `max_attempts`, `retry_base_ms`, `ttl_ms`) carries them in an
-`"opts"` object between `enqueued_at` and `body` (shared/messages/schedule.py); the head the
-scripts read is the same.
+`"opts"` object between `enqueued_at` and `body` (shared/messages/schedule.py); when tracing is
+on (shared/core/otel.py), the span that sent it rides as `"trace":"<W3C traceparent>"` just before
+`body`. The head the scripts read is the same.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ OPTS = ',"opts":'
 TTL_OPTION = "ttl_ms"
 #: The option that puts a message ahead of (`high`) or behind (`low`) the queue's others.
 PRIORITY_OPTION = "priority"
+#: The W3C `traceparent` of the span that sent the message (only when tracing is on).
+TRACE = ',"trace":"'
 BODY = ',"body":'
 _DIGITS = frozenset("0123456789")
 
@@ -39,11 +42,19 @@ class Envelope(NamedTuple):
     wrapped: bool = False
     #: The message's own options (`max_attempts`, `retry_base_ms`, `ttl_ms`), when it was sent with any.
     opts: dict[str, int] | None = None
+    #: The W3C `traceparent` of the span that sent it ("": none, tracing was off).
+    trace: str = ""
 
 
-def encode(message_id: str, body_json: str, enqueued_at: float, attempts: int = 0, opts_json: str = "") -> str:
-    """Render an envelope; `body_json` is the body already encoded as JSON, `opts_json` its options (or "")."""
+def encode(message_id: str, body_json: str, enqueued_at: float, attempts: int = 0, opts_json: str = "",
+           trace: str = "") -> str:
+    """Render an envelope: `body_json` is the body already encoded as JSON.
+
+    `opts_json` is its options (or ""), `trace` the `traceparent` of the span that sent it (or "").
+    """
     opts = f"{OPTS}{opts_json}" if opts_json else ""
+    if trace:
+        opts = f'{opts}{TRACE}{trace}"'
     return f"{HEAD}{message_id}{ATTEMPTS}{attempts}{ENQUEUED_AT}{enqueued_at:.6f}{opts}{BODY}{body_json}}}"
 
 
@@ -90,9 +101,10 @@ def decode(raw: str, now: float, fresh_id: Callable[[], str] | None = None) -> E
     if raw.startswith(HEAD):
         try:
             data = loads(raw, STORED_DEPTH_MAX)
-            opts = data.get("opts")
+            opts, trace = data.get("opts"), data.get("trace")
             return Envelope(data["id"], data["body"], float(data["enqueued_at"]), int(data["attempts"]), raw,
-                            opts=opts if isinstance(opts, dict) else None)
+                            opts=opts if isinstance(opts, dict) else None,
+                            trace=trace if isinstance(trace, str) else "")
         except (ValueError, KeyError, TypeError):
             pass
     return Envelope(fresh_id() if fresh_id else new_id(now), _text(raw), now, 0, raw, wrapped=True)

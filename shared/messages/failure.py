@@ -15,12 +15,12 @@ def route(envelope: Envelope, error: str, worker: str, ms: float, settings: Sett
           now: float) -> tuple[Settled, int]:
     """Route a failed run: a retry due after its backoff, or a dead letter; return it and the wait (ms; -1: dead).
 
-    The envelope goes back with this run counted and its options kept.
+    The envelope goes back with this run counted and its options (and its trace) kept.
     """
     attempts = envelope.attempts + 1
     started = now - ms / 1000
     again = encode(envelope.id, dumps(envelope.body), envelope.enqueued_at, attempts,
-                   opts_json=dumps(envelope.opts) if envelope.opts else "")
+                   opts_json=dumps(envelope.opts) if envelope.opts else "", trace=envelope.trace)
     if attempts >= attempts_allowed(envelope, settings):
         dead = record.failed(MessageStatus.DEAD, error, worker, attempts, envelope.enqueued_at, now, ms,
                              envelope=again)

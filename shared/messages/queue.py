@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Sequence
 from operator import itemgetter
-from typing import Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import redis
 
@@ -25,6 +25,9 @@ from shared.messages.idempotency import Kept
 from shared.messages.schedule import PROMOTE_STEP, Options
 from shared.messages.status import Outcome
 from shared.messages.timeline import NOTE_CHUNK, Step, Timeline, step
+
+if TYPE_CHECKING:
+    from shared.core.otel import Tracing
 
 log = logging.getLogger(__name__)
 
@@ -68,14 +71,14 @@ class Settled(NamedTuple):
 
 
 def _split(ids: Sequence[str], bodies_json: Sequence[str], options: Sequence[Options],
-           now: float) -> tuple[dict[str, list[str | int]], list[str | int]]:
+           now: float, trace: str = "") -> tuple[dict[str, list[str | int]], list[str | int]]:
     """Encode a batch sent with options: (id, envelope) pairs due now by priority ("" normal), (id, due ms,
     envelope) triples delayed."""
     now_ms = int(now * 1000)
     at_once: dict[str, list[str | int]] = {}
     later: list[str | int] = []
     for message_id, body, given in zip(ids, bodies_json, options, strict=True):
-        envelope = encode(message_id, body, now, opts_json=given.carried())
+        envelope = encode(message_id, body, now, opts_json=given.carried(), trace=trace)
         if given.due_ms is not None and given.due_ms > now_ms:
             later += (message_id, given.due_ms, envelope)
         else:
@@ -106,9 +109,11 @@ def _by_minute(settled: Sequence[Settled]) -> list[tuple[int, str, str]]:
 class MessageQueue:
     """Operations on one message queue list."""
 
-    def __init__(self, connection: redis.Redis, settings: Settings):
+    def __init__(self, connection: redis.Redis, settings: Settings, tracing: Tracing | None = None):
         self.redis = connection
         self.settings = settings
+        #: This process's tracing, when it is on: an enqueue is a span, its messages carry its traceparent.
+        self.tracing = tracing
         self.name = settings.queue_name
         #: The lists a message may wait in, by priority ("" normal).
         self.lists = {"": self.name, "high": keys.high(self.name), "low": keys.low(self.name)}
@@ -139,13 +144,21 @@ class MessageQueue:
         messages, all in one round trip: each call is short, so a big batch never holds Redis up.
         If the connection drops halfway through, a part may be enqueued and the request still
         answered 503; a retry then enqueues those again (at least once, never lost). `origin` (the
-        route, who sent it) goes in each message's timeline.
+        route, who sent it) goes in each message's timeline. With tracing on, the enqueue is a
+        `fila send` span: each envelope carries its `traceparent`, the first step the trace's id.
         """
+        if self.tracing is None or not bodies_json:
+            return self._push(bodies_json, options, origin or {}, "")
+        with self.tracing.sending(self.name, len(bodies_json)) as (traceparent, trace_id):
+            return self._push(bodies_json, options, {**(origin or {}), "trace": trace_id}, traceparent)
+
+    def _push(self, bodies_json: Sequence[str], options: Sequence[Options] | None, given: dict[str, str],
+              trace: str) -> list[str]:
+        """Enqueue the envelopes (enqueue): `given` goes in their timelines, `trace` in each (or "")."""
         if not bodies_json:
             return []
         now = time.time()
         ids = new_ids(len(bodies_json), now)
-        given = origin or {}
         calls: list[tuple[Any, list[str], list[str | int]]] = []
         if options is None:  # the hot path: no options, every message due now
             first = step(Step.ENQUEUED, now, queue=self.name, **given) if self.timeline.on else ""
@@ -153,10 +166,10 @@ class MessageQueue:
                 part = ids[start:start + self.chunk]
                 args: list[str | int] = [self.timeline.ttl_ms, first]
                 for message_id, body in zip(part, bodies_json[start:start + self.chunk], strict=True):
-                    args += (message_id, encode(message_id, body, now))
+                    args += (message_id, encode(message_id, body, now, trace=trace))
                 calls.append((self._enqueue, self._enqueue_keys + self.timeline.started(part), args))
         else:
-            calls = self._calls_with_options(ids, bodies_json, options, now, given)
+            calls = self._calls_with_options(ids, bodies_json, options, now, given, trace)
         wait = self.settings.redis_wait_replicas
         if len(calls) == 1 and not wait:  # the common case, one message or a small batch: no pipeline to build
             script, call_keys, args = calls[0]
@@ -216,10 +229,20 @@ class MessageQueue:
         and keeps `Kept(digest, ids)` under the key for IDEMPOTENCY_TTL; when the key is kept
         already, nothing is enqueued and the earlier record comes back (its ids are the answer when
         its digest is the request's). A redis-py retry of this very call finds its own ids: not a replay.
+        With tracing on, it is a `fila send` span, as enqueue is.
         """
+        if self.tracing is None:
+            return self._push_once(bodies_json, options, key_digest, digest, origin or {}, "")
+        with self.tracing.sending(self.name, len(bodies_json)) as (traceparent, trace_id):
+            return self._push_once(bodies_json, options, key_digest, digest, {**(origin or {}), "trace": trace_id},
+                                   traceparent)
+
+    def _push_once(self, bodies_json: Sequence[str], options: Sequence[Options] | None, key_digest: str,
+                   digest: str, origin: dict[str, str], trace: str) -> tuple[list[str], Kept | None]:
+        """Enqueue under an Idempotency-Key (enqueue_once), `trace` in each envelope (or "")."""
         now = time.time()
         ids = new_ids(len(bodies_json), now)
-        by_priority, later = _split(ids, bodies_json, options or [Options()] * len(ids), now)
+        by_priority, later = _split(ids, bodies_json, options or [Options()] * len(ids), now, trace)
         at_once = [item for group in by_priority.values() for item in group]
         once_keys = [self.name, keys.stats(self.name), keys.pending(self.name), keys.scheduled(self.name),
                      keys.scheduled_envelopes(self.name), keys.idempotency(self.name, key_digest),
@@ -237,7 +260,7 @@ class MessageQueue:
                 raise NotReplicated(f"{acknowledged} of {wait} replica(s) acknowledged the enqueue within "
                                     f"{self.settings.redis_wait_timeout_ms} ms: retry with the same key")
         if kept is None:
-            self.note_enqueued(ids, options, now, {**(origin or {}), "via": "ENQUEUE_ONCE"})
+            self.note_enqueued(ids, options, now, {**origin, "via": "ENQUEUE_ONCE"})
             return ids, None
         earlier = Kept.parse(str(kept))
         return (ids, None) if earlier.ids == ids else (earlier.ids, earlier)
@@ -247,9 +270,10 @@ class MessageQueue:
         return processing_key(self.settings, worker)
 
     def _calls_with_options(self, ids: list[str], bodies_json: Sequence[str], options: Sequence[Options],
-                            now: float, origin: dict[str, str]) -> list[tuple[Any, list[str], list[str | int]]]:
+                            now: float, origin: dict[str, str],
+                            trace: str) -> list[tuple[Any, list[str], list[str | int]]]:
         """Split a batch sent with options into ENQUEUE calls (due now, one list per priority) and SCHEDULE calls."""
-        by_priority, later = _split(ids, bodies_json, options, now)
+        by_priority, later = _split(ids, bodies_json, options, now, trace)
         calls: list[tuple[Any, list[str], list[str | int]]] = []
         for priority, at_once in by_priority.items():
             call_keys = [self.lists[priority], *self._enqueue_keys[1:]]

@@ -117,11 +117,13 @@ def says(found: dict[str, Any]) -> str:
     kind, get = found.get("step"), found.get
     attempt = f"attempt {get('attempt')}"
     error = str(get("error") or "")[:300]
+    trace = f", trace {get('trace')}" if get("trace") else ""
     if kind == Step.ENQUEUED:
         return f"enqueued on {get('queue')} by {get('by') or 'a producer'}" + (
-            f" ({get('route')})" if get("route") else "") + (f", priority {get('priority')}" if get("priority") else "")
+            f" ({get('route')})" if get("route") else "") + (
+            f", priority {get('priority')}" if get("priority") else "") + trace
     if kind == Step.SCHEDULED:
-        return f"scheduled on {get('queue')} by {get('by') or 'a producer'}, due at {_when(get('due_at'))}"
+        return f"scheduled on {get('queue')} by {get('by') or 'a producer'}, due at {_when(get('due_at'))}{trace}"
     if kind == Step.PROMOTED:
         return f"due: moved from the scheduled set onto {get('queue')}"
     if kind == Step.TAKEN:

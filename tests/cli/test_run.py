@@ -241,3 +241,27 @@ def test_named_queues_on_make_run_are_all_served(tmp_path):
             ["fila", "alta", "baixa", "fib"]
     finally:
         stop(proc)
+
+
+def test_traces_on_make_run_follow_a_message_and_a_job_across_every_process(tmp_path):
+    """OTEL_EXPORTER_OTLP_ENDPOINT=... make run: the web, the worker and the RQ worker each send their spans."""
+    from tests.support.otlp import Receiver
+
+    ports = free_ports()
+    with Receiver() as receiver:
+        proc = fila_run(tmp_path, {**ports, "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url})
+        try:
+            assert f"traces        {receiver.url}/v1/traces  (OTLP/HTTP, 100% of new traces kept)" in proc.output()
+            wait_for(lambda: served(ports["WEB_PORT"]), timeout=60, message="the web answers")
+            url = f"http://127.0.0.1:{ports['WEB_PORT']}"
+            assert requests.post(f"{url}/api/messages", json={"body": "olá"}, timeout=5).status_code == 202
+            assert requests.post(f"{url}/api/jobs/fib", json={"n": 12}, timeout=5).status_code == 202
+            wait_for(lambda: all(receiver.named(name, service) for name, service in (
+                ("fila send fila", "fila-web"), ("fila process fila", "fila-worker"), ("fila send fib", "fila-web"),
+                ("fila process fib", "fila-rq-worker"))), timeout=30, message="the spans of each process")
+        finally:
+            stop(proc)
+    for name, queue in (("fila process fila", "fila"), ("fila process fib", "fib")):
+        (attempt,) = receiver.named(name)
+        (send,) = receiver.named(f"fila send {queue}", "fila-web")
+        assert (attempt.trace_id, attempt.parent_id) == (send.trace_id, send.span_id)

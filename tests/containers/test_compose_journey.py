@@ -385,6 +385,44 @@ def test_fila_prove_in_a_worker_container_loses_nothing_and_the_console_shows_it
     assert [(r["delivery"], r["lost"]) for r in shown["results"]] == [("reliable", 0)]
 
 
+def test_traces_follow_a_message_and_a_job_from_the_web_container_into_the_workers(project):
+    """OTEL_EXPORTER_OTLP_ENDPOINT in .env: the containers send their spans to a collector (a receiver on the host)."""
+    from tests.support.otlp import Receiver
+    from tests.support.project import clean_environment
+
+    gateway = subprocess.run(["docker", "network", "inspect", f"{project.name}_default", "-f",
+                              "{{(index .IPAM.Config 0).Gateway}}"], env=clean_environment(project.engine),
+                             capture_output=True, text=True, check=True, timeout=30).stdout.strip()
+    original = project.env_path.read_text()
+    with Receiver(host=gateway) as receiver:
+        project.env_path.write_text(f"{original}OTEL_EXPORTER_OTLP_ENDPOINT={receiver.url}\n")
+        try:
+            began = time.monotonic()
+            project.compose("up", "-d", "--wait", "web", "worker", "rq-worker", timeout=300)
+            TIMINGS["journey: traces on (web, worker, rq-worker recreated)"] = time.monotonic() - began
+            url = project.url()
+            (message_id,) = post_messages(url, [{"text": "rastreada"}])
+            job = requests.post(f"{url}/api/jobs/fib", json={"n": 15}, timeout=10)
+            assert job.status_code == 202, job.text
+            wait_for(lambda: receiver.named("fila process fila", "fila-worker")
+                     and receiver.named("fila process fib", "fila-rq-worker")
+                     and len(receiver.named("fila send fila", "fila-web")) >= 1, timeout=60, interval=0.5,
+                     message="the spans of the web, a worker and the RQ worker")
+            timeline = requests.get(f"{url}/api/messages/{message_id}/timeline", timeout=10).json()
+            record = requests.get(f"{url}/api/messages/{message_id}", timeout=10).json()
+            tracing_metric = requests.get(f"{url}/metrics", timeout=10).text
+        finally:
+            project.env_path.write_text(original)  # the next step's down and up bring them back without it
+    (attempt,) = [span for span in receiver.named("fila process fila")
+                  if span.attributes["messaging.message.id"] == message_id]
+    send = next(span for span in receiver.named("fila send fila") if span.span_id == attempt.parent_id)
+    assert attempt.trace_id == send.trace_id == timeline["steps"][0]["trace"]
+    assert attempt.instance == record["worker"]  # the worker that ran it names its process
+    (job_span,) = receiver.named("fila process fib")
+    assert job_span.attributes["messaging.message.id"] == job.json()["id"]
+    assert "\nfila_tracing_enabled 1.0\n" in tracing_metric
+
+
 def test_down_then_up_keeps_the_data(project):
     url = project.url()
     (message_id,) = post_messages(url, [{"text": "antes do down"}])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import re
@@ -195,6 +196,16 @@ def test_scheduled_messages_periodic_schedules_and_a_stuck_worker_on_the_page(se
         web.stop()
 
 
+class SentInATrace:
+    """Stands for the web's tracing: the messages it sends carry a trace (shared/core/otel.py's `sending`)."""
+
+    TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+    @contextlib.contextmanager
+    def sending(self, queue: str, count: int):
+        yield f"00-{self.TRACE}-00f067aa0ba902b7-01", self.TRACE
+
+
 def test_search_tells_a_message_s_and_a_job_s_story(system, browser, settings, rdb):
     page, errors = open_page(browser, system)
     (dead_id,) = make_dead(settings, rdb, 1)
@@ -227,6 +238,11 @@ def test_search_tells_a_message_s_and_a_job_s_story(system, browser, settings, r
     page.locator("#timeline summary").nth(1).click()  # the taken step's commands, opened
     expect(page.locator("#timeline pre").nth(1)).to_be_visible()
     expect(page.locator("#timeline pre").nth(1)).to_contain_text(f"HSET {keys.pending('fila')} {done_id}")
+    # A message sent in a trace (tracing on, docs/tracing.md): its first step names the trace.
+    (traced_id,) = MessageQueue(rdb, settings, SentInATrace()).enqueue(['"rastreada"'])
+    page.fill("#search-form input[name=id]", traced_id)
+    page.click("#search-form button")
+    expect(page.locator("#timeline li").nth(0)).to_contain_text(f"trace: {SentInATrace.TRACE}")
     page.fill("#fib-form input[name=n]", "25")
     page.select_option("#fib-form select[name=algorithm]", "naive")
     page.click("#fib-form button")

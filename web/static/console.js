@@ -450,7 +450,7 @@ function story(title, fields) {
 }
 
 // A message's steps (GET /api/messages/<id>/timeline): when, what, who, and the Redis commands each used.
-const STEP_FACTS = ["by", "route", "worker", "via", "batch", "attempt", "ms", "error", "from", "due_at"];
+const STEP_FACTS = ["by", "route", "worker", "via", "batch", "attempt", "ms", "error", "from", "due_at", "trace"];
 
 async function showTimeline(id) {
   const box = document.getElementById("timeline-box");
