@@ -1,10 +1,10 @@
 """What traces cost: the worker and the producer exporting every span to a local OTLP/HTTP receiver, against off.
 
-- Worker: one `python -m worker` through the same backlog, off (no endpoint) and on, alternated,
-  medians compared. On, the backlog carries a `traceparent` as the web's would: a kept trace (a
-  span per attempt, every Redis call inside it instrumented, exported over HTTP to a receiver in
-  this process), then a trace not kept (what the messages of the requests a sampling ratio below
-  1 leaves out cost).
+- Worker: one `python -m worker` through the same backlog, off (no endpoint) and on, in rotation
+  (each variant first in turn), medians compared. On, the backlog carries a `traceparent` as the
+  web's would: a kept trace (a span per attempt, every Redis call inside it instrumented, exported
+  over HTTP to a receiver in this process), and a trace not kept (what the messages of the requests
+  a sampling ratio below 1 leaves out cost).
 - Producer: one message per POST on granian, on (Flask's request span, the `fila send` span, the
   ENQUEUE call's span) and off, alternated, best of each.
 - Spans: how many the receiver got against how many were made (the SDK drops what overflows its
@@ -27,16 +27,20 @@ import redis
 from benchmarks.http import ensure_wrk, run_wrk, serve, wrk_script
 from benchmarks.table import Row
 from benchmarks.workers import fila_worker, fresh
+from shared.core.otel import NOT_KEPT
 from shared.core.settings import Settings
 from tests.support.otlp import Receiver
 from tests.support.redis_server import free_port
 
 
 class Carried:
-    """Stands for the web's tracing when the backlog is preloaded: every envelope carries one `traceparent`."""
+    """Stands for the web's tracing when the backlog is preloaded: every envelope carries what the web's would.
+
+    A kept trace's `traceparent`, or NOT_KEPT for a trace that is not kept (shared/core/otel.py's `sending`).
+    """
 
     def __init__(self, sampled: bool):
-        self.traceparent = f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-{'01' if sampled else '00'}"
+        self.traceparent = f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01" if sampled else NOT_KEPT
 
     @contextmanager
     def sending(self, queue: str, count: int) -> Iterator[tuple[str, str]]:
@@ -45,20 +49,20 @@ class Carried:
 
 
 def worker_cost(settings: Settings, client: redis.Redis, count: int, rounds: int) -> list[Row]:
-    """One worker, off and tracing on with the messages' traces kept and not kept, alternated: medians."""
+    """One worker, off and tracing on with the messages' traces kept and not kept, in rotation: medians."""
     rates: dict[str, list[float]] = {"off": [], "kept": [], "not kept": []}
     received = []
     with Receiver(keep=False) as receiver:
         traced = dataclasses.replace(settings, otel_endpoint=receiver.url)
-        for _ in range(rounds):
-            fresh(client)
-            rates["off"].append(fila_worker(settings, client, count))
-            fresh(client)
-            before = receiver.counts["fila process fila"]
-            rates["kept"].append(fila_worker(traced, client, count, tracing=Carried(sampled=True)))
-            received.append(receiver.counts["fila process fila"] - before)
-            fresh(client)
-            rates["not kept"].append(fila_worker(traced, client, count, tracing=Carried(sampled=False)))
+        order = list(rates)
+        for turn in range(rounds):
+            for name in order[turn % 3:] + order[:turn % 3]:  # each variant first in turn: no order's advantage
+                fresh(client)
+                before = receiver.counts["fila process fila"]
+                carried = None if name == "off" else Carried(sampled=name == "kept")
+                rates[name].append(fila_worker(traced if carried else settings, client, count, tracing=carried))
+                if name == "kept":
+                    received.append(receiver.counts["fila process fila"] - before)
     fresh(client)
     value = {name: statistics.median(each) for name, each in rates.items()}
     print("   worker: " + "; ".join(f"{name} {[round(v) for v in each]}" for name, each in rates.items())

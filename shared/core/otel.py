@@ -48,6 +48,9 @@ UNTRACED_URLS = "/metrics$,/healthz$,/readyz$,/static/"
 _PROPAGATOR = TraceContextTextMapPropagator()
 #: The last hex digit of a `traceparent` whose trace is not kept (its flags' lowest bit, `sampled`, clear).
 _NOT_SAMPLED = frozenset("02468ace")
+#: What a message sent in a trace that is not kept carries instead of a `traceparent`: the decision, in
+#: 12 bytes of envelope rather than 66 (the worker makes no span for it either way).
+NOT_KEPT = "-"
 
 
 class OwnRoots(Sampler):
@@ -128,7 +131,11 @@ class Tracing:
 
     @contextmanager
     def sending(self, queue: str, count: int, system: str = "fila") -> Iterator[tuple[str, str]]:
-        """Span an enqueue of `count` messages; yield the `traceparent` they carry, and the trace's id if it is kept."""
+        """Span an enqueue of `count` messages; yield what they carry and the trace's id.
+
+        They carry the `traceparent` and the id is the trace's when the trace is kept; otherwise
+        NOT_KEPT and "".
+        """
         attributes: Mapping[str, AttributeValue] = {
             "messaging.system": system, "messaging.operation.type": "send", "messaging.destination.name": queue,
             "messaging.batch.message_count": count}
@@ -136,16 +143,19 @@ class Tracing:
                                                attributes=attributes) as span:
             carrier: dict[str, str] = {}
             _PROPAGATOR.inject(carrier)
-            kept = span.get_span_context().trace_flags.sampled
-            yield carrier.get("traceparent", ""), format_trace_id(span.get_span_context().trace_id) if kept else ""
+            if span.get_span_context().trace_flags.sampled:
+                yield carrier.get("traceparent", ""), format_trace_id(span.get_span_context().trace_id)
+            else:
+                yield NOT_KEPT, ""
 
     def processing(self, queue: str, message_id: str, traceparent: str, attempt: int,
                    system: str = "fila") -> AbstractContextManager[Span | None]:
         """Span one attempt at a message, as a child of the span that sent it (a new trace for a raw LPUSH).
 
-        A message sent in a trace that is not kept (its flags `00`) costs no span at all.
+        A message sent in a trace that is not kept (NOT_KEPT, or a `traceparent` whose flags say so)
+        costs no span at all.
         """
-        if traceparent[-1:] in _NOT_SAMPLED:
+        if traceparent[-1:] in _NOT_SAMPLED or traceparent == NOT_KEPT:
             return nullcontext()
         parent = _PROPAGATOR.extract({"traceparent": traceparent}, context=Context()) if traceparent else Context()
         return self.tracer.start_as_current_span(

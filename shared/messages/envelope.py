@@ -6,7 +6,7 @@ are the one definition of that layout: `shared.messages.lua` hands them to the s
 message sent with options (its own `max_attempts`, `retry_base_ms`, `ttl_ms`) carries them in an
 `"opts"` object between `enqueued_at` and `body` (shared/messages/schedule.py); when tracing is
 on (shared/core/otel.py), the span that sent it rides as `"trace":"<W3C traceparent>"` just before
-`body`. The head the scripts read is the same.
+`body` (`"trace":"-"` when its trace is not kept). The head the scripts read is the same.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class Envelope(NamedTuple):
     wrapped: bool = False
     #: The message's own options (`max_attempts`, `retry_base_ms`, `ttl_ms`), when it was sent with any.
     opts: dict[str, int] | None = None
-    #: The W3C `traceparent` of the span that sent it ("": none, tracing was off).
+    #: The W3C `traceparent` of the span that sent it ("": none, tracing was off; "-": its trace is not kept).
     trace: str = ""
 
 

@@ -1,9 +1,11 @@
 """`fila prove`'s queue, handler and results: what an experiment on the delivery guarantee counts and keeps.
 
 An experiment sends numbered messages to its own queue (`prove`, beside the deployment's), runs
-them on its own workers, kills one with SIGKILL while it holds a batch, lets another finish, and
-counts how often each number ran: never (lost), once, or more (run again). The handler counts the
-runs in Redis (`keys.proof_runs`), so the count does not depend on any record the kill may cut.
+them on its own workers, and meanwhile kills one of them with SIGKILL while it holds a batch
+(`kill-worker`), kills Redis itself, which `make run` starts again from its append-only file
+(`restart-redis`), or has the Sentinels fail the primary over (`failover`); then it counts how
+often each number ran: never (lost), once, or more (run again). The handler counts the runs in
+Redis (`keys.proof_runs`), so the count does not depend on any record the fault may cut.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from shared.core.settings import Delivery, Settings
 #: The experiments' own queue: never one of QUEUES, so nothing of the deployment's is touched.
 QUEUE = "prove"
 #: The experiments `fila prove` runs.
-EXPERIMENTS = ("kill-worker",)
+EXPERIMENTS = ("kill-worker", "restart-redis", "failover")
 #: How long the last result of an experiment is kept (the console and /metrics show it).
 RESULT_TTL = 30 * 86400
 #: Most numbered messages an experiment sends.
@@ -58,6 +60,12 @@ class Proof:
     kills: int
     at: float
     seconds: float
+    #: restart-redis: sends answered with an error while Redis was down (not accepted: the sender knows to retry).
+    refused: int = 0
+    #: restart-redis: how the Redis wrote its append-only file (REDIS_APPENDFSYNC).
+    appendfsync: str = ""
+    #: failover: the replicas each enqueue waited for (REDIS_WAIT_REPLICAS).
+    wait_replicas: int = 0
 
     def dump(self) -> str:
         """Write the result as stored."""
@@ -76,6 +84,24 @@ class Proof:
 
     def says(self) -> str:
         """Say what the figures mean, in plain words."""
+        if self.experiment == "restart-redis":
+            return (f"Redis was killed with SIGKILL while numbered messages were being sent, and started again from "
+                    f"its append-only file (appendfsync {self.appendfsync}): {self.accepted:,} accepted, "
+                    f"{self.refused:,} refused while it was down (their sender was told, and sends them again); of "
+                    f"those accepted, {self.lost:,} lost. Redis writes each command to its file before it answers: "
+                    f"a crash of Redis alone loses nothing it acknowledged (a crash of the whole machine could lose "
+                    f"the last second with everysec; REDIS_APPENDFSYNC=always closes that too). {self.duplicated:,} "
+                    f"ran more than once (at least once: a run whose stored result the crash cut runs again).")
+        if self.experiment == "failover":
+            why = (f"Each enqueue waited until {self.wait_replicas} replica(s) had it (REDIS_WAIT_REPLICAS): the "
+                   "promoted replica had every message accepted." if self.wait_replicas else
+                   "Without REDIS_WAIT_REPLICAS an enqueue is answered before the replica has it: what the old "
+                   "primary had not yet sent its replica is lost in a failover (REDIS_WAIT_REPLICAS=1 closes that, "
+                   "docs/deploy.md).")
+            return (f"The Sentinels failed the primary over to its replica while numbered messages were being sent: "
+                    f"{self.accepted:,} accepted, {self.refused:,} refused during the switch (their sender was told, "
+                    f"and sends them again); of those accepted, {self.lost:,} lost. {why} {self.duplicated:,} ran "
+                    f"more than once (at least once: a run whose stored result the switch cut runs again).")
         if self.delivery == Delivery.RELIABLE:
             return (f"A worker was killed with SIGKILL {self.kills} time(s) while it held a batch. Reliable delivery "
                     f"(BLMOVE, TAKE) keeps each message it takes in the worker's processing list until its result is "

@@ -15,6 +15,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import redis
+from redis.client import Pipeline
 
 from shared.core import keys
 from shared.core.ids import id_minute, new_ids
@@ -84,6 +85,23 @@ def _split(ids: Sequence[str], bodies_json: Sequence[str], options: Sequence[Opt
         else:
             at_once.setdefault(given.priority or "", []).extend((message_id, envelope))
     return at_once, later
+
+
+def execute_waiting(pipe: Pipeline) -> list[Any]:
+    """Run a pipeline of writes that ends with WAIT; raise NotReplicated when a failover came between them.
+
+    Sentinel may demote the primary between a pipeline's writes and its WAIT (SENTINEL FAILOVER
+    sends it REPLICAOF): the writes went to a server that is now a replica and will drop them when
+    it syncs with the new primary, and WAIT answers "WAIT cannot be used with replica instances".
+    That is what NotReplicated means (retry: at least once, never lost), not a bad request.
+    """
+    replies = pipe.execute(raise_on_error=False)
+    if isinstance(replies[-1], redis.exceptions.ResponseError) and "replica" in str(replies[-1]):
+        raise NotReplicated(f"a failover came before the replicas acknowledged the write ({replies[-1]}): retry")
+    for reply in replies:
+        if isinstance(reply, Exception):
+            raise reply
+    return list(replies)
 
 
 def processing_key(settings: Settings, worker: str) -> str:
@@ -182,7 +200,7 @@ class MessageQueue:
                 script(keys=call_keys, args=args, client=pipe)
             if wait:
                 pipe.wait(wait, self.settings.redis_wait_timeout_ms)
-            replies = pipe.execute()
+            replies = execute_waiting(pipe) if wait else pipe.execute()
         if wait and replies[-1] < wait:
             raise NotReplicated(f"{replies[-1]} of {wait} replica(s) acknowledged the enqueue within "
                                 f"{self.settings.redis_wait_timeout_ms} ms: retry (at least once, never lost)")
@@ -255,7 +273,7 @@ class MessageQueue:
             with self.redis.pipeline(transaction=False) as pipe:
                 self._enqueue_once(keys=once_keys, args=args, client=pipe)
                 pipe.wait(wait, self.settings.redis_wait_timeout_ms)
-                kept, acknowledged = pipe.execute()
+                kept, acknowledged = execute_waiting(pipe)
             if acknowledged < wait:
                 raise NotReplicated(f"{acknowledged} of {wait} replica(s) acknowledged the enqueue within "
                                     f"{self.settings.redis_wait_timeout_ms} ms: retry with the same key")
@@ -438,7 +456,7 @@ class MessageQueue:
         with self.redis.pipeline(transaction=False) as pipe:
             self._settle(keys=settle_keys, args=args, client=pipe)
             pipe.wait(wait, self.settings.redis_wait_timeout_ms)
-            (done, retried, died), acked = pipe.execute()
+            (done, retried, died), acked = execute_waiting(pipe)
         if acked < wait:
             log.warning("settle: %s of %s replica(s) acknowledged within %s ms: after a failover these may run "
                         "again", acked, wait, self.settings.redis_wait_timeout_ms)

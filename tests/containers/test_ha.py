@@ -10,6 +10,7 @@ loses what only the primary had, and nothing else. `make bench failover` repeats
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 
@@ -89,6 +90,23 @@ def test_with_the_wait_a_failover_loses_nothing_replica_in_step_or_cut_off(proje
         assert primary(project) == survivor
     workers_after = {c: project.inspect(c, "{{.State.StartedAt}}") for c in project.containers("worker")}
     assert workers_after == workers_before  # the workers resumed; none exited
+
+
+def test_fila_prove_failover_in_a_worker_container_loses_nothing_accepted_with_the_wait(project):
+    """`fila prove failover`: the Sentinels fail the primary over mid-stream, asked with the container's password."""
+    before = primary(project)
+    refused = project.compose("exec", "-T", "worker", "fila", "prove", "failover", check=False)
+    assert refused.returncode == 2 and "ALLOW_EXPERIMENTS=1" in refused.stderr
+    ran = project.compose("exec", "-T", "-e", "ALLOW_EXPERIMENTS=1", "worker", "fila", "prove", "failover",
+                          "--messages", "1500", "--json", timeout=300)
+    found = json.loads(ran.stdout)
+    TIMINGS[f"ha: fila prove failover, 1,500 messages: {found['accepted']:,} accepted, {found['refused']:,} refused, "
+            f"{found['lost']} lost, {found['duplicated']} run twice"] = found["seconds"]
+    assert f"to fail fila over from {before}:6379" in ran.stderr, ran.stderr
+    assert primary(project) not in ("", before)  # the replica was promoted
+    assert found["accepted"] + found["refused"] == 1500 and found["accepted"] >= 500, found
+    assert (found["lost"], found["wait_replicas"], found["experiment"]) == (0, 1, "failover"), ran.stderr
+    assert found["done"] >= found["accepted"]
 
 
 def test_without_the_wait_only_what_the_replica_never_had_is_lost(project):

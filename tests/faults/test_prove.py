@@ -58,3 +58,55 @@ def test_a_worker_killed_mid_batch_loses_nothing_when_reliable_and_its_batch_wit
     assert f'fila_prove_lost{{delivery="brpop",experiment="kill-worker"}} {lost_one["lost"]}.0' in scraped
     assert 'fila_prove_lost{delivery="reliable",experiment="kill-worker"} 0.0' in scraped
     assert 0 < rdb.ttl(keys.proof_result("kill-worker", "brpop")) <= proof.RESULT_TTL
+
+
+def test_restart_redis_kills_make_runs_redis_mid_stream_and_nothing_accepted_is_lost(tmp_path):
+    """`fila prove restart-redis` beside `make run`: its Redis killed with SIGKILL, started again by make run."""
+    import requests
+
+    from tests.cli.test_run import child_env_without_settings, fila_run, free_ports, served, stop
+    from tests.support.polling import wait_for
+
+    ports = free_ports()
+    run = fila_run(tmp_path, {**ports, "ALLOW_EXPERIMENTS": "1"})
+    url = f"http://127.0.0.1:{ports['WEB_PORT']}"
+    try:
+        wait_for(lambda: served(ports["WEB_PORT"]), timeout=60, message="the web answers")
+        env = {**child_env_without_settings(), "FILA_VAR": str(tmp_path / "var"), "ALLOW_EXPERIMENTS": "1",
+               "LANG": "C.UTF-8"}
+        ran = subprocess.run([str(BIN / "fila"), "prove", "restart-redis", "--messages", "2000", "--json"], env=env,
+                             capture_output=True, text=True, timeout=240)
+        assert ran.returncode == 0, ran.stderr
+        found = json.loads(ran.stdout)
+        assert "killed redis-server" in ran.stderr
+        run.wait_for_line(r"redis-server \(pid \d+\) ended with -9: starting it again from its data")
+        # make run goes on: its own queue still works after the restart.
+        answer = requests.post(f"{url}/api/messages", json={"body": "depois"}, timeout=10).json()
+        wait_for(lambda: requests.get(f"{url}/api/messages/{answer['ids'][0]}", timeout=5).json()["status"] == "done",
+                 timeout=30, message="a message done after the restart")
+        shown = requests.get(f"{url}/api/experiments", timeout=10).json()["results"]
+        scraped = requests.get(f"{url}/metrics", timeout=10).text
+    finally:
+        stop(run)
+    # Every number was either accepted or refused (the sender told), and nothing accepted was lost.
+    assert found["accepted"] + found["refused"] == 2000 and found["refused"] >= 10 and found["accepted"] >= 667
+    assert (found["lost"], found["appendfsync"], found["kills"]) == (0, "everysec", 1)
+    assert found["done"] >= found["accepted"]  # a refused send whose reply alone was cut may have run too
+    assert [(r["experiment"], r["lost"]) for r in shown] == [("restart-redis", 0)]
+    assert 'fila_prove_lost{delivery="reliable",experiment="restart-redis"} 0.0' in scraped
+
+
+def test_restart_redis_refuses_a_redis_make_run_did_not_start(settings, rdb):
+    env = child_env(settings, {"LANG": "C.UTF-8", "ALLOW_EXPERIMENTS": "1"})
+    refused = subprocess.run([str(BIN / "fila"), "prove", "restart-redis"], env=env, capture_output=True, text=True,
+                             timeout=60)
+    assert refused.returncode == 1 and "it kills the redis-server that `make run` started" in refused.stderr
+    assert rdb.ping() and not rdb.exists("prove")  # nothing killed, nothing sent
+
+
+def test_failover_refuses_a_redis_url_that_names_no_sentinel(settings, rdb):
+    env = child_env(settings, {"LANG": "C.UTF-8", "ALLOW_EXPERIMENTS": "1"})
+    refused = subprocess.run([str(BIN / "fila"), "prove", "failover"], env=env, capture_output=True, text=True,
+                             timeout=60)
+    assert refused.returncode == 1 and "this REDIS_URL names no Sentinel" in refused.stderr
+    assert not rdb.exists("prove")

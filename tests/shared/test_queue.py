@@ -50,3 +50,31 @@ def test_waiting_longer_than_the_socket_timeout_for_a_replica_that_is_not_there(
         queue.enqueue(['"ninguém replica"'])
     assert 0.8 < time.monotonic() - began < 2
     assert rdb.llen(settings.queue_name) == 1  # it is in the queue all the same: a retry may repeat it, never lose it
+
+
+@pytest.mark.parametrize("once", [False, True], ids=["enqueue", "enqueue_once"])
+def test_a_failover_between_the_writes_and_their_wait_is_not_replicated_not_a_bad_request(settings, rdb, tmp_path,
+                                                                                          once):
+    """Sentinel demoted the primary between ENQUEUE and WAIT: WAIT answers an error; the write may be dropped."""
+    from tests.support.redis_server import RedisServer
+
+    demoted = RedisServer(tmp_path / "demoted")
+    demoted.extra = ["--replicaof", "127.0.0.1", str(rdb.connection_pool.connection_kwargs["port"]),
+                     "--replica-read-only", "no"]  # writable, so that the writes pass and the WAIT fails, as then
+    demoted.start()
+    try:
+        waiting = dataclasses.replace(settings, redis_url=demoted.url, redis_wait_replicas=1)
+        queue = MessageQueue(connect(waiting), waiting)
+        with pytest.raises(NotReplicated, match="a failover came before the replicas acknowledged"):
+            if once:
+                queue.enqueue_once(['"x"'], None, "k" * 64, "d" * 64)
+            else:
+                queue.enqueue(['"x"', '"y"'])
+        entries = queue.take("w1", 10)
+        settled = [Settled(message_id, Outcome.OK, record.done('"w1"', 0, 1.0, 2.0, 1.0, '"r"'))
+                   for message_id in [entry.split('"')[3] for entry in entries]]
+        assert entries  # the writes passed (on a server about to drop them when it syncs)
+        with pytest.raises(NotReplicated):  # the settle's WAIT fails the same way: the worker stores them again
+            queue.settle("w1", entries, settled, reliable=True)
+    finally:
+        demoted.stop()

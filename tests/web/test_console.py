@@ -469,12 +469,17 @@ def test_the_proofs_panel_shows_each_modes_last_experiment_at_both_widths(system
     for delivery, lost, duplicated in (("reliable", 0, 7), ("brpop", 31, 0)):
         proof.save(rdb, proof.Proof("kill-worker", delivery, 2000, 2000, 2000 - lost, lost, duplicated, 1,
                                     time.time(), 4.2))
+    proof.save(rdb, proof.Proof("restart-redis", "reliable", 2000, 1960, 2000, 0, 3, 1, time.time(), 2.5, 40,
+                                "everysec"))
     for width in (1280, 390):
         page, errors = open_page(browser, system, width=width, height=900)
-        expect(page.locator("#prove-list tr")).to_have_count(2)
+        expect(page.locator("#prove-list tr")).to_have_count(3)
         expect(page.locator("#prove-how")).to_contain_text("Desligado aqui (ALLOW_EXPERIMENTS=0)")
-        reliable, brpop = page.locator("#prove-list tr").all()
+        reliable, brpop, restart = page.locator("#prove-list tr").all()
+        expect(reliable.locator("td").nth(0)).to_have_text("kill-worker · reliable")
         expect(reliable).to_contain_text("o reaper devolveu as do worker morto, 0 perdida(s); 7 rodaram duas vezes")
         expect(brpop.locator("td").nth(2)).to_have_text("31")
         expect(brpop).to_contain_text("Com BRPOP (o laço da apostila)")
+        expect(restart.locator("td").nth(0)).to_have_text("restart-redis · reliable")
+        expect(restart).to_contain_text("(appendfsync everysec): 40 envio(s) recusado(s) enquanto ele estava fora")
         assert no_horizontal_scroll(page) and errors == []

@@ -49,10 +49,13 @@ def test_every_step_of_a_timeline_has_its_word():
         f"step_{kind.value}" for kind in Step}
 
 
-def test_every_delivery_mode_has_its_proof_explained():
-    """The console names a proof's meaning by key (`prove_says_<delivery>`)."""
+def test_every_delivery_mode_and_experiment_has_its_proof_explained():
+    """The console names a proof's meaning by key: per mode for kill-worker, per experiment else."""
     from shared.core.settings import Delivery
+    from shared.messages import proof
 
     script = (ROOT / "web/static/console.js").read_text()
-    assert "t(`prove_says_${p.delivery}`" in script
-    assert sorted(f"prove_says_{mode.value}" for mode in Delivery if f"prove_says_{mode.value}" not in table()) == []
+    assert 't(p.experiment === "kill-worker" ? `prove_says_${p.delivery}` : `prove_says_${p.experiment}`' in script
+    wanted = [f"prove_says_{mode.value}" for mode in Delivery] + [
+        f"prove_says_{experiment}" for experiment in proof.EXPERIMENTS if experiment != "kill-worker"]
+    assert [key for key in wanted if key not in table()] == []

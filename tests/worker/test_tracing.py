@@ -103,9 +103,9 @@ def test_traces_not_kept_cost_the_worker_no_span_and_the_timeline_names_none(set
                                    timeout=10)
             ids = answer.json()["ids"]
             assert requests.get(f"http://127.0.0.1:{port}/push/fila/cru", timeout=10).status_code == 200
-            # The web decided not to keep the request's trace: its messages carry that decision (`sampled` clear).
+            # The web decided not to keep the request's trace: its messages carry that decision, in a byte.
             carried = [json.loads(entry).get("trace", "") for entry in rdb.lrange("fila", 0, -1) if "{" in entry]
-            assert len(carried) == 2 and all(not int(trace[-2:], 16) & 1 for trace in carried)
+            assert carried == [otel.NOT_KEPT] * 2
             worker = start_worker(traced)
             wait_for(lambda: all_done(rdb, ids) and rdb.llen("fila") == 0, timeout=15, message="all done")
             timeline = requests.get(f"http://127.0.0.1:{port}/api/messages/{ids[0]}/timeline", timeout=10).json()
@@ -187,3 +187,30 @@ def test_the_otlp_settings_follow_opentelemetrys_rules_and_refuse_what_fila_cann
         otel.exporter_headers("api-key")
     assert tracing.start(Settings(), tracing.Service.WEB) is None
     assert "s3cr3t" not in repr(Settings(otel_headers="api-key=s3cr3t"))
+
+
+def test_an_attempt_is_a_span_only_in_a_trace_that_is_kept_and_a_forged_trace_is_no_error():
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.sdk.trace.sampling import ParentBased
+
+    spans = InMemorySpanExporter()
+    provider = TracerProvider(sampler=ParentBased(otel.OwnRoots(1.0)))
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    traced = otel.Tracing(provider, "fila-worker", "")
+    for carried in (otel.NOT_KEPT, f"00-{CALLER_TRACE}-{CALLER_SPAN}-00", f"00-{CALLER_TRACE}-{CALLER_SPAN}-02"):
+        with traced.processing("fila", "01M96V3M4T1QYQ8X6D2B0C9A7E", carried, 1):
+            pass
+    assert spans.get_finished_spans() == ()
+    for carried in (f"00-{CALLER_TRACE}-{CALLER_SPAN}-01", '"}, "x": 1', "00-zz"):
+        with traced.processing("fila", "01M96V3M4T1QYQ8X6D2B0C9A7E", carried, 1):
+            pass
+    child, *forged = spans.get_finished_spans()
+    assert (format(child.context.trace_id, "032x"), format(child.parent.span_id, "016x")) == (CALLER_TRACE,
+                                                                                           CALLER_SPAN)
+    assert len(forged) == 2 and all(span.parent is None for span in forged)  # their own traces
+    # A request whose trace is not kept sends that decision, not a traceparent.
+    dropping = otel.Tracing(TracerProvider(sampler=ParentBased(otel.OwnRoots(0.0))), "fila-web", "")
+    with dropping.sending("fila", 1) as (carried, trace_id):
+        assert (carried, trace_id) == (otel.NOT_KEPT, "")

@@ -304,15 +304,17 @@ async function refresh() {
   }
 }
 
-// The last `fila prove` experiments (GET /api/experiments): a row a delivery mode, what it means in words.
+// The last `fila prove` experiments (GET /api/experiments): a row an experiment and mode, what it means in words.
 async function refreshProofs() {
   try {
     const { body } = await api("GET", "/api/experiments");
     document.getElementById("prove-how").textContent =
       t(body.allowed ? "prove_how" : "prove_refused", { command: body.command });
-    fillTable("prove-list", body.results, [[(p) => p.delivery], [(p) => number(p.accepted), () => "num"],
+    fillTable("prove-list", body.results, [[(p) => `${p.experiment} · ${p.delivery}`],
+      [(p) => number(p.accepted), () => "num"],
       [(p) => number(p.lost), (p) => (p.lost ? "num status-dead" : "num")], [(p) => number(p.duplicated), () => "num"],
-      [(p) => when(p.at)], [(p) => t(`prove_says_${p.delivery}`, { lost: p.lost, duplicated: p.duplicated })]]);
+      [(p) => when(p.at)], [(p) => t(p.experiment === "kill-worker" ? `prove_says_${p.delivery}` : `prove_says_${p.experiment}`,
+        { lost: p.lost, duplicated: p.duplicated, refused: p.refused, fsync: p.appendfsync, wait: p.wait_replicas })]]);
   } catch (error) {
     document.getElementById("prove-how").textContent = t("error", { error: error.message });
   }
