@@ -52,6 +52,33 @@ def serve(kind: str, settings: Settings, port: int) -> Proc:
     return starters[kind](settings, port)
 
 
+def single_posts(variants: dict[str, Settings], client: redis.Redis, seconds: int,
+                 rounds: int) -> dict[str, list[float]] | None:
+    """One message per POST on granian, each variant of the settings in turn, `rounds` times: req/s of each run.
+
+    None when wrk is not there (it says so): the caller measures nothing.
+    """
+    wrk = ensure_wrk()
+    if wrk is None:
+        print("wrk is not installed and could not be installed: the producer's cost is not measured")
+        return None
+    rates: dict[str, list[float]] = {name: [] for name in variants}
+    with tempfile.TemporaryDirectory() as tmp:
+        single = wrk_script(json.dumps({"body": {"text": "hello world"}}), Path(tmp))
+        for _ in range(rounds):
+            for name, variant in variants.items():
+                client.flushall()
+                port = free_port()
+                server = serve("granian", variant, port)
+                try:
+                    run_wrk(wrk, f"http://127.0.0.1:{port}/api/messages", single, 1)  # warm up
+                    rates[name].append(run_wrk(wrk, f"http://127.0.0.1:{port}/api/messages", single, seconds))
+                finally:
+                    server.stop()
+    client.flushall()
+    return rates
+
+
 def producer(settings: Settings, client: redis.Redis, quick: bool) -> list[Row]:
     """One message per POST on three servers; batches of 1000 on fila's server."""
     wrk = ensure_wrk()

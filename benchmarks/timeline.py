@@ -12,15 +12,12 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 import redis
 
-from benchmarks.http import ensure_wrk, run_wrk, serve, wrk_script
+from benchmarks.http import single_posts
 from benchmarks.table import Row
 from benchmarks.workers import fila_worker, fresh
 from shared.core import keys
@@ -30,7 +27,6 @@ from shared.messages import lua
 from shared.messages.queue import MessageQueue
 from shared.messages.timeline import NOTE_CHUNK
 from tests.support.processes import start_worker
-from tests.support.redis_server import free_port
 
 
 def worker_cost(settings: Settings, client: redis.Redis, count: int, rounds: int) -> list[Row]:
@@ -52,27 +48,12 @@ def worker_cost(settings: Settings, client: redis.Redis, count: int, rounds: int
 
 def producer_cost(settings: Settings, client: redis.Redis, seconds: int, rounds: int) -> list[Row]:
     """One message per POST on granian, timelines on and off, alternated: best of each."""
-    wrk = ensure_wrk()
-    if wrk is None:
-        print("wrk is not installed and could not be installed: the producer's cost is not measured")
+    rates = single_posts({"off": dataclasses.replace(settings, timeline_ttl=0), "on": settings}, client, seconds,
+                         rounds)
+    if rates is None:
         return []
-    off = dataclasses.replace(settings, timeline_ttl=0)
-    rates: dict[bool, list[float]] = {True: [], False: []}
-    with tempfile.TemporaryDirectory() as tmp:
-        single = wrk_script(json.dumps({"body": {"text": "hello world"}}), Path(tmp))
-        for _ in range(rounds):
-            for on in (False, True):
-                client.flushall()
-                port = free_port()
-                server = serve("granian", settings if on else off, port)
-                try:
-                    run_wrk(wrk, f"http://127.0.0.1:{port}/api/messages", single, 1)  # warm up
-                    rates[on].append(run_wrk(wrk, f"http://127.0.0.1:{port}/api/messages", single, seconds))
-                finally:
-                    server.stop()
-    client.flushall()
-    value, base = max(rates[True]), max(rates[False])
-    print(f"   producer: timelines on {[round(v) for v in rates[True]]}, off {[round(v) for v in rates[False]]} req/s")
+    value, base = max(rates["on"]), max(rates["off"])
+    print(f"   producer: timelines on {[round(v) for v in rates['on']]}, off {[round(v) for v in rates['off']]} req/s")
     return [Row("timeline", f"1 message per POST, granian, timelines on (best of {rounds})", value, "req/s",
                 "the same, TIMELINE_TTL=0, alternated", base, ">= 0.90x the baseline", value >= 0.9 * base)]
 

@@ -14,23 +14,19 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import secrets
 import statistics
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import redis
 
-from benchmarks.http import ensure_wrk, run_wrk, serve, wrk_script
+from benchmarks.http import single_posts
 from benchmarks.table import Row
 from benchmarks.workers import fila_worker, fresh
 from shared.core.otel import NOT_KEPT
 from shared.core.settings import Settings
 from tests.support.otlp import Receiver
-from tests.support.redis_server import free_port
 
 
 class Carried:
@@ -79,27 +75,12 @@ def worker_cost(settings: Settings, client: redis.Redis, count: int, rounds: int
 
 def producer_cost(settings: Settings, client: redis.Redis, seconds: int, rounds: int) -> list[Row]:
     """One message per POST on granian: off, on keeping every trace, on keeping 5%; alternated, best of each."""
-    wrk = ensure_wrk()
-    if wrk is None:
-        print("wrk is not installed and could not be installed: the producer's cost is not measured")
-        return []
-    rates: dict[str, list[float]] = {"off": [], "every trace": [], "5%": []}
-    with Receiver(keep=False) as receiver, tempfile.TemporaryDirectory() as tmp:
+    with Receiver(keep=False) as receiver:
         traced = dataclasses.replace(settings, otel_endpoint=receiver.url)
-        variants = {"off": settings, "every trace": traced,
-                    "5%": dataclasses.replace(traced, otel_sample_ratio=0.05)}
-        single = wrk_script(json.dumps({"body": {"text": "hello world"}}), Path(tmp))
-        for _ in range(rounds):
-            for name, variant in variants.items():
-                client.flushall()
-                port = free_port()
-                server = serve("granian", variant, port)
-                try:
-                    run_wrk(wrk, f"http://127.0.0.1:{port}/api/messages", single, 1)  # warm up
-                    rates[name].append(run_wrk(wrk, f"http://127.0.0.1:{port}/api/messages", single, seconds))
-                finally:
-                    server.stop()
-    client.flushall()
+        rates = single_posts({"off": settings, "every trace": traced,
+                              "5%": dataclasses.replace(traced, otel_sample_ratio=0.05)}, client, seconds, rounds)
+    if rates is None:
+        return []
     best = {name: max(each) for name, each in rates.items()}
     print("   producer: " + "; ".join(f"{name} {[round(v) for v in each]}" for name, each in rates.items())
           + " req/s")

@@ -171,12 +171,11 @@ def kill_worker(settings: Settings, delivery: Delivery, messages: int, work_ms: 
 def restart_redis(settings: Settings, delivery: Delivery, messages: int, work_ms: float) -> proof.Proof:
     """Send `messages` numbered messages while Redis is killed (SIGKILL) and `make run` starts it again; count."""
     server = own_redis(settings)
-    connection = connect(settings, name="fila-prove")
 
     def kill() -> str:
         os.kill(server, signal.SIGKILL)
         return f"killed redis-server (pid {server}) with SIGKILL"
-    return stream(settings, delivery, messages, work_ms, "restart-redis", kill, lambda: answers(connection))
+    return stream(settings, delivery, messages, work_ms, "restart-redis", kill, answers)
 
 
 def failover(settings: Settings, delivery: Delivery, messages: int, work_ms: float) -> proof.Proof:
@@ -215,15 +214,16 @@ def failover(settings: Settings, delivery: Delivery, messages: int, work_ms: flo
                 failures.append(f"{host}:{port}: {exc}")
         raise SystemExit(f"fila prove failover: no Sentinel would fail {address.service} over: {failures}")
     return stream(settings, delivery, messages, work_ms, "failover", switch,
-                  lambda: primary() not in (None, before))
+                  lambda _connection: primary() not in (None, before))
 
 
 def stream(settings: Settings, delivery: Delivery, messages: int, work_ms: float, experiment: str,
-           fault: Callable[[], str], recovered: Callable[[], bool]) -> proof.Proof:
+           fault: Callable[[], str], recovered: Callable[[redis.Redis], bool]) -> proof.Proof:
     """Do a `fault` in the middle of a stream of numbered messages, and count what became of them.
 
     The messages go in small requests over STREAM_SECONDS, to two workers of the experiment's own;
-    a third of the way in comes the `fault` (it says what it did); once `recovered`, every message
+    a third of the way in comes the `fault` (it says what it did); once `recovered` (asked with the
+    experiment's connection), every message
     is waited for until it is settled; then accepted, refused (an error answered), lost (accepted,
     never ran) and duplicated are counted.
     """
@@ -251,7 +251,7 @@ def stream(settings: Settings, delivery: Delivery, messages: int, work_ms: float
             except UNAVAILABLE:
                 refused += len(numbers)
             time.sleep(max(0.0, started + (step + 1) * pace - time.monotonic()))
-        wait(recovered, 60, "Redis back after the fault")
+        wait(lambda: recovered(connection), 60, "Redis back after the fault")
         # Every message settled (done, or dead after its attempts): nothing pending is left.
         wait(lambda: connection.hlen(keys.pending(proof.QUEUE)) == 0, 60 + messages * work_ms / 500,
              "every message settled")
