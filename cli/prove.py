@@ -44,6 +44,8 @@ from shared.core.ids import id_minute, new_ids
 from shared.core.settings import Delivery, Settings
 from shared.messages import proof
 from shared.messages.queue import MessageQueue, processing_key
+from shared.messages.record import Record
+from shared.messages.status import MessageStatus
 
 #: The folder that holds `shared/` and `worker/`: where `python -m worker` runs from.
 ROOT = Path(shared.__file__).resolve().parent.parent
@@ -58,6 +60,8 @@ STREAM_SECONDS = 6.0
 #: Messages a worker takes in one round trip (its batches sized to hold about that many: a batch in hand at any
 #: moment of the run, as a worker under a backlog of longer work holds).
 BATCH = 50
+#: Records read in one round trip when counting what ran.
+RECORDS_STEP = 1000
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,11 +159,10 @@ def kill_worker(settings: Settings, delivery: Delivery, messages: int, work_ms: 
         wait(lambda: connection.hlen(runs) >= messages or (not any(connection.llen(name) for name in lists)
                                                            and settled(connection, runs)),
              60 + messages * work_ms / 500, "every message run, or nothing left to run")
-        counts = connection.hgetall(runs)
+        ran = count_runs(connection, run, messages, dict(zip(range(messages), ids, strict=True)))
     finally:
         for process in (first, second):
             stop(process)
-    ran = [int(counts.get(str(n), 0)) for n in range(messages)]
     found = proof.Proof("kill-worker", delivery.value, messages, len(ids), sum(1 for c in ran if c),
                         sum(1 for c in ran if not c), sum(1 for c in ran if c > 1), 1, time.time(),
                         round(time.monotonic() - began, 3))
@@ -255,11 +258,10 @@ def stream(settings: Settings, delivery: Delivery, messages: int, work_ms: float
         # Every message settled (done, or dead after its attempts): nothing pending is left.
         wait(lambda: connection.hlen(keys.pending(proof.QUEUE)) == 0, 60 + messages * work_ms / 500,
              "every message settled")
-        counts = connection.hgetall(keys.proof_runs(run))
+        ran = count_runs(connection, run, messages, dict(zip(accepted, ids, strict=True)))
     finally:
         for process in workers:
             stop(process)
-    ran = [int(counts.get(str(n), 0)) for n in range(messages)]
     found = proof.Proof(experiment, delivery.value, messages, len(accepted), sum(1 for c in ran if c),
                         sum(1 for n in accepted if not ran[n]), sum(1 for c in ran if c > 1), 1, time.time(),
                         round(time.monotonic() - began, 3), refused, settings.redis_appendfsync,
@@ -284,6 +286,31 @@ def own_redis(settings: Settings) -> int:
                          "`make run` (without REDIS_URL); for compose: `docker compose restart redis` under a "
                          "producer (docs/reliability.md)")
     return pid
+
+
+def count_runs(connection: redis.Redis, run: str, messages: int, accepted: dict[int, str]) -> list[int]:
+    """Return how often each number ran (its handler's count), or 1 where only its done record survived.
+
+    The handler counts on a connection of its own, without WAIT. In a failover that count can
+    reach the primary being demoted and vanish with it, while the worker's settle, which waits
+    for the replica, stores the message's record on the new primary: the message ran, and its
+    record (done, its result the number the handler returned) is what says so. `accepted` maps
+    each accepted number to its message id.
+    """
+    counts = connection.hgetall(keys.proof_runs(run))
+    ran = [int(counts.get(str(n), 0)) for n in range(messages)]
+    uncounted = [(n, message_id) for n, message_id in accepted.items() if not ran[n]]
+    for at in range(0, len(uncounted), RECORDS_STEP):
+        step = uncounted[at:at + RECORDS_STEP]
+        with connection.pipeline(transaction=False) as pipe:
+            for _n, message_id in step:
+                pipe.hget(keys.results(proof.QUEUE, id_minute(message_id)), message_id)
+            stored = pipe.execute()
+        for (n, _id), raw in zip(step, stored, strict=True):
+            found = Record.parse(raw) if raw is not None else None
+            if found is not None and found.status is MessageStatus.DONE and found.result == {"n": n}:
+                ran[n] = 1
+    return ran
 
 
 def answers(connection: redis.Redis) -> bool:

@@ -1,15 +1,23 @@
-"""`fila prove kill-worker` on a real redis-server, beside a live worker of the deployment's own queue."""
+"""`fila prove` on real redis-servers: kill-worker beside a live worker of the deployment's own queue, restart-redis
+beside `make run`, failover under three Sentinels."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 
 import pytest
 
+from cli.prove import count_runs
 from shared.core import keys
-from shared.messages import proof
+from shared.core.codec import dumps
+from shared.core.settings import Settings
+from shared.messages import proof, record
+from shared.messages.queue import MessageQueue, Settled
+from shared.messages.status import Outcome
 from tests.support.processes import BIN, child_env, start_worker
+from tests.support.sentinel import SentinelGroup
 from web import create_app
 
 pytestmark = pytest.mark.slow
@@ -110,3 +118,40 @@ def test_failover_refuses_a_redis_url_that_names_no_sentinel(settings, rdb):
                              timeout=60)
     assert refused.returncode == 1 and "this REDIS_URL names no Sentinel" in refused.stderr
     assert not rdb.exists("prove")
+
+
+def test_a_run_whose_count_went_with_a_demoted_primary_is_told_by_its_done_record(settings, rdb):
+    # In a failover the handler's count (its own connection, no WAIT) can reach the primary being demoted
+    # while the worker's settle stores the record on the new one: the record says the number ran.
+    own = dataclasses.replace(settings, queues=(*settings.queue_names, proof.QUEUE)).for_queue(proof.QUEUE)
+    queue = MessageQueue(rdb, own)
+    ids = queue.enqueue([dumps({"n": n, "run": "r"}) for n in range(3)])
+    entries = queue.take("w1", 10)
+    assert entries is not None and len(entries) == 3
+    results = {ids[0]: 0, ids[1]: 1, ids[2]: 0}  # the third's record names another number: not its run
+    settled = [Settled(i, Outcome.OK, record.done('"w1"', 1, 1.0, 2.0, 1.0, dumps({"n": results[i]}))) for i in ids]
+    assert queue.settle("w1", entries, settled, reliable=True) == (3, 0, 0)
+    (waiting,) = queue.enqueue([dumps({"n": 3, "run": "r"})])  # accepted, never ran
+    rdb.hincrby(keys.proof_runs("r"), "0", 2)  # counted twice; 1's count lost; 4 never accepted
+    assert count_runs(rdb, "r", 5, {0: ids[0], 1: ids[1], 2: ids[2], 3: waiting}) == [2, 1, 0, 0, 0]
+
+
+def test_failover_under_sentinels_loses_nothing_accepted_with_the_wait(tmp_path):
+    """`fila prove failover` on this machine's Sentinels, REDIS_WAIT_REPLICAS=1: refused or run, never lost."""
+    group = SentinelGroup(tmp_path).start()
+    try:
+        before = group.primary_port()
+        settings = Settings(redis_url=group.url, redis_sentinel_password=group.sentinel_password,
+                            redis_wait_replicas=1, log_level="WARNING")
+        env = child_env(settings, {"LANG": "C.UTF-8", "ALLOW_EXPERIMENTS": "1", "FILA_VAR": str(tmp_path / "var")})
+        ran = subprocess.run([str(BIN / "fila"), "prove", "failover", "--messages", "1500", "--json"], env=env,
+                             capture_output=True, text=True, timeout=240)
+        assert ran.returncode == 0, ran.stderr
+        found = json.loads(ran.stdout)
+        assert f"to fail fila over from 127.0.0.1:{before}" in ran.stderr
+        assert group.primary_port() == group.replica.port != before  # the replica was promoted
+    finally:
+        group.stop()
+    assert found["accepted"] + found["refused"] == 1500 and found["accepted"] >= 500, found
+    assert (found["lost"], found["wait_replicas"], found["experiment"]) == (0, 1, "failover"), ran.stderr
+    assert found["done"] >= found["accepted"]

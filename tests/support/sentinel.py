@@ -35,6 +35,8 @@ class SentinelGroup:
             raise
 
     def _start(self) -> SentinelGroup:
+        # Either may be demoted to a replica of the other: both authenticate to their primary.
+        self.primary.extra = ["--masterauth", self.password]
         self.primary.start()
         self.replica.extra = ["--replicaof", "127.0.0.1", str(self.primary.port), "--masterauth", self.password]
         self.replica.start()
