@@ -43,8 +43,8 @@ from shared.core.connection import SENTINEL_SCHEME, UNAVAILABLE, connect, parse_
 from shared.core.ids import id_minute, new_ids
 from shared.core.settings import Delivery, Settings
 from shared.messages import proof
+from shared.messages.monitor import QueueMonitor
 from shared.messages.queue import MessageQueue, processing_key
-from shared.messages.record import Record
 from shared.messages.status import MessageStatus
 
 #: The folder that holds `shared/` and `worker/`: where `python -m worker` runs from.
@@ -159,7 +159,7 @@ def kill_worker(settings: Settings, delivery: Delivery, messages: int, work_ms: 
         wait(lambda: connection.hlen(runs) >= messages or (not any(connection.llen(name) for name in lists)
                                                            and settled(connection, runs)),
              60 + messages * work_ms / 500, "every message run, or nothing left to run")
-        ran = count_runs(connection, run, messages, dict(zip(range(messages), ids, strict=True)))
+        ran = count_runs(connection, own, run, messages, dict(zip(range(messages), ids, strict=True)))
     finally:
         for process in (first, second):
             stop(process)
@@ -231,7 +231,7 @@ def stream(settings: Settings, delivery: Delivery, messages: int, work_ms: float
     never ran) and duplicated are counted.
     """
     began = time.monotonic()
-    _, connection, queue, run, names, env = prepare(settings, work_ms)
+    own, connection, queue, run, names, env = prepare(settings, work_ms)
     workers = [start(name, delivery, env) for name in names]
     accepted: list[int] = []
     ids: list[str] = []
@@ -258,7 +258,7 @@ def stream(settings: Settings, delivery: Delivery, messages: int, work_ms: float
         # Every message settled (done, or dead after its attempts): nothing pending is left.
         wait(lambda: connection.hlen(keys.pending(proof.QUEUE)) == 0, 60 + messages * work_ms / 500,
              "every message settled")
-        ran = count_runs(connection, run, messages, dict(zip(accepted, ids, strict=True)))
+        ran = count_runs(connection, own, run, messages, dict(zip(accepted, ids, strict=True)))
     finally:
         for process in workers:
             stop(process)
@@ -288,26 +288,23 @@ def own_redis(settings: Settings) -> int:
     return pid
 
 
-def count_runs(connection: redis.Redis, run: str, messages: int, accepted: dict[int, str]) -> list[int]:
+def count_runs(connection: redis.Redis, own: Settings, run: str, messages: int,
+               accepted: dict[int, str]) -> list[int]:
     """Return how often each number ran (its handler's count), or 1 where only its done record survived.
 
     The handler counts on a connection of its own, without WAIT. In a failover that count can
     reach the primary being demoted and vanish with it, while the worker's settle, which waits
     for the replica, stores the message's record on the new primary: the message ran, and its
     record (done, its result the number the handler returned) is what says so. `accepted` maps
-    each accepted number to its message id.
+    each accepted number to its message id; `own` is the experiment's queue.
     """
     counts = connection.hgetall(keys.proof_runs(run))
     ran = [int(counts.get(str(n), 0)) for n in range(messages)]
     uncounted = [(n, message_id) for n, message_id in accepted.items() if not ran[n]]
+    monitor = QueueMonitor(connection, own)
     for at in range(0, len(uncounted), RECORDS_STEP):
         step = uncounted[at:at + RECORDS_STEP]
-        with connection.pipeline(transaction=False) as pipe:
-            for _n, message_id in step:
-                pipe.hget(keys.results(proof.QUEUE, id_minute(message_id)), message_id)
-            stored = pipe.execute()
-        for (n, _id), raw in zip(step, stored, strict=True):
-            found = Record.parse(raw) if raw is not None else None
+        for (n, _id), found in zip(step, monitor.records([message_id for _n, message_id in step]), strict=True):
             if found is not None and found.status is MessageStatus.DONE and found.result == {"n": n}:
                 ran[n] = 1
     return ran

@@ -133,7 +133,7 @@ def test_a_run_whose_count_went_with_a_demoted_primary_is_told_by_its_done_recor
     assert queue.settle("w1", entries, settled, reliable=True) == (3, 0, 0)
     (waiting,) = queue.enqueue([dumps({"n": 3, "run": "r"})])  # accepted, never ran
     rdb.hincrby(keys.proof_runs("r"), "0", 2)  # counted twice; 1's count lost; 4 never accepted
-    assert count_runs(rdb, "r", 5, {0: ids[0], 1: ids[1], 2: ids[2], 3: waiting}) == [2, 1, 0, 0, 0]
+    assert count_runs(rdb, own, "r", 5, {0: ids[0], 1: ids[1], 2: ids[2], 3: waiting}) == [2, 1, 0, 0, 0]
 
 
 def test_failover_under_sentinels_loses_nothing_accepted_with_the_wait(tmp_path):
